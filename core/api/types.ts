@@ -1,0 +1,274 @@
+/**
+ * The contract every face talks to: the `VaultApi` and its request/response types.
+ *
+ * Only plain data crosses it. Passphrases are `Uint8Array` bytes (never strings kept in a
+ * store); over JSON transports they travel base64-encoded once and are wiped after use.
+ */
+import type { ErrorPayload } from './errors.js';
+
+export type ImageFormat = 'qcow2' | 'qcow' | 'raw' | 'luks';
+export type OutputFormat = 'qcow2' | 'raw' | 'luks';
+
+/** Passphrase bytes, used exactly as given (a trailing newline is part of the passphrase). */
+export type Passphrase = Uint8Array;
+
+/** One LUKS keyslot as `qemu-img info` shows it, plus LUKS2 KDF details. */
+export interface KeyslotInfo {
+  slot: number;
+  active: boolean;
+  /** PBKDF2 iterations (LUKS1 and LUKS2 pbkdf2); Argon2 time cost for argon2 slots. */
+  iterations: number;
+  stripes: number;
+  /** Key material offset in 512-byte sectors (LUKS1) or bytes / 512 (LUKS2). */
+  keyOffset: number;
+  kdf?: 'pbkdf2' | 'argon2i' | 'argon2id';
+  memoryKiB?: number;
+  parallel?: number;
+}
+
+/** Encryption summary; key names follow `qemu-img info` `format-specific.data.encrypt`. */
+export interface EncryptionInfo {
+  format: 'luks' | 'aes';
+  /** LUKS version (1 or 2); absent for legacy AES. */
+  version?: 1 | 2;
+  cipherAlg?: string;
+  cipherMode?: string;
+  ivgenAlg?: string;
+  ivgenHashAlg?: string;
+  hashAlg?: string;
+  uuid?: string;
+  payloadOffset?: number;
+  masterKeyIters?: number;
+  keyBytes?: number;
+  sectorSize?: number;
+  slots: KeyslotInfo[];
+  /** Set for legacy AES: the scheme is insecure and should be migrated. */
+  insecure?: boolean;
+  /** Set when we can read the header but not the data (e.g. serpent, LUKS2 integrity). */
+  unsupportedReason?: string;
+}
+
+export interface SnapshotInfo {
+  id: string;
+  name: string;
+  vmStateSize: number;
+  dateSeconds: number;
+  vmClockNs: number;
+}
+
+export interface BackingInfo {
+  path: string;
+  format: ImageFormat;
+}
+
+export interface ImageInfo {
+  path: string;
+  format: ImageFormat;
+  virtualSize: number;
+  /** Bytes the file occupies on disk (allocated blocks). */
+  actualSize: number;
+  /** Apparent file length. */
+  fileSize: number;
+  clusterSize?: number;
+  /** qcow2: "0.10" (v2) or "1.1" (v3). */
+  compat?: string;
+  refcountBits?: number;
+  compressionType?: 'zlib' | 'zstd';
+  extendedL2?: boolean;
+  backingFile?: string;
+  backingFormat?: string;
+  /** Resolved chain below this image, nearest first. */
+  backingChain: BackingInfo[];
+  snapshots: SnapshotInfo[];
+  encrypted: boolean;
+  encryption?: EncryptionInfo;
+  dirty?: boolean;
+  corrupt?: boolean;
+  /** Plain-words warnings for the user (insecure encryption, corrupt bit, …). */
+  warnings: string[];
+}
+
+export type JobKind = 'create' | 'convert' | 'migrate' | 'export' | 'import' | 'verify';
+export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** A throttled progress report of a long job. */
+export interface Progress {
+  phase: string;
+  bytesDone: number;
+  bytesTotal: number;
+  bytesPerSecond: number;
+  etaSeconds: number | null;
+}
+
+export interface JobInfo {
+  id: string;
+  kind: JobKind;
+  label: string;
+  state: JobState;
+  progress: Progress;
+  startedAt: number;
+  endedAt?: number;
+  error?: ErrorPayload;
+  /** Kind-specific result summary (e.g. output path, verification verdict). */
+  result?: Record<string, unknown>;
+}
+
+export interface EncryptOptions {
+  /** e.g. `aes-256-xts-plain64` (default), `aes-128-cbc-essiv:sha256`. */
+  cipher?: string;
+  /** PBKDF2/AF hash: sha1, sha256 (default), sha512, ripemd160. */
+  hash?: string;
+  /** KDF time per keyslot in ms; default 2000 like QEMU. */
+  iterTimeMs?: number;
+  /** Forced iteration count (tests); overrides iterTimeMs. */
+  iterations?: number;
+}
+
+export interface CreateRequest {
+  path: string;
+  format: OutputFormat;
+  virtualSize: number;
+  clusterSize?: number;
+  compat?: '0.10' | '1.1';
+  /** When set, the image is encrypted (qcow2+LUKS, or raw LUKS for format 'luks'). */
+  passphrase?: Passphrase;
+  encryption?: EncryptOptions;
+}
+
+export interface ConvertRequest {
+  source: string;
+  target: string;
+  format: OutputFormat;
+  /** Encrypt the output (qcow2+LUKS or raw LUKS) with this passphrase. */
+  passphrase?: Passphrase;
+  sourcePassphrase?: Passphrase;
+  encryption?: EncryptOptions;
+  clusterSize?: number;
+  compat?: '0.10' | '1.1';
+  verify?: boolean;
+  resume?: boolean;
+  flatten?: boolean;
+  overwrite?: boolean;
+}
+
+export interface MigrateRequest {
+  source: string;
+  target: string;
+  oldPassphrase: Passphrase;
+  passphrase: Passphrase;
+  encryption?: EncryptOptions;
+  keepBacking?: boolean;
+  verify?: boolean;
+  resume?: boolean;
+  /** Skip the wrong-passphrase heuristic's refusal. */
+  force?: boolean;
+}
+
+/** Verdict of the legacy-AES wrong-passphrase heuristic. */
+export interface PassphraseAssessment {
+  verdict: 'plausible' | 'random' | 'no-data';
+  sampledSectors: number;
+  plausibleSectors: number;
+  randomSectors: number;
+  signatures: string[];
+  explanation: string;
+}
+
+export interface KeyslotAddRequest {
+  path: string;
+  passphrase: Passphrase;
+  newPassphrase: Passphrase;
+  slot?: number;
+  iterTimeMs?: number;
+  iterations?: number;
+}
+
+export interface KeyslotChangeRequest {
+  path: string;
+  passphrase: Passphrase;
+  newPassphrase: Passphrase;
+  iterTimeMs?: number;
+  iterations?: number;
+}
+
+export interface KeyslotRemoveRequest {
+  path: string;
+  slot?: number;
+  /** Remove every slot this passphrase opens. */
+  passphrase?: Passphrase;
+  forceLast?: boolean;
+}
+
+export interface KdfBenchmark {
+  hash: string;
+  iterTimeMs: number;
+  iterations: number;
+}
+
+export interface DirectoryEntry {
+  name: string;
+  path: string;
+  kind: 'file' | 'directory' | 'other';
+  size: number;
+}
+
+export interface DirectoryListing {
+  path: string;
+  parent: string | null;
+  entries: DirectoryEntry[];
+}
+
+export interface ExportRequest {
+  source: string;
+  bundleDir: string;
+  recipient: string;
+  sourcePassphrase?: Passphrase;
+  recipientPassphrase: Passphrase;
+  keepMasterKey?: boolean;
+  tar?: boolean;
+  encryption?: EncryptOptions;
+}
+
+export interface ImportRequest {
+  bundleDir: string;
+  target: string;
+  passphrase: Passphrase;
+  newPassphrase?: Passphrase;
+  keepHandedOver?: boolean;
+  libvirtUri?: string;
+  defineSecret?: boolean;
+  encryption?: EncryptOptions;
+}
+
+export interface LibvirtPlan {
+  secretUuid: string;
+  secretXml: string;
+  diskXml: string;
+  steps: string[];
+}
+
+/** Events pushed to faces: job progress and state changes. */
+export type VaultEvent = { type: 'job'; job: JobInfo };
+
+/** The one API every face calls (CLI, Electron IPC, loopback server, in-memory fake). */
+export interface VaultApi {
+  inspect(path: string): Promise<ImageInfo>;
+  create(req: CreateRequest): Promise<ImageInfo>;
+  keyslotTest(path: string, passphrase: Passphrase): Promise<{ slot: number }>;
+  keyslotAdd(req: KeyslotAddRequest): Promise<{ slot: number }>;
+  keyslotChange(req: KeyslotChangeRequest): Promise<{ slot: number; removed: number[] }>;
+  keyslotRemove(req: KeyslotRemoveRequest): Promise<{ removed: number[] }>;
+  assessLegacyPassphrase(path: string, passphrase: Passphrase): Promise<PassphraseAssessment>;
+  benchmarkKdf(hash: string, iterTimeMs: number): Promise<KdfBenchmark>;
+  startConvert(req: ConvertRequest): Promise<JobInfo>;
+  startMigrate(req: MigrateRequest): Promise<JobInfo>;
+  startExport(req: ExportRequest): Promise<JobInfo>;
+  startImport(req: ImportRequest): Promise<JobInfo>;
+  libvirtPlan(path: string): Promise<LibvirtPlan>;
+  listJobs(): Promise<JobInfo[]>;
+  cancelJob(id: string): Promise<void>;
+  listDirectory(path?: string): Promise<DirectoryListing>;
+  /** Moves a file to the user's trash (never deletes silently). */
+  trash(path: string): Promise<{ trashedTo: string }>;
+  subscribe(listener: (event: VaultEvent) => void): () => void;
+}

@@ -1,0 +1,29 @@
+/**
+ * The small interface through which a container (qcow2, raw) reaches an encryption scheme
+ * (LUKS, legacy AES) without knowing it — the shape of QEMU's `QCryptoBlock` read/init/write
+ * callbacks (`include/crypto/block.h`).
+ */
+
+/** Sector-wise data encryption with a key already unlocked. */
+export interface SectorCrypto {
+  /** Encryption unit in bytes: 512, or 512..4096 for LUKS2 segments. */
+  readonly sectorSize: number;
+  /**
+   * Encrypts `data` in place. `data.length` is a multiple of `sectorSize`; unit k of `data`
+   * uses IV sector `ivSector + k * sectorSize / 512` (IVs always count 512-byte units:
+   * spec/luks2.md §4).
+   */
+  encrypt(data: Uint8Array, ivSector: number): void;
+  decrypt(data: Uint8Array, ivSector: number): void;
+  /** Wipes the keys. The object must not be used afterwards. */
+  dispose(): void;
+}
+
+/** Access to the bytes of an embedded encryption header (e.g. qcow2's LUKS region). */
+export interface HeaderIO {
+  /** Length of the region in bytes (reads and writes beyond it are refused). */
+  readonly length: number;
+  read(buf: Uint8Array, position: number): Promise<void>;
+  write(buf: Uint8Array, position: number): Promise<void>;
+  flush(): Promise<void>;
+}
