@@ -27,3 +27,31 @@ export interface HeaderIO {
   write(buf: Uint8Array, position: number): Promise<void>;
   flush(): Promise<void>;
 }
+
+/**
+ * Asynchronous bulk form of `SectorCrypto` used by containers for guest data, so a worker
+ * pool can do the work. The result may be a different view than `data` (the buffer may have
+ * been transferred to a worker and back); callers use the returned array.
+ */
+export interface DataCipher {
+  readonly sectorSize: number;
+  encrypt(data: Uint8Array, ivSector: number): Promise<Uint8Array>;
+  decrypt(data: Uint8Array, ivSector: number): Promise<Uint8Array>;
+  dispose(): Promise<void>;
+}
+
+/** Runs a synchronous `SectorCrypto` as a `DataCipher` (in place, on the calling thread). */
+export function inlineDataCipher(sc: SectorCrypto): DataCipher {
+  return {
+    sectorSize: sc.sectorSize,
+    encrypt: async (data, iv) => {
+      sc.encrypt(data, iv);
+      return data;
+    },
+    decrypt: async (data, iv) => {
+      sc.decrypt(data, iv);
+      return data;
+    },
+    dispose: async () => sc.dispose(),
+  };
+}
