@@ -1,0 +1,192 @@
+/**
+ * Zod schemas for every `VaultApi` request, transport-neutral: byte fields are `Uint8Array`
+ * (Electron IPC delivers them by structured clone; the loopback server decodes its base64
+ * wire form into `Uint8Array` first, see `wire.ts`).
+ *
+ * Rules (electron-conventions.md §3): unknown keys are rejected, sizes are bounded
+ * (passphrases ≤ 1 KiB, paths absolute and without NUL), numbers are finite integers.
+ */
+import { z } from 'zod';
+
+/** Longest passphrase accepted from a face (bytes). */
+export const MAX_PASSPHRASE_BYTES = 1024;
+/** Longest path accepted from a face (characters). */
+export const MAX_PATH_CHARS = 4096;
+
+/** An absolute POSIX path without NUL bytes. */
+export const pathSchema = z
+  .string()
+  .min(1)
+  .max(MAX_PATH_CHARS)
+  .refine((p) => p.startsWith('/'), 'path must be absolute')
+  .refine((p) => !p.includes('\0'), 'path must not contain NUL');
+
+/** Passphrase bytes, 1..1024 long. */
+export const passphraseSchema = z
+  .instanceof(Uint8Array)
+  .refine(
+    (b) => b.length >= 1 && b.length <= MAX_PASSPHRASE_BYTES,
+    'passphrase must be 1..1024 bytes'
+  );
+
+const size = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const iterTimeMs = z.number().int().min(1).max(120_000);
+const iterations = z
+  .number()
+  .int()
+  .min(1)
+  .max(2 ** 31 - 1);
+const slot = z.number().int().min(0).max(31);
+const outputFormat = z.enum(['qcow2', 'raw', 'luks']);
+const compat = z.enum(['0.10', '1.1']);
+const clusterSize = z
+  .number()
+  .int()
+  .min(512)
+  .max(2 * 1024 * 1024);
+const shortText = z.string().min(1).max(128);
+
+export const encryptOptionsSchema = z.strictObject({
+  cipher: z
+    .string()
+    .max(64)
+    .regex(/^[a-z0-9:_-]+$/i)
+    .optional(),
+  hash: z
+    .string()
+    .max(32)
+    .regex(/^[a-z0-9-]+$/i)
+    .optional(),
+  iterTimeMs: iterTimeMs.optional(),
+  iterations: iterations.optional(),
+});
+
+export const createRequestSchema = z.strictObject({
+  path: pathSchema,
+  format: outputFormat,
+  virtualSize: size.min(512),
+  clusterSize: clusterSize.optional(),
+  compat: compat.optional(),
+  passphrase: passphraseSchema.optional(),
+  encryption: encryptOptionsSchema.optional(),
+});
+
+export const convertRequestSchema = z.strictObject({
+  source: pathSchema,
+  target: pathSchema,
+  format: outputFormat,
+  passphrase: passphraseSchema.optional(),
+  sourcePassphrase: passphraseSchema.optional(),
+  encryption: encryptOptionsSchema.optional(),
+  clusterSize: clusterSize.optional(),
+  compat: compat.optional(),
+  verify: z.boolean().optional(),
+  resume: z.boolean().optional(),
+  flatten: z.boolean().optional(),
+  overwrite: z.boolean().optional(),
+});
+
+export const migrateRequestSchema = z.strictObject({
+  source: pathSchema,
+  target: pathSchema,
+  oldPassphrase: passphraseSchema,
+  passphrase: passphraseSchema,
+  encryption: encryptOptionsSchema.optional(),
+  keepBacking: z.boolean().optional(),
+  verify: z.boolean().optional(),
+  resume: z.boolean().optional(),
+  force: z.boolean().optional(),
+});
+
+export const keyslotAddRequestSchema = z.strictObject({
+  path: pathSchema,
+  passphrase: passphraseSchema,
+  newPassphrase: passphraseSchema,
+  slot: slot.optional(),
+  iterTimeMs: iterTimeMs.optional(),
+  iterations: iterations.optional(),
+});
+
+export const keyslotChangeRequestSchema = z.strictObject({
+  path: pathSchema,
+  passphrase: passphraseSchema,
+  newPassphrase: passphraseSchema,
+  iterTimeMs: iterTimeMs.optional(),
+  iterations: iterations.optional(),
+});
+
+export const keyslotRemoveRequestSchema = z
+  .strictObject({
+    path: pathSchema,
+    slot: slot.optional(),
+    passphrase: passphraseSchema.optional(),
+    forceLast: z.boolean().optional(),
+  })
+  .refine((r) => r.slot !== undefined || r.passphrase !== undefined, 'give a slot or a passphrase');
+
+export const exportRequestSchema = z.strictObject({
+  source: pathSchema,
+  bundleDir: pathSchema,
+  recipient: shortText,
+  sourcePassphrase: passphraseSchema.optional(),
+  recipientPassphrase: passphraseSchema,
+  keepMasterKey: z.boolean().optional(),
+  tar: z.boolean().optional(),
+  encryption: encryptOptionsSchema.optional(),
+});
+
+export const importRequestSchema = z.strictObject({
+  bundleDir: pathSchema,
+  target: pathSchema,
+  passphrase: passphraseSchema,
+  newPassphrase: passphraseSchema.optional(),
+  keepHandedOver: z.boolean().optional(),
+  libvirtUri: z.string().max(256).optional(),
+  defineSecret: z.boolean().optional(),
+  encryption: encryptOptionsSchema.optional(),
+});
+
+const jobId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._-]+$/);
+const hashName = z
+  .string()
+  .max(32)
+  .regex(/^[a-z0-9-]+$/i);
+
+/**
+ * Argument tuples of every `VaultApi` method that a face may call remotely (everything but
+ * `subscribe`, which each transport implements as its own event stream).
+ */
+export const methodSchemas = {
+  inspect: z.tuple([pathSchema]),
+  create: z.tuple([createRequestSchema]),
+  keyslotTest: z.tuple([pathSchema, passphraseSchema]),
+  keyslotAdd: z.tuple([keyslotAddRequestSchema]),
+  keyslotChange: z.tuple([keyslotChangeRequestSchema]),
+  keyslotRemove: z.tuple([keyslotRemoveRequestSchema]),
+  assessLegacyPassphrase: z.tuple([pathSchema, passphraseSchema]),
+  benchmarkKdf: z.tuple([hashName, iterTimeMs]),
+  startConvert: z.tuple([convertRequestSchema]),
+  startMigrate: z.tuple([migrateRequestSchema]),
+  startExport: z.tuple([exportRequestSchema]),
+  startImport: z.tuple([importRequestSchema]),
+  libvirtPlan: z.tuple([pathSchema]),
+  listJobs: z.tuple([]),
+  cancelJob: z.tuple([jobId]),
+  listDirectory: z.union([z.tuple([]), z.tuple([pathSchema.optional()])]),
+  trash: z.tuple([pathSchema]),
+} as const;
+
+/** Name of a remotely callable `VaultApi` method. */
+export type VaultMethod = keyof typeof methodSchemas;
+
+/** The method names, for registering one IPC channel / HTTP route each. */
+export const VAULT_METHODS = Object.keys(methodSchemas) as VaultMethod[];
+
+/** True when `name` is a remotely callable method (guards against prototype keys). */
+export function isVaultMethod(name: string): name is VaultMethod {
+  return Object.prototype.hasOwnProperty.call(methodSchemas, name);
+}

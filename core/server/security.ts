@@ -1,0 +1,82 @@
+/**
+ * Request guards and response headers of the loopback server (DESIGN.md "Secrets":
+ * 127.0.0.1 only, per-run token, Host/Origin checks, strict CSP).
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** The CSP shared with the Electron `app://` protocol (electron-conventions.md §1). */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Security headers set on every response, static or API. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=(), serial=()',
+};
+
+/** A new random token: 32 bytes, hex encoded (URL-safe, header-safe). */
+export function newToken(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** Constant-time comparison of the `Authorization: Bearer …` header with the token. */
+export function hasValidToken(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization;
+  if (typeof header !== 'string' || !header.startsWith('Bearer ')) return false;
+  const given = Buffer.from(header.slice(7).trim(), 'utf8');
+  const expected = Buffer.from(token, 'utf8');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback addresses. */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4 === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
+/** The Host header values accepted for a server listening on `port`. */
+export function allowedHosts(port: number): string[] {
+  return [`127.0.0.1:${port}`, `localhost:${port}`];
+}
+
+/**
+ * Checks remote address, Host (DNS-rebinding defence) and Origin (cross-site defence).
+ * Returns a short refusal reason, or null when the request may proceed.
+ */
+export function refuseReason(req: IncomingMessage, port: number): string | null {
+  if (!isLoopbackAddress(req.socket.remoteAddress)) return 'remote address is not loopback';
+  const hosts = allowedHosts(port);
+  const host = req.headers.host;
+  if (typeof host !== 'string' || !hosts.includes(host.toLowerCase())) return 'foreign Host';
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    if (typeof origin !== 'string' || !hosts.some((h) => origin.toLowerCase() === `http://${h}`)) {
+      return 'foreign Origin';
+    }
+  }
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none')
+    return 'cross-site request';
+  return null;
+}
+
+/** Writes the security headers onto a response. */
+export function applySecurityHeaders(res: ServerResponse): void {
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+}
