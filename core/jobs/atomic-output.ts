@@ -1,0 +1,114 @@
+/**
+ * Write-to-partial, fsync, rename (DESIGN.md "Data safety"): a job's output is produced as
+ * `TARGET.partial`, made durable, and only then renamed to `TARGET`, so a cancel or a crash
+ * never leaves a half-written file under the final name.
+ */
+import { lstat, open, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { dirname } from 'node:path';
+import { fail, toVaultError, type VaultError } from '../api/errors.js';
+
+/** `TARGET.partial`: where a job writes before the final rename. */
+export function partialPathFor(target: string): string {
+  return `${target}.partial`;
+}
+
+/** `TARGET.partial.journal`: the resume journal beside the partial output. */
+export function journalPathFor(partialPath: string): string {
+  return `${partialPath}.journal`;
+}
+
+export interface PartialOutputOptions {
+  /** Replace an existing target (the rename is atomic; the old file stays until then). */
+  overwrite?: boolean;
+  /** Aborted on cancel: the partial output and its journal are always removed then. */
+  signal?: AbortSignal;
+  /**
+   * The output can be resumed from its journal. On an interruption-type failure (`IO`,
+   * `NO_SPACE`, see `isInterruption`) the partial and journal are kept for `--resume`.
+   */
+  resumable?: boolean;
+  /**
+   * Keep an existing partial (and journal) when starting, for the caller to resume from.
+   * Without it a stale partial from an earlier run is removed first.
+   */
+  resume?: boolean;
+}
+
+/**
+ * Failures after which a resumable partial is worth keeping: the output is fine up to its
+ * last checkpoint and only the environment failed (disk full, I/O error, a killed writer).
+ * Cancels, verification failures and bad arguments remove everything.
+ */
+export function isInterruption(err: VaultError): boolean {
+  return err.code === 'IO' || err.code === 'NO_SPACE';
+}
+
+/**
+ * Runs `fn(partialPath)` and publishes its output atomically.
+ *
+ * Refuses an existing `target` with `EXISTS` unless `overwrite`. On success the partial is
+ * fsynced, renamed over `target`, the directory fsynced and the journal removed. On failure
+ * the partial and its journal are removed, except for a resumable output after an
+ * interruption (see `isInterruption`); an explicit cancel always removes both.
+ */
+export async function withPartialOutput<T>(
+  target: string,
+  fn: (partialPath: string) => Promise<T>,
+  opts: PartialOutputOptions = {}
+): Promise<T> {
+  if (!opts.overwrite && (await exists(target))) {
+    throw fail('EXISTS', `The target already exists: ${target} (choose another name or overwrite)`);
+  }
+  const partial = partialPathFor(target);
+  const journal = journalPathFor(partial);
+  if (!opts.resume) await removeOutputs(partial, journal);
+  let result: T;
+  try {
+    result = await fn(partial);
+    if (opts.signal?.aborted) throw fail('CANCELLED', 'Cancelled');
+    await fsyncPath(partial, false);
+    if (!opts.overwrite && (await exists(target))) {
+      throw fail('EXISTS', `The target appeared while the job ran: ${target}`);
+    }
+    await rename(partial, target);
+    await fsyncPath(dirname(target), true);
+  } catch (e) {
+    const err = toVaultError(e);
+    const cancelled = opts.signal?.aborted || err.code === 'CANCELLED';
+    // A refused resume leaves the earlier partial alone; the user decides what to do with it.
+    const refusedResume = opts.resume === true && err.code === 'JOURNAL_MISMATCH';
+    const keep = !cancelled && ((opts.resumable === true && isInterruption(err)) || refusedResume);
+    if (!keep) await removeOutputs(partial, journal).catch(() => undefined);
+    throw cancelled && err.code !== 'CANCELLED' ? fail('CANCELLED', 'Cancelled', e) : err;
+  }
+  await rm(journal, { force: true }).catch(() => undefined);
+  return result;
+}
+
+/** Removes a partial output and its journal (missing files are fine). */
+export async function removeOutputs(partial: string, journal = journalPathFor(partial)) {
+  await rm(partial, { force: true });
+  await rm(journal, { force: true });
+  await rm(`${journal}.tmp`, { force: true });
+}
+
+/** fsyncs a file or a directory by path. */
+export async function fsyncPath(path: string, directory: boolean): Promise<void> {
+  const fh = await open(path, directory ? constants.O_RDONLY | constants.O_DIRECTORY : 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return false;
+    throw toVaultError(e);
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The copy loop of convert/migrate: guest bytes from a `GuestReader` to a `GuestWriter`
+ * (core/formats/image.ts), sparse-aware and with a small bounded read/write pipeline.
+ *
+ * - zero extents are never read; units that are all zeros after reading are never written
+ *   (the fresh target reads them as zeros), keeping the output sparse;
+ * - reading chunk k+1 overlaps writing chunk k; at most `maxInFlight` chunk buffers exist,
+ *   so peak memory is a few MiB whatever the image size;
+ * - writes complete in guest order, so a checkpoint at offset X (after `dst.flush()`)
+ *   means everything below X is durably in the output — the resume journal's promise.
+ */
+import { fail } from '../api/errors.js';
+import type { GuestReader, GuestWriter } from '../formats/image.js';
+import { countDataBytes, dataRanges, isAllZero } from './extents.js';
+import type { ProgressReporter } from './progress.js';
+
+/** What the copy loop needs from a job. */
+export interface CopyContext {
+  signal: AbortSignal;
+  progress?: ProgressReporter;
+}
+
+export interface CopyOptions {
+  /** Chunk size; rounded up to a multiple of the write unit (default 1 MiB). */
+  chunkSize?: number;
+  /** Chunk buffers alive at once: one being read, the rest queued/being written (default 3). */
+  maxInFlight?: number;
+  /** Resume: guest offset below which everything is already in `dst` (chunk aligned). */
+  startOffset?: number;
+  /** Checkpoint spacing in guest bytes (default 64 MiB). */
+  checkpointEvery?: number;
+  /** Called after `dst.flush()` with the offset below which all data is durable. */
+  onCheckpoint?: (guestOffset: number) => Promise<void>;
+}
+
+export interface CopyStats {
+  /** Guest bytes of data extents (the progress total). */
+  dataBytes: number;
+  /** Bytes read from the source in this run. */
+  bytesRead: number;
+  /** Bytes written to the target in this run. */
+  bytesWritten: number;
+  /** The chunk size actually used (journals record it). */
+  chunkSize: number;
+}
+
+const MiB = 1024 * 1024;
+
+/** The chunk size used for `dst`: `requested` rounded up to a multiple of its granularity. */
+export function copyChunkSize(dst: GuestWriter, requested = MiB): number {
+  const g = Math.max(1, dst.granularity);
+  return Math.max(g, Math.ceil(requested / g) * g);
+}
+
+/**
+ * Copies every guest byte of `src` that may be non-zero into `dst`, which must be at least as
+ * large and freshly created (reading as zeros) or resumed at `opts.startOffset`.
+ *
+ * Checks `ctx.signal` between chunks and reports progress in guest data bytes.
+ * @throws `INVALID_ARGUMENT` when `dst` is smaller than `src` or `startOffset` is unaligned;
+ *   `CANCELLED` when aborted; whatever the reader or writer throws.
+ */
+export async function copyGuestData(
+  src: GuestReader,
+  dst: GuestWriter,
+  ctx: CopyContext,
+  opts: CopyOptions = {}
+): Promise<CopyStats> {
+  if (dst.virtualSize < src.virtualSize) {
+    throw fail(
+      'INVALID_ARGUMENT',
+      `The target (${dst.virtualSize} bytes) is smaller than the source (${src.virtualSize} bytes)`
+    );
+  }
+  const chunkSize = copyChunkSize(dst, opts.chunkSize);
+  const start = opts.startOffset ?? 0;
+  if (start % chunkSize !== 0 || start < 0) {
+    throw fail('INVALID_ARGUMENT', `Resume offset ${start} is not a multiple of ${chunkSize}`);
+  }
+  const unit = writeUnit(dst, chunkSize);
+  const maxInFlight = Math.max(2, opts.maxInFlight ?? 3);
+  const checkpointEvery = Math.max(chunkSize, opts.checkpointEvery ?? 64 * MiB);
+  const size = src.virtualSize;
+  const stats: CopyStats = { dataBytes: 0, bytesRead: 0, bytesWritten: 0, chunkSize };
+
+  const checkCancel = () => {
+    if (ctx.signal.aborted) throw fail('CANCELLED', 'Cancelled');
+  };
+  checkCancel();
+  const total = await countDataBytes(src);
+  stats.dataBytes = total;
+  const doneBefore = start > 0 ? total - (await countDataBytes(src, start)) : 0;
+  ctx.progress?.setTotal(total);
+  ctx.progress?.skipTo(doneBefore);
+
+  const free: Uint8Array[] = [];
+  const inFlight: Promise<void>[] = [];
+  let writeTail: Promise<void> = Promise.resolve();
+  let nextCheckpoint = start + checkpointEvery;
+
+  const writeChunk = async (buf: Uint8Array, offset: number, len: number, data: number) => {
+    for (let u = 0; u < len; ) {
+      // Find the next run of non-zero units and write it in one call.
+      while (u < len && isAllZero(buf.subarray(u, Math.min(u + unit, len)))) u += unit;
+      let e = u;
+      while (e < len && !isAllZero(buf.subarray(e, Math.min(e + unit, len)))) e += unit;
+      e = Math.min(e, len);
+      if (e > u) {
+        await dst.write(buf.subarray(u, e), offset + u);
+        stats.bytesWritten += e - u;
+      }
+      u = e;
+    }
+    ctx.progress?.advance(data);
+  };
+
+  try {
+    for (let off = start; off < size; off += chunkSize) {
+      checkCancel();
+      const len = Math.min(chunkSize, size - off);
+      const ranges = await dataRanges(src, off, len);
+      if (ranges.length === 0) continue; // all zero extents: nothing to read or write
+      while (inFlight.length >= maxInFlight - 1) await inFlight.shift();
+      let buf = free.pop();
+      if (!buf || buf.byteLength !== chunkSize) buf = new Uint8Array(chunkSize);
+      const chunk = buf;
+      let data = 0;
+      let cursor = 0;
+      for (const r of ranges) {
+        const s = r.start - off;
+        const e = r.end - off;
+        chunk.fill(0, cursor, s);
+        await src.read(chunk.subarray(s, e), r.start);
+        stats.bytesRead += e - s;
+        data += e - s;
+        cursor = e;
+      }
+      chunk.fill(0, cursor, len);
+      checkCancel();
+      const w = writeTail.then(() => writeChunk(chunk, off, len, data));
+      w.then(
+        () => free.push(chunk),
+        () => undefined
+      );
+      writeTail = w;
+      inFlight.push(w);
+
+      const end = off + len;
+      if (opts.onCheckpoint && end >= nextCheckpoint && end < size) {
+        await drain(inFlight);
+        await dst.flush();
+        await opts.onCheckpoint(end);
+        nextCheckpoint = end + checkpointEvery;
+      }
+    }
+    await drain(inFlight);
+  } catch (e) {
+    // Never return while writes still run: the caller may delete the output next.
+    await Promise.allSettled(inFlight);
+    throw e;
+  }
+  ctx.progress?.set(total);
+  return stats;
+}
+
+async function drain(inFlight: Promise<void>[]): Promise<void> {
+  while (inFlight.length > 0) await inFlight.shift();
+}
+
+/** Zero-skipping unit: the writer's granularity, at least 64 KiB, dividing the chunk size. */
+function writeUnit(dst: GuestWriter, chunkSize: number): number {
+  const g = Math.max(1, dst.granularity);
+  let unit = g;
+  while (unit < 64 * 1024 && chunkSize % (unit * 2) === 0) unit *= 2;
+  return unit;
+}

@@ -1,0 +1,86 @@
+/**
+ * Helpers over `GuestReader.map()` (core/formats/image.ts): windowed walks with bounded
+ * memory, data-byte totals, and a fast all-zero test.
+ */
+import type { Extent, GuestReader } from '../formats/image.js';
+
+/** Map windows are this large, so one `map()` answer stays small whatever the image size. */
+export const MAP_WINDOW = 1 << 30;
+
+/** A half-open byte range `[start, end)`. */
+export interface Range {
+  start: number;
+  end: number;
+}
+
+/**
+ * The data ranges of `[offset, offset + length)`, clipped to it and to the reader's size.
+ * Anything the map leaves uncovered is treated as data (read rather than assumed zero).
+ * Bytes beyond `virtualSize` are zero.
+ */
+export async function dataRanges(
+  reader: GuestReader,
+  offset: number,
+  length: number
+): Promise<Range[]> {
+  const end = Math.min(offset + length, reader.virtualSize);
+  if (end <= offset) return [];
+  const extents: Extent[] = await reader.map(offset, end - offset);
+  const sorted = [...extents].sort((a, b) => a.offset - b.offset);
+  const out: Range[] = [];
+  let cursor = offset;
+  const push = (s: number, e: number) => {
+    if (e <= s) return;
+    const last = out[out.length - 1];
+    if (last && last.end === s) last.end = e;
+    else out.push({ start: s, end: e });
+  };
+  for (const x of sorted) {
+    const s = Math.max(x.offset, cursor);
+    const e = Math.min(x.offset + x.length, end);
+    if (e <= s) continue;
+    if (s > cursor) push(cursor, s); // gap in the map: read it
+    if (x.kind !== 'zero') push(s, e);
+    cursor = e;
+  }
+  if (cursor < end) push(cursor, end);
+  return out;
+}
+
+/** Total bytes in data extents over the whole disk from `from` on, walked in windows. */
+export async function countDataBytes(reader: GuestReader, from = 0): Promise<number> {
+  let total = 0;
+  for (let off = from; off < reader.virtualSize; off += MAP_WINDOW) {
+    for (const r of await dataRanges(reader, off, MAP_WINDOW)) total += r.end - r.start;
+  }
+  return total;
+}
+
+/** Union of two sorted, non-overlapping range lists. */
+export function unionRanges(a: Range[], b: Range[]): Range[] {
+  const all = [...a, ...b].sort((x, y) => x.start - y.start);
+  const out: Range[] = [];
+  for (const r of all) {
+    const last = out[out.length - 1];
+    if (last && r.start <= last.end) last.end = Math.max(last.end, r.end);
+    else out.push({ ...r });
+  }
+  return out;
+}
+
+/** Sum of the lengths of `ranges`. */
+export function rangeBytes(ranges: Range[]): number {
+  return ranges.reduce((n, r) => n + (r.end - r.start), 0);
+}
+
+const ZERO = Buffer.alloc(64 * 1024);
+
+/** True when every byte of `buf` is zero (memcmp against a zero page, 64 KiB at a time). */
+export function isAllZero(buf: Uint8Array): boolean {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  for (let off = 0; off < b.length; off += ZERO.length) {
+    const n = Math.min(ZERO.length, b.length - off);
+    if (b.compare(ZERO, 0, n, off, off + n) !== 0) return false;
+  }
+  return true;
+}
