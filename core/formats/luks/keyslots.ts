@@ -1,0 +1,201 @@
+/**
+ * Version-neutral unlock and LUKS1 keyslot management: test, add, remove, change
+ * (spec/luks1.md §7–§8, qcow2-luks.md §6; DESIGN.md "Data safety" for the write order).
+ */
+import { fail } from '../../api/errors.js';
+import { randomBytes } from '../../crypto/random.js';
+import { wipe } from '../../crypto/secret.js';
+import type { HeaderIO } from '../encryption.js';
+import { detectLuksVersion } from './inspect.js';
+import { slotIterations, writeLuks1Header, writeSlotMaterial } from './luks1-format.js';
+import {
+  disabledSlot,
+  keyMaterialSectors,
+  LUKS1_SLOTS,
+  LUKS_SECTOR,
+  type Luks1Header,
+} from './luks1-header.js';
+import {
+  readLuks1Header,
+  readLuks1Volume,
+  resolveLuks1,
+  tryLuks1Slot,
+  unlockLuks1,
+  unlockLuks1Volume,
+  type Luks1Volume,
+} from './luks1-unlock.js';
+import { unlockLuks2 } from './luks2-unlock.js';
+import type { UnlockedLuks } from './unlocked.js';
+
+/** Passes of random data written over a removed slot's key material. */
+const WIPE_PASSES = 3;
+
+export interface KeyslotWriteOptions {
+  slot?: number;
+  iterTimeMs?: number;
+  iterations?: number;
+}
+
+/**
+ * Recovers the master key (luks1.md §7, luks2.md §4). WRONG_PASSPHRASE when no slot opens;
+ * UNSUPPORTED_CIPHER (before any KDF work) when the cipher is unknown.
+ */
+export async function unlockLuks(
+  io: HeaderIO,
+  passphrase: Uint8Array,
+  opts: { slot?: number } = {}
+): Promise<UnlockedLuks> {
+  return (await detectLuksVersion(io)) === 1
+    ? unlockLuks1(io, passphrase, opts)
+    : unlockLuks2(io, passphrase, opts);
+}
+
+/** Returns the slot `passphrase` opens (WRONG_PASSPHRASE otherwise). */
+export async function testPassphrase(io: HeaderIO, passphrase: Uint8Array): Promise<number> {
+  const u = await unlockLuks(io, passphrase);
+  u.dispose();
+  return u.slot;
+}
+
+async function luks1ForWrite(io: HeaderIO): Promise<Luks1Volume> {
+  if ((await detectLuksVersion(io)) !== 1) {
+    throw fail(
+      'UNSUPPORTED_FEATURE',
+      'Changing keyslots of LUKS2 volumes is not supported yet; use cryptsetup luksAddKey/luksKillSlot'
+    );
+  }
+  return readLuks1Volume(io);
+}
+
+function checkSlotIndex(slot: number): void {
+  if (!Number.isInteger(slot) || slot < 0 || slot >= LUKS1_SLOTS) {
+    throw fail('INVALID_ARGUMENT', `Keyslot ${slot} does not exist (LUKS1 has 0..7)`);
+  }
+}
+
+function pickFreeSlot(vol: Luks1Volume, wanted?: number): number {
+  if (wanted !== undefined) {
+    checkSlotIndex(wanted);
+    if (vol.header.slots[wanted]!.active) throw fail('KEYSLOT_ACTIVE', `Keyslot ${wanted} is already in use`);
+    return wanted;
+  }
+  const free = vol.header.slots.findIndex((s) => !s.active);
+  if (free < 0) throw fail('NO_FREE_KEYSLOT', 'All 8 keyslots are in use');
+  return free;
+}
+
+/** Writes key material (flush), then the header with the slot active (flush). */
+async function activateSlot(
+  io: HeaderIO,
+  vol: Luks1Volume,
+  index: number,
+  masterKey: Uint8Array,
+  newPassphrase: Uint8Array,
+  opts: KeyslotWriteOptions
+): Promise<void> {
+  const iters = slotIterations(vol.hash, vol.header.keyBytes, opts);
+  await writeSlotMaterial(io, vol, index, masterKey, newPassphrase, iters);
+  await writeLuks1Header(io, vol.header);
+}
+
+/** Disables slots in the header (flush), then overwrites their key material (flush). */
+async function deactivateSlots(io: HeaderIO, header: Luks1Header, slots: number[]): Promise<void> {
+  for (const i of slots) header.slots[i] = disabledSlot(header.slots[i]!.keyOffset);
+  await writeLuks1Header(io, header);
+  const bytes = keyMaterialSectors(header.keyBytes) * LUKS_SECTOR;
+  for (let pass = 0; pass < WIPE_PASSES; pass++) {
+    for (const i of slots) await io.write(randomBytes(bytes), header.slots[i]!.keyOffset * LUKS_SECTOR);
+    await io.flush();
+  }
+}
+
+/**
+ * Adds `newPassphrase` in a free slot (or `opts.slot`) after unlocking with `passphrase`
+ * (luks1.md §8 "Add key"). Throws NO_FREE_KEYSLOT, KEYSLOT_ACTIVE, WRONG_PASSPHRASE.
+ */
+export async function addKeyslot(
+  io: HeaderIO,
+  passphrase: Uint8Array,
+  newPassphrase: Uint8Array,
+  opts: KeyslotWriteOptions = {}
+): Promise<number> {
+  const vol = await luks1ForWrite(io);
+  const index = pickFreeSlot(vol, opts.slot);
+  const { masterKey } = await unlockLuks1Volume(io, vol, passphrase);
+  try {
+    await activateSlot(io, vol, index, masterKey, newPassphrase, opts);
+    return index;
+  } finally {
+    wipe(masterKey);
+  }
+}
+
+/**
+ * Removes keyslots (luks1.md §8 "Remove key"): by `slot`, or every slot `passphrase` opens.
+ * When both are given the passphrase must open some active slot. Refuses to leave no active
+ * slot (LAST_KEYSLOT) unless `forceLast`. Returns the removed slots.
+ */
+export async function removeKeyslots(
+  io: HeaderIO,
+  sel: { slot?: number; passphrase?: Uint8Array; forceLast?: boolean }
+): Promise<number[]> {
+  if ((await detectLuksVersion(io)) !== 1) await luks1ForWrite(io);
+  const header = await readLuks1Header(io);
+  const active = header.slots.flatMap((s, i) => (s.active ? [i] : []));
+  let targets: number[];
+  if (sel.slot !== undefined) {
+    checkSlotIndex(sel.slot);
+    if (!header.slots[sel.slot]!.active) throw fail('KEYSLOT_INACTIVE', `Keyslot ${sel.slot} is not active`);
+    if (sel.passphrase) {
+      const vol = resolveLuks1(header);
+      const { masterKey } = await unlockLuks1Volume(io, vol, sel.passphrase);
+      wipe(masterKey);
+    }
+    targets = [sel.slot];
+  } else if (sel.passphrase) {
+    const vol = resolveLuks1(header);
+    targets = [];
+    for (const i of active) {
+      const mk = await tryLuks1Slot(io, vol, i, sel.passphrase);
+      if (mk) {
+        wipe(mk);
+        targets.push(i);
+      }
+    }
+    if (targets.length === 0) throw fail('WRONG_PASSPHRASE', 'The passphrase does not open any keyslot');
+  } else {
+    throw fail('INVALID_ARGUMENT', 'Name a keyslot or a passphrase to remove');
+  }
+  if (targets.length === active.length && !sel.forceLast) {
+    throw fail(
+      'LAST_KEYSLOT',
+      targets.length === 1
+        ? `Keyslot ${targets[0]} is the only active keyslot; removing it would lock the volume for good`
+        : 'The passphrase opens every active keyslot; removing them would lock the volume for good'
+    );
+  }
+  await deactivateSlots(io, header, targets);
+  return targets;
+}
+
+/**
+ * Replaces `oldPassphrase` by `newPassphrase`: adds the new slot (first free, or `opts.slot`),
+ * then removes the slot the old passphrase opened (add-then-remove, DESIGN.md).
+ */
+export async function changePassphrase(
+  io: HeaderIO,
+  oldPassphrase: Uint8Array,
+  newPassphrase: Uint8Array,
+  opts: KeyslotWriteOptions = {}
+): Promise<{ slot: number; removed: number[] }> {
+  const vol = await luks1ForWrite(io);
+  const { slot: oldSlot, masterKey } = await unlockLuks1Volume(io, vol, oldPassphrase);
+  try {
+    const index = pickFreeSlot(vol, opts.slot);
+    await activateSlot(io, vol, index, masterKey, newPassphrase, opts);
+    await deactivateSlots(io, vol.header, [oldSlot]);
+    return { slot: index, removed: [oldSlot] };
+  } finally {
+    wipe(masterKey);
+  }
+}

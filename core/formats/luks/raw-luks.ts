@@ -1,0 +1,241 @@
+/**
+ * Raw LUKS containers (header at the device start, data after the payload offset):
+ * reading (LUKS1 and LUKS2) and creating (LUKS1, cryptsetup geometry).
+ *
+ * IVs are payload-relative: unit at payload byte x uses IV sector ivTweak + x / 512
+ * (spec/luks1.md §7, luks2.md §4, qcow2-luks.md §3 "Contrast").
+ */
+import { fail } from '../../api/errors.js';
+import type { EncryptionInfo } from '../../api/types.js';
+import { readInto, type BlockDevice } from '../../io/block-device.js';
+import type { DataCipher, HeaderIO } from '../encryption.js';
+import type { Extent, GuestReader, GuestWriter } from '../image.js';
+import { dataCipherFor } from './data-cipher.js';
+import { headerIOForDevice } from './header-io.js';
+import { inspectLuks } from './inspect.js';
+import { unlockLuks } from './keyslots.js';
+import { formatLuks1, luksHeaderLength } from './luks1-format.js';
+import { LUKS_SECTOR } from './luks1-header.js';
+import { readLuks2Volume, segmentCipher } from './luks2-unlock.js';
+import type { LuksCreateOptions, UnlockedLuks } from './unlocked.js';
+
+/** Largest buffer decrypted/encrypted at once. */
+const CHUNK = 1024 * 1024;
+const GRANULARITY = 64 * 1024;
+
+/** An opened raw LUKS device: readable once unlocked. */
+export interface RawLuksImage extends GuestReader {
+  readonly info: EncryptionInfo;
+  readonly headerIO: HeaderIO;
+  readonly locked: boolean;
+  /** Unlocks with a passphrase (WRONG_PASSPHRASE / UNSUPPORTED_CIPHER). */
+  unlock(passphrase: Uint8Array, opts?: { slot?: number; threads?: number }): Promise<number>;
+}
+
+/** Payload start and length in bytes, from the header alone. */
+async function payloadGeometry(
+  io: HeaderIO,
+  info: EncryptionInfo,
+  deviceSize: number
+): Promise<{ offset: number; size: number; sectorSize: number }> {
+  let offset = info.payloadOffset ?? 0;
+  let sectorSize = info.sectorSize ?? LUKS_SECTOR;
+  let size = deviceSize - offset;
+  if (info.version === 2) {
+    const { segment } = segmentCipher(await readLuks2Volume(io));
+    offset = segment.offset;
+    sectorSize = segment.sectorSize;
+    size = segment.size ?? deviceSize - offset;
+  }
+  if (offset === 0) {
+    throw fail('UNSUPPORTED_FEATURE', 'Detached-header LUKS volumes (payload offset 0) are not supported');
+  }
+  size = Math.max(0, Math.floor(Math.min(size, deviceSize - offset) / sectorSize) * sectorSize);
+  return { offset, size, sectorSize };
+}
+
+/**
+ * Opens a raw LUKS1/LUKS2 device. Without a passphrase only `info` and `virtualSize` are
+ * available; reads need `unlock()` first (NEEDS_PASSPHRASE). `close()` closes `dev`.
+ */
+export async function openRawLuks(
+  dev: BlockDevice,
+  opts: { passphrase?: Uint8Array; threads?: number } = {}
+): Promise<RawLuksImage> {
+  const deviceSize = await dev.size();
+  const io = headerIOForDevice(dev, deviceSize);
+  const info = await inspectLuks(io);
+  const geo = await payloadGeometry(io, info, deviceSize);
+  let unlocked: UnlockedLuks | undefined;
+  let cipher: DataCipher | undefined;
+
+  const image: RawLuksImage = {
+    format: 'luks',
+    info,
+    headerIO: io,
+    virtualSize: geo.size,
+    granularity: GRANULARITY,
+    get locked() {
+      return cipher === undefined;
+    },
+    async unlock(passphrase, o = {}) {
+      const u = await unlockLuks(io, passphrase, o.slot !== undefined ? { slot: o.slot } : {});
+      const threads = o.threads ?? opts.threads;
+      try {
+        cipher = await dataCipherFor(u, threads !== undefined ? { threads } : {});
+      } catch (e) {
+        u.dispose();
+        throw e;
+      }
+      unlocked?.dispose();
+      unlocked = u;
+      return u.slot;
+    },
+    async read(buf, guestOffset) {
+      if (!cipher || !unlocked) throw fail('NEEDS_PASSPHRASE', 'The LUKS volume is locked');
+      const end = guestOffset + buf.length;
+      if (guestOffset < 0 || end > geo.size) throw fail('INVALID_ARGUMENT', 'Read beyond the end of the disk');
+      const ss = geo.sectorSize;
+      let pos = Math.floor(guestOffset / ss) * ss;
+      while (pos < end) {
+        const chunkEnd = Math.min(Math.ceil(end / ss) * ss, pos + CHUNK);
+        const data = new Uint8Array(chunkEnd - pos);
+        await readInto(dev, data, geo.offset + pos, 'LUKS payload');
+        const plain = await cipher.decrypt(data, unlocked.ivTweak + pos / LUKS_SECTOR);
+        const from = Math.max(guestOffset, pos);
+        const to = Math.min(end, chunkEnd);
+        buf.set(plain.subarray(from - pos, to - pos), from - guestOffset);
+        pos = chunkEnd;
+      }
+    },
+    async map(offset, length): Promise<Extent[]> {
+      const len = Math.max(0, Math.min(length, geo.size - offset));
+      return len > 0 ? [{ offset, length: len, kind: 'data' }] : [];
+    },
+    async close() {
+      try {
+        await cipher?.dispose();
+      } finally {
+        unlocked?.dispose();
+        cipher = undefined;
+        await dev.close();
+      }
+    },
+  };
+  if (opts.passphrase) {
+    try {
+      await image.unlock(opts.passphrase);
+    } catch (e) {
+      await image.close();
+      throw e;
+    }
+  }
+  return image;
+}
+
+/** Sorted, merged list of written byte ranges [start, end). */
+class RangeSet {
+  private ranges: [number, number][] = [];
+
+  add(start: number, end: number): void {
+    const out: [number, number][] = [];
+    let s = start;
+    let e = end;
+    for (const [a, b] of this.ranges) {
+      if (b < s || a > e) out.push([a, b]);
+      else {
+        s = Math.min(s, a);
+        e = Math.max(e, b);
+      }
+    }
+    out.push([s, e]);
+    this.ranges = out.sort((x, y) => x[0] - y[0]);
+  }
+
+  gaps(total: number): [number, number][] {
+    const gaps: [number, number][] = [];
+    let pos = 0;
+    for (const [a, b] of this.ranges) {
+      if (a > pos) gaps.push([pos, a]);
+      pos = Math.max(pos, b);
+    }
+    if (pos < total) gaps.push([pos, total]);
+    return gaps;
+  }
+}
+
+/**
+ * Creates a raw LUKS1 volume on `dev` with cryptsetup geometry (payload aligned to 1 MiB) and
+ * returns a writer for `virtualSize` guest bytes. The file length is payload + virtualSize.
+ * Writes must be 512-byte aligned. Every sector the guest can read holds ciphertext: ranges
+ * never written are filled with encrypted zeros on `flush()`/`close()`. `close()` closes `dev`.
+ */
+export async function createRawLuks(
+  dev: BlockDevice,
+  virtualSize: number,
+  passphrase: Uint8Array,
+  opts: Omit<LuksCreateOptions, 'layout'> & { threads?: number }
+): Promise<GuestWriter> {
+  if (!Number.isSafeInteger(virtualSize) || virtualSize < 0 || virtualSize % LUKS_SECTOR !== 0) {
+    throw fail('INVALID_ARGUMENT', 'The size of a LUKS volume must be a multiple of 512 bytes');
+  }
+  const createOpts: LuksCreateOptions = { ...opts, layout: 'cryptsetup' };
+  const payload = luksHeaderLength(createOpts);
+  await dev.truncate(0);
+  const u = await formatLuks1(headerIOForDevice(dev, payload), passphrase, createOpts);
+  let cipher: DataCipher;
+  try {
+    await dev.truncate(payload + virtualSize);
+    cipher = await dataCipherFor(u, opts.threads !== undefined ? { threads: opts.threads } : {});
+  } finally {
+    u.dispose();
+  }
+  const written = new RangeSet();
+  let closed = false;
+
+  const encryptAndWrite = async (plain: Uint8Array, guestOffset: number): Promise<void> => {
+    const enc = await cipher.encrypt(plain, guestOffset / LUKS_SECTOR);
+    await dev.write(enc, payload + guestOffset);
+  };
+  const fillGaps = async (): Promise<void> => {
+    for (const [a, b] of written.gaps(virtualSize)) {
+      for (let pos = a; pos < b; pos += CHUNK) {
+        await encryptAndWrite(new Uint8Array(Math.min(CHUNK, b - pos)), pos);
+      }
+      written.add(a, b);
+    }
+  };
+
+  return {
+    virtualSize,
+    granularity: GRANULARITY,
+    async write(buf, guestOffset) {
+      if (closed) throw fail('INVALID_ARGUMENT', 'The LUKS writer is closed');
+      const end = guestOffset + buf.length;
+      if (guestOffset < 0 || end > virtualSize) throw fail('INVALID_ARGUMENT', 'Write beyond the end of the disk');
+      if (guestOffset % LUKS_SECTOR !== 0 || buf.length % LUKS_SECTOR !== 0) {
+        throw fail('INVALID_ARGUMENT', 'Writes to a LUKS volume must be 512-byte aligned');
+      }
+      for (let pos = 0; pos < buf.length; pos += CHUNK) {
+        const piece = buf.slice(pos, Math.min(buf.length, pos + CHUNK));
+        await encryptAndWrite(piece, guestOffset + pos);
+      }
+      written.add(guestOffset, end);
+    },
+    async flush() {
+      await fillGaps();
+      await dev.flush();
+    },
+    async close() {
+      if (closed) return;
+      try {
+        await fillGaps();
+        await dev.flush();
+      } finally {
+        closed = true;
+        await cipher.dispose();
+        await dev.close();
+      }
+    },
+  };
+}
