@@ -99,7 +99,7 @@ export async function copyGuestData(
   let nextCheckpoint = start + checkpointEvery;
 
   const writeChunk = async (buf: Uint8Array, offset: number, len: number, data: number) => {
-    for (let u = 0; u < len; ) {
+    for (let u = 0; u < len;) {
       // Find the next run of non-zero units and write it in one call.
       while (u < len && isAllZero(buf.subarray(u, Math.min(u + unit, len)))) u += unit;
       let e = u;

@@ -7,7 +7,7 @@
  * responsible (through `withPartialOutput`) for leaving no output behind.
  */
 import { randomBytes } from 'node:crypto';
-import { fail, isVaultError, toVaultError } from '../api/errors.js';
+import { fail, toVaultError } from '../api/errors.js';
 import type { JobInfo, JobKind } from '../api/types.js';
 import { ProgressReporter, type Clock } from './progress.js';
 
@@ -100,7 +100,7 @@ export class JobRegistry {
         (e: unknown) => {
           info.progress = progress.snapshot();
           const err = toVaultError(e);
-          if (controller.signal.aborted || isVaultError(err, 'CANCELLED')) {
+          if (controller.signal.aborted || err.code === 'CANCELLED') {
             info.state = 'cancelled';
             info.error = { code: 'CANCELLED', message: 'Cancelled' };
           } else {

@@ -138,5 +138,9 @@ export function checkJournal(
 }
 
 function canonical(o: TargetOptions): string {
-  return JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
+  return JSON.stringify(
+    Object.keys(o)
+      .sort()
+      .map((k) => [k, o[k]])
+  );
 }

@@ -70,27 +70,27 @@ export class MemoryImage {
 
   reader(opts: FakeOptions = {}): GuestReader & { stats: FakeStats } {
     const stats = opts.stats ?? newStats();
-    const img = this;
+    const { data, allocated, virtualSize, granularity } = this;
     return {
       format: 'qcow2',
-      virtualSize: img.virtualSize,
-      granularity: img.granularity,
+      virtualSize,
+      granularity,
       stats,
       async read(buf, off) {
-        if (off < 0 || off + buf.length > img.virtualSize) throw fail('INTERNAL', 'read out of range');
+        if (off < 0 || off + buf.length > virtualSize) throw fail('INTERNAL', 'read out of range');
         stats.reads.push({ offset: off, length: buf.length });
         stats.readBuffers.add(buf.buffer);
         if (stats.activeWrites > 0) stats.readsDuringWrite++;
         await Promise.resolve();
-        buf.set(img.data.subarray(off, off + buf.length));
+        buf.set(data.subarray(off, off + buf.length));
       },
       async map(off, len) {
         const out: Extent[] = [];
-        const end = Math.min(off + len, img.virtualSize);
-        for (let p = off; p < end; ) {
-          const c = Math.floor(p / img.granularity);
-          const kind = img.allocated[c] ? 'data' : 'zero';
-          const next = Math.min((c + 1) * img.granularity, end);
+        const end = Math.min(off + len, virtualSize);
+        for (let p = off; p < end;) {
+          const c = Math.floor(p / granularity);
+          const kind = allocated[c] ? 'data' : 'zero';
+          const next = Math.min((c + 1) * granularity, end);
           const last = out[out.length - 1];
           if (last && last.kind === kind) last.length += next - p;
           else out.push({ offset: p, length: next - p, kind });
@@ -104,15 +104,16 @@ export class MemoryImage {
 
   writer(opts: FakeOptions = {}): GuestWriter & { stats: FakeStats } {
     const stats = opts.stats ?? newStats();
-    const img = this;
+    const { virtualSize, granularity } = this;
+    const put = (off: number, buf: Uint8Array) => this.put(off, buf);
     let okWrites = 0;
     return {
-      virtualSize: img.virtualSize,
-      granularity: img.granularity,
+      virtualSize,
+      granularity,
       stats,
       async write(buf, off) {
-        if (off % img.granularity !== 0) throw fail('INTERNAL', `unaligned write at ${off}`);
-        if (off + buf.length > img.virtualSize) throw fail('INTERNAL', 'write out of range');
+        if (off % granularity !== 0) throw fail('INTERNAL', `unaligned write at ${off}`);
+        if (off + buf.length > virtualSize) throw fail('INTERNAL', 'write out of range');
         if (opts.failAfterWrites !== undefined && okWrites >= opts.failAfterWrites) {
           throw fail('IO', 'simulated kill');
         }
@@ -121,7 +122,7 @@ export class MemoryImage {
         try {
           if (opts.writeDelayMs) await sleep(opts.writeDelayMs);
           stats.writes.push({ offset: off, length: buf.length });
-          img.put(off, buf);
+          put(off, buf);
           okWrites++;
         } finally {
           stats.activeWrites--;
@@ -144,7 +145,10 @@ export async function rawFileWriter(
   virtualSize: number,
   opts: { create: boolean; failAfterWrites?: number; granularity?: number }
 ): Promise<GuestWriter & { writes: number }> {
-  const dev = await FileDevice.open(path, opts.create ? { createExclusive: true } : { write: true });
+  const dev = await FileDevice.open(
+    path,
+    opts.create ? { createExclusive: true } : { write: true }
+  );
   if (opts.create) await dev.truncate(virtualSize);
   const w = {
     virtualSize,
