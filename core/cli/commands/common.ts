@@ -1,0 +1,70 @@
+/** Helpers shared by CLI commands: passphrase options, encryption `-o` options. */
+import { fail } from '../../api/errors.js';
+import type { EncryptOptions } from '../../api/types.js';
+import type { ParsedArgs } from '../args.js';
+import { parseInteger } from '../args.js';
+import { readPassphrase } from '../passphrase.js';
+
+/** Value options every passphrase flavour accepts: `--NAME-file F` and `--NAME-fd N`. */
+export function passphraseOptions(...names: string[]): string[] {
+  return names.flatMap((n) => [`${n}-file`, `${n}-fd`]);
+}
+
+/** Reads the passphrase named `name` (`--NAME-file`, `--NAME-fd`, else a TTY prompt). */
+export function getPassphrase(
+  args: ParsedArgs,
+  name: string,
+  prompt: string,
+  confirm = false
+): Promise<Uint8Array> {
+  const file = args.values.get(`${name}-file`);
+  const fdText = args.values.get(`${name}-fd`);
+  const fd = fdText === undefined ? undefined : parseInteger(fdText, `--${name}-fd`, 0, 65535);
+  return readPassphrase({ file, fd, prompt, confirm });
+}
+
+export function hasPassphrase(args: ParsedArgs, name: string): boolean {
+  return args.values.has(`${name}-file`) || args.values.has(`${name}-fd`);
+}
+
+/** Encryption options from `-o cipher=…,hash=…,iter-time=…,iterations=…`. */
+export function encryptOptions(args: ParsedArgs): EncryptOptions {
+  const o = args.options;
+  const enc: EncryptOptions = {};
+  const cipher = o.get('cipher') ?? o.get('encrypt.cipher');
+  if (cipher) enc.cipher = cipher;
+  const hash = o.get('hash') ?? o.get('encrypt.hash-alg') ?? o.get('hash-alg');
+  if (hash) enc.hash = hash;
+  const iterTime = o.get('iter-time') ?? o.get('encrypt.iter-time');
+  if (iterTime) enc.iterTimeMs = parseInteger(iterTime, 'iter-time', 1, 600_000);
+  const iterations = o.get('iterations');
+  if (iterations) enc.iterations = parseInteger(iterations, 'iterations', 1000);
+  return enc;
+}
+
+export function clusterSizeOption(args: ParsedArgs): number | undefined {
+  const v = args.options.get('cluster-size') ?? args.options.get('cluster_size');
+  if (v === undefined) return undefined;
+  const n = /^\d+[kKmM]$/.test(v)
+    ? Number(v.slice(0, -1)) * (/[mM]$/.test(v) ? 1 << 20 : 1 << 10)
+    : parseInteger(v, 'cluster-size', 512, 2 << 20);
+  if (n < 512 || n > 2 << 20 || (n & (n - 1)) !== 0) {
+    throw fail('INVALID_ARGUMENT', 'cluster-size must be a power of two from 512 to 2M');
+  }
+  return n;
+}
+
+export function compatOption(args: ParsedArgs): '0.10' | '1.1' | undefined {
+  const v = args.options.get('compat');
+  if (v === undefined) return undefined;
+  if (v === '0.10' || v === 'v2') return '0.10';
+  if (v === '1.1' || v === 'v3') return '1.1';
+  throw fail('INVALID_ARGUMENT', 'compat must be 0.10 (qcow2 v2) or 1.1 (qcow2 v3)');
+}
+
+export function requirePositionals(args: ParsedArgs, names: string[]): string[] {
+  if (args.positionals.length !== names.length) {
+    throw fail('INVALID_ARGUMENT', `Expected ${names.join(' ')}`);
+  }
+  return args.positionals;
+}

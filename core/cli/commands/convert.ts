@@ -1,0 +1,132 @@
+/** `image-vault convert` and `image-vault migrate`. */
+import { fail } from '../../api/errors.js';
+import type { OutputFormat } from '../../api/types.js';
+import { createVaultService } from '../../service/vault-service.js';
+import { inspectImage } from '../../service/inspect.js';
+import { parseArgs } from '../args.js';
+import { humanSize } from '../info-format.js';
+import type { CliIo } from '../io.js';
+import { followJob, jobResult, progressMode } from '../job-runner.js';
+import {
+  clusterSizeOption,
+  compatOption,
+  encryptOptions,
+  getPassphrase,
+  hasPassphrase,
+  passphraseOptions,
+  requirePositionals,
+} from './common.js';
+
+const wipe = (...b: (Uint8Array | undefined)[]) => b.forEach((x) => x?.fill(0));
+
+export const convertCommand = {
+  help: `image-vault convert [-O qcow2|raw|luks] [--encrypt] [-o OPTIONS] [--source-passphrase-file F]
+                     [--passphrase-file F] [--progress=json] [--no-verify] [--resume] [--overwrite] SRC DST
+
+Converts any readable image (qcow2, qcow, raw, LUKS; encrypted or not) to qcow2 (default),
+raw, or raw LUKS, decrypting and/or encrypting in one sparse pass. --encrypt with -O qcow2
+makes qcow2+LUKS. Output goes to DST.partial and is renamed only after it was verified
+(every guest byte compared with the source; --no-verify skips that). Ctrl-C leaves nothing
+behind; --resume continues an interrupted run from its journal.
+Options (-o): cluster-size, compat, cipher, hash, iter-time, iterations (see create --help).`,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const args = parseArgs(argv, {
+      values: ['O', 'f', 'progress', ...passphraseOptions('passphrase', 'source-passphrase')],
+      flags: ['encrypt', 'no-verify', 'resume', 'overwrite'],
+    });
+    const [source, target] = requirePositionals(args, ['SRC', 'DST']) as [string, string];
+    const format = (args.values.get('O') ?? 'qcow2') as OutputFormat;
+    if (!['qcow2', 'raw', 'luks'].includes(format)) {
+      throw fail('INVALID_ARGUMENT', `Cannot convert to "${format}" (qcow2, raw or luks)`);
+    }
+    const encrypt = format === 'luks' || args.flags.has('encrypt');
+    if (format === 'raw' && args.flags.has('encrypt')) {
+      throw fail('INVALID_ARGUMENT', 'Use -O luks for an encrypted raw output');
+    }
+    const mode = progressMode(args.values.get('progress'), io);
+    const info = await inspectImage(source);
+    let sourcePassphrase: Uint8Array | undefined;
+    let passphrase: Uint8Array | undefined;
+    try {
+      if (info.encrypted || hasPassphrase(args, 'source-passphrase')) {
+        sourcePassphrase = await getPassphrase(args, 'source-passphrase', 'Source passphrase: ');
+      }
+      if (encrypt) passphrase = await getPassphrase(args, 'passphrase', 'New passphrase: ', true);
+      const service = createVaultService();
+      const job = await service.startConvert({
+        source,
+        target,
+        format,
+        sourcePassphrase,
+        passphrase,
+        encryption: encrypt ? encryptOptions(args) : undefined,
+        clusterSize: clusterSizeOption(args),
+        compat: compatOption(args),
+        verify: !args.flags.has('no-verify'),
+        resume: args.flags.has('resume'),
+        overwrite: args.flags.has('overwrite'),
+      });
+      const result = jobResult(await followJob(service, job, io, mode));
+      if (mode !== 'json') {
+        io.err(
+          `Converted ${source} → ${target} (${format}${encrypt ? ', LUKS' : ''}, ` +
+            `${humanSize(Number(result.dataBytes ?? 0))} of data${result.verified ? ', verified' : ''})`
+        );
+      }
+      return 0;
+    } finally {
+      wipe(sourcePassphrase, passphrase);
+    }
+  },
+};
+
+export const migrateCommand = {
+  help: `image-vault migrate [--old-passphrase-file F] [--passphrase-file F] [-o cipher=…,hash=…,iter-time=…]
+                     [--keep-backing | --flatten] [--resume] [--force] [--progress=json] [--no-verify] SRC DST
+
+Rescues a legacy AES-encrypted qcow or qcow2 image into qcow2+LUKS (default aes-256-xts-plain64,
+sha256, 2000 ms unlock time): same virtual size, sparse, verified. The original is never
+modified. Legacy AES cannot detect a wrong passphrase, so a sample of sectors is decrypted
+first; if it looks like random noise the migration is refused (--force overrides).
+A backing file is folded in (--flatten, the default); --keep-backing keeps the reference.
+Internal snapshots are not carried over (reported).`,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const args = parseArgs(argv, {
+      values: ['progress', ...passphraseOptions('old-passphrase', 'passphrase')],
+      flags: ['keep-backing', 'flatten', 'resume', 'force', 'no-verify', 'overwrite'],
+    });
+    const [source, target] = requirePositionals(args, ['SRC', 'DST']) as [string, string];
+    if (args.flags.has('keep-backing') && args.flags.has('flatten')) {
+      throw fail('INVALID_ARGUMENT', 'Choose one of --keep-backing and --flatten');
+    }
+    const mode = progressMode(args.values.get('progress'), io);
+    let oldPassphrase: Uint8Array | undefined;
+    let passphrase: Uint8Array | undefined;
+    try {
+      oldPassphrase = await getPassphrase(args, 'old-passphrase', 'Old (legacy AES) passphrase: ');
+      passphrase = await getPassphrase(args, 'passphrase', 'New passphrase: ', true);
+      const service = createVaultService();
+      const job = await service.startMigrate({
+        source,
+        target,
+        oldPassphrase,
+        passphrase,
+        encryption: encryptOptions(args),
+        keepBacking: args.flags.has('keep-backing'),
+        verify: !args.flags.has('no-verify'),
+        resume: args.flags.has('resume'),
+        force: args.flags.has('force'),
+      });
+      const result = jobResult(await followJob(service, job, io, mode));
+      if (mode !== 'json') {
+        io.err(`Migrated ${source} → ${target} (qcow2+LUKS${result.verified ? ', verified' : ''}).`);
+        const snaps = Number(result.snapshotsNotCarried ?? 0);
+        if (snaps > 0) io.err(`Note: ${snaps} internal snapshot(s) were not carried over.`);
+        io.err('The original was left untouched; delete it once you have checked the new image.');
+      }
+      return 0;
+    } finally {
+      wipe(oldPassphrase, passphrase);
+    }
+  },
+};

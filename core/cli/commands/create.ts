@@ -1,0 +1,61 @@
+/** `image-vault create`. */
+import { fail } from '../../api/errors.js';
+import type { OutputFormat } from '../../api/types.js';
+import { createImage } from '../../service/create.js';
+import { inspectImage } from '../../service/inspect.js';
+import { parseArgs, parseSize } from '../args.js';
+import { humanSize } from '../info-format.js';
+import type { CliIo } from '../io.js';
+import {
+  clusterSizeOption,
+  compatOption,
+  encryptOptions,
+  getPassphrase,
+  passphraseOptions,
+  requirePositionals,
+} from './common.js';
+
+export const createCommand = {
+  help: `image-vault create -f qcow2|raw|luks [--encrypt] [-o OPTIONS] [--passphrase-file F] IMAGE SIZE
+
+Creates an empty image. SIZE like 64M, 20G or bytes.
+  -f qcow2 --encrypt   qcow2 with LUKS, exactly as QEMU writes it (default cipher
+                       aes-256-xts-plain64, hash sha256, unlock time 2000 ms)
+  -f luks              raw LUKS1 image that cryptsetup opens
+  -f raw               plain sparse raw image
+Options (-o a=b,c=d): cluster-size=65536, compat=1.1|0.10, cipher=aes-256-xts-plain64|
+  aes-128-xts-plain64|aes-256-cbc-essiv:sha256|aes-128-cbc-plain64|…, hash=sha256|sha1|sha512,
+  iter-time=MS (unlock time per keyslot), iterations=N (forced count).
+The passphrase comes from --passphrase-file F (- = stdin), --passphrase-fd N or a prompt.`,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const args = parseArgs(argv, { values: ['f', ...passphraseOptions('passphrase')], flags: ['encrypt', 'json'] });
+    const [path, sizeText] = requirePositionals(args, ['IMAGE', 'SIZE']) as [string, string];
+    const format = (args.values.get('f') ?? 'qcow2') as OutputFormat;
+    if (!['qcow2', 'raw', 'luks'].includes(format)) {
+      throw fail('INVALID_ARGUMENT', `Cannot create format "${format}" (qcow2, raw or luks)`);
+    }
+    const encrypted = format === 'luks' || args.flags.has('encrypt');
+    if (format === 'raw' && encrypted) throw fail('INVALID_ARGUMENT', 'Use -f luks for an encrypted raw image');
+    const virtualSize = parseSize(sizeText);
+    const passphrase = encrypted
+      ? await getPassphrase(args, 'passphrase', 'New passphrase: ', true)
+      : undefined;
+    try {
+      await createImage({
+        path,
+        format,
+        virtualSize,
+        clusterSize: clusterSizeOption(args),
+        compat: compatOption(args),
+        passphrase,
+        encryption: encrypted ? encryptOptions(args) : undefined,
+      });
+    } finally {
+      passphrase?.fill(0);
+    }
+    const info = await inspectImage(path);
+    const what = info.encryption ? `, LUKS ${info.encryption.cipherAlg}-${info.encryption.cipherMode}-${info.encryption.ivgenAlg}` : '';
+    io.out(`Created ${path}: ${format}${what}, ${humanSize(virtualSize)}`);
+    return 0;
+  },
+};

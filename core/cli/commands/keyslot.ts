@@ -1,0 +1,107 @@
+/** `image-vault keyslot list|test|add|change|remove`. */
+import { fail } from '../../api/errors.js';
+import { inspectImage } from '../../service/inspect.js';
+import { keyslotAdd, keyslotChange, keyslotRemove, keyslotTest } from '../../service/keyslots.js';
+import { parseArgs, parseInteger, type ParsedArgs } from '../args.js';
+import { slotJson, slotLines } from '../info-format.js';
+import type { CliIo } from '../io.js';
+import { encryptOptions, getPassphrase, hasPassphrase, passphraseOptions, requirePositionals } from './common.js';
+
+const HELP = `image-vault keyslot list [--json] IMAGE
+image-vault keyslot test IMAGE --passphrase-file F
+image-vault keyslot add IMAGE --passphrase-file EXISTING --new-passphrase-file NEW [--slot N] [--iter-time MS]
+image-vault keyslot change IMAGE --passphrase-file OLD --new-passphrase-file NEW [--iter-time MS]
+image-vault keyslot remove IMAGE (--slot N | --passphrase-file REVOKED) [--force-last]
+
+Manages the LUKS passphrases of a qcow2+LUKS or raw LUKS image without re-encrypting it.
+list needs no passphrase. A wrong passphrase exits with status 4. Removing the last
+active keyslot would make the image unreadable forever: it is refused without --force-last.
+Passphrase options also accept -fd variants (--passphrase-fd N); - reads stdin.`;
+
+function iterOptions(args: ParsedArgs): { iterTimeMs?: number; iterations?: number } {
+  const enc = encryptOptions(args);
+  const t = args.values.get('iter-time');
+  const i = args.values.get('iterations');
+  return {
+    iterTimeMs: t ? parseInteger(t, '--iter-time', 1, 600_000) : enc.iterTimeMs,
+    iterations: i ? parseInteger(i, '--iterations', 1000) : enc.iterations,
+  };
+}
+
+export const keyslotCommand = {
+  help: HELP,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const [sub, ...rest] = argv;
+    const args = parseArgs(rest, {
+      values: [...passphraseOptions('passphrase', 'new-passphrase'), 'slot', 'iter-time', 'iterations'],
+      flags: ['json', 'force-last'],
+    });
+    const [path] = requirePositionals(args, ['IMAGE']) as [string];
+    const slot = args.values.has('slot')
+      ? parseInteger(args.values.get('slot') as string, '--slot', 0, 31)
+      : undefined;
+    switch (sub) {
+      case 'list': {
+        const info = await inspectImage(path);
+        if (!info.encryption || info.encryption.format !== 'luks') {
+          throw fail('NOT_ENCRYPTED', `${path} has no LUKS keyslots`);
+        }
+        if (args.flags.has('json')) {
+          io.out(JSON.stringify(info.encryption.slots.map((s) => ({ slot: s.slot, ...slotJson(s) })), null, 2));
+        } else io.out(slotLines(info.encryption.slots).join('\n'));
+        return 0;
+      }
+      case 'test': {
+        const pass = await getPassphrase(args, 'passphrase', 'Passphrase to test: ');
+        try {
+          const r = await keyslotTest(path, pass);
+          io.out(`Passphrase opens keyslot ${r.slot}`);
+        } finally {
+          pass.fill(0);
+        }
+        return 0;
+      }
+      case 'add': {
+        const pass = await getPassphrase(args, 'passphrase', 'Existing passphrase: ');
+        let next: Uint8Array | undefined;
+        try {
+          next = await getPassphrase(args, 'new-passphrase', 'New passphrase: ', true);
+          const r = await keyslotAdd({ path, passphrase: pass, newPassphrase: next, slot, ...iterOptions(args) });
+          io.out(`Added a passphrase in keyslot ${r.slot}`);
+        } finally {
+          pass.fill(0);
+          next?.fill(0);
+        }
+        return 0;
+      }
+      case 'change': {
+        const pass = await getPassphrase(args, 'passphrase', 'Current passphrase: ');
+        let next: Uint8Array | undefined;
+        try {
+          next = await getPassphrase(args, 'new-passphrase', 'New passphrase: ', true);
+          const r = await keyslotChange({ path, passphrase: pass, newPassphrase: next, ...iterOptions(args) });
+          io.out(`Passphrase changed: now in keyslot ${r.slot}; removed keyslot(s) ${r.removed.join(', ')}`);
+        } finally {
+          pass.fill(0);
+          next?.fill(0);
+        }
+        return 0;
+      }
+      case 'remove': {
+        if (slot === undefined && !hasPassphrase(args, 'passphrase')) {
+          throw fail('INVALID_ARGUMENT', 'Say which keyslot to remove: --slot N or --passphrase-file F');
+        }
+        const pass = slot === undefined ? await getPassphrase(args, 'passphrase', 'Passphrase to revoke: ') : undefined;
+        try {
+          const r = await keyslotRemove({ path, slot, passphrase: pass, forceLast: args.flags.has('force-last') });
+          io.out(`Removed keyslot(s) ${r.removed.join(', ')}`);
+        } finally {
+          pass?.fill(0);
+        }
+        return 0;
+      }
+      default:
+        throw fail('INVALID_ARGUMENT', `Unknown keyslot command "${sub ?? ''}" (list, test, add, change, remove)`);
+    }
+  },
+};

@@ -1,0 +1,40 @@
+/**
+ * The `image-vault` command. One line of plain words per error with its stable code; stack
+ * traces only with `--debug`. Exit codes: 0 ok, 1 failure, 4 wrong passphrase, 130
+ * cancelled; `check` uses 0 clean / 2 corruptions / 3 leaks only / 1 could not check.
+ */
+import { exitCodeFor, toVaultError } from '../api/errors.js';
+import { COMMANDS, usage } from './commands/index.js';
+import { createCliIo, type CliIo } from './io.js';
+
+export const VERSION = '0.1.0';
+
+export async function main(argv: string[], io: CliIo = createCliIo()): Promise<number> {
+  const debug = argv.includes('--debug');
+  const [name, ...rest] = argv.filter((a) => a !== '--debug');
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(usage());
+    return name === undefined ? 1 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.out(`image-vault ${VERSION}`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`image-vault: unknown command "${name}" (try image-vault --help)`);
+    return 1;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(command.help);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    const err = toVaultError(e);
+    io.err(`image-vault: ${err.message} [${err.code}]`);
+    if (debug) io.err(String((e as Error)?.stack ?? e));
+    return exitCodeFor(err.code);
+  }
+}

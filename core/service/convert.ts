@@ -1,0 +1,212 @@
+/**
+ * Conversions as jobs: `convert` (any readable image → qcow2 / raw / raw LUKS, decrypting
+ * and/or encrypting in one sparse pass) and `migrate` (legacy AES qcow/qcow2 → qcow2+LUKS,
+ * refusing a passphrase that decrypts to noise). Both run `runConversion`: output to
+ * `TARGET.partial`, journal for `--resume`, verify, rename.
+ */
+import { fail } from '../api/errors.js';
+import type { ConvertRequest, EncryptOptions, MigrateRequest, OutputFormat } from '../api/types.js';
+import { FileDevice } from '../io/file-device.js';
+import type { GuestReader, GuestWriter } from '../formats/image.js';
+import { runConversion, type ConversionResult } from '../jobs/convert-job.js';
+import { identifySource, type TargetOptions } from '../jobs/journal.js';
+import type { JobContext } from '../jobs/job-registry.js';
+import { samplePlausibility } from '../jobs/legacy-heuristic.js';
+import { inspectImage } from './inspect.js';
+import { openImage } from './open-image.js';
+import { createTarget, DEFAULT_CIPHER, DEFAULT_HASH, reopenTarget, type TargetSpec } from './targets.js';
+
+interface PlannedConversion {
+  source: string;
+  target: string;
+  format: OutputFormat;
+  sourcePassphrase?: Uint8Array;
+  passphrase?: Uint8Array;
+  encryption?: EncryptOptions;
+  clusterSize?: number;
+  compat?: '0.10' | '1.1';
+  verify?: boolean;
+  resume?: boolean;
+  overwrite?: boolean;
+  /** Read only the top layer (keep the backing reference in the output). */
+  topLayerOnly?: boolean;
+  backingFile?: string;
+  backingFormat?: string;
+  threads?: number;
+}
+
+/** Closes the device when the writer is closed (the writer does not own it). */
+function owningWriter(writer: GuestWriter, dev: FileDevice): GuestWriter {
+  return {
+    virtualSize: writer.virtualSize,
+    granularity: writer.granularity,
+    write: (buf, off) => writer.write(buf, off),
+    flush: () => writer.flush(),
+    close: async () => {
+      try {
+        await writer.close();
+      } finally {
+        await dev.close().catch(() => undefined);
+      }
+    },
+  };
+}
+
+async function runPlanned(p: PlannedConversion, ctx: JobContext): Promise<ConversionResult> {
+  const encrypted = p.format === 'luks' || p.passphrase !== undefined;
+  if (encrypted && !p.passphrase) throw fail('NEEDS_PASSPHRASE', 'The output needs a passphrase');
+  const targetSpec = (virtualSize: number): TargetSpec => ({
+    format: p.format,
+    virtualSize,
+    clusterSize: p.clusterSize,
+    compat: p.compat,
+    passphrase: p.passphrase,
+    encryption: p.encryption,
+    backingFile: p.backingFile,
+    backingFormat: p.backingFormat,
+    threads: p.threads,
+  });
+  const targetOptions: TargetOptions = {
+    format: p.format,
+    clusterSize: p.clusterSize ?? null,
+    compat: p.compat ?? null,
+    encrypted,
+    cipher: encrypted ? (p.encryption?.cipher ?? DEFAULT_CIPHER) : null,
+    hash: encrypted ? (p.encryption?.hash ?? DEFAULT_HASH) : null,
+    backingFile: p.backingFile ?? null,
+  };
+  return runConversion(
+    {
+      target: p.target,
+      openSource: () =>
+        openImage(p.source, {
+          passphrase: p.sourcePassphrase,
+          threads: p.threads,
+          topLayerOnly: p.topLayerOnly,
+        }),
+      createTarget: async (partial, src) => {
+        const dev = await FileDevice.open(partial, { createTruncate: true });
+        try {
+          return owningWriter(await createTarget(dev, targetSpec(src.virtualSize)), dev);
+        } catch (e) {
+          await dev.close().catch(() => undefined);
+          throw e;
+        }
+      },
+      reopenTarget: async (partial, src) => {
+        const dev = await FileDevice.open(partial, { write: true });
+        try {
+          return owningWriter(await reopenTarget(dev, targetSpec(src.virtualSize)), dev);
+        } catch (e) {
+          await dev.close().catch(() => undefined);
+          throw e;
+        }
+      },
+      openResult: (path) =>
+        openImage(path, {
+          passphrase: p.passphrase,
+          threads: p.threads,
+          format: p.format,
+          topLayerOnly: p.topLayerOnly,
+        }),
+      sourceIdentity: await identifySource(p.source),
+      targetOptions,
+      resume: p.resume,
+      verify: p.verify,
+      overwrite: p.overwrite,
+    },
+    ctx
+  );
+}
+
+export function convertJob(req: ConvertRequest, threads?: number) {
+  return async (ctx: JobContext): Promise<Record<string, unknown>> => {
+    const result = await runPlanned(
+      {
+        source: req.source,
+        target: req.target,
+        format: req.format,
+        sourcePassphrase: req.sourcePassphrase,
+        passphrase: req.passphrase,
+        encryption: req.encryption,
+        clusterSize: req.clusterSize,
+        compat: req.compat,
+        verify: req.verify,
+        resume: req.resume,
+        overwrite: req.overwrite,
+        threads,
+      },
+      ctx
+    );
+    return { ...result };
+  };
+}
+
+/** Checks the legacy passphrase on a sample of decrypted sectors before any output exists. */
+export async function assessLegacy(path: string, passphrase: Uint8Array, threads?: number) {
+  const reader: GuestReader = await openImage(path, { passphrase, threads, topLayerOnly: true });
+  try {
+    return await samplePlausibility(reader);
+  } finally {
+    await reader.close();
+  }
+}
+
+export function migrateJob(req: MigrateRequest, threads?: number) {
+  return async (ctx: JobContext): Promise<Record<string, unknown>> => {
+    ctx.progress.setPhase('preparing');
+    const info = await inspectImage(req.source);
+    if (info.encryption?.format !== 'aes') {
+      throw fail(
+        'INVALID_ARGUMENT',
+        info.encryption?.format === 'luks'
+          ? `${req.source} is already LUKS-encrypted: nothing to migrate`
+          : `${req.source} is not encrypted with legacy AES (use convert)`
+      );
+    }
+    const assessment = await assessLegacy(req.source, req.oldPassphrase, threads);
+    if (assessment.verdict === 'random' && !req.force) {
+      throw fail(
+        'WRONG_PASSPHRASE',
+        `The old passphrase looks wrong: ${assessment.explanation} (use --force if you are sure)`
+      );
+    }
+    ctx.throwIfCancelled();
+    const keep = req.keepBacking === true && info.backingFile !== undefined;
+    if (keep) {
+      const backingEnc = info.backingChain[0];
+      if (backingEnc) {
+        const b = await inspectImage(backingEnc.path);
+        if (b.encryption?.format === 'aes') {
+          throw fail(
+            'UNSUPPORTED_FEATURE',
+            `The backing file ${backingEnc.path} also uses legacy AES: migrate it first, or use --flatten`
+          );
+        }
+      }
+    }
+    const result = await runPlanned(
+      {
+        source: req.source,
+        target: req.target,
+        format: 'qcow2',
+        sourcePassphrase: req.oldPassphrase,
+        passphrase: req.passphrase,
+        encryption: req.encryption,
+        verify: req.verify,
+        resume: req.resume,
+        topLayerOnly: keep,
+        backingFile: keep ? info.backingFile : undefined,
+        backingFormat: keep ? (info.backingFormat ?? info.backingChain[0]?.format) : undefined,
+        threads,
+      },
+      ctx
+    );
+    return {
+      ...result,
+      assessment: assessment.verdict,
+      snapshotsNotCarried: info.snapshots.length,
+      keptBacking: keep,
+    };
+  };
+}

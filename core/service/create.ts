@@ -1,0 +1,33 @@
+/** `create`: a new empty image, optionally encrypted, written to a fresh file. */
+import { unlink } from 'node:fs/promises';
+import { fail } from '../api/errors.js';
+import type { CreateRequest } from '../api/types.js';
+import { FileDevice } from '../io/file-device.js';
+import { createTarget } from './targets.js';
+
+/** Creates `req.path` (refusing to overwrite); a failure leaves no file behind. */
+export async function createImage(req: CreateRequest, threads?: number): Promise<void> {
+  if (!(req.virtualSize > 0)) throw fail('INVALID_ARGUMENT', 'The image size must be positive');
+  if (req.format === 'luks' && !req.passphrase) {
+    throw fail('NEEDS_PASSPHRASE', 'A LUKS image needs a passphrase');
+  }
+  const dev = await FileDevice.open(req.path, { createExclusive: true });
+  let ok = false;
+  try {
+    const writer = await createTarget(dev, {
+      format: req.format,
+      virtualSize: req.virtualSize,
+      clusterSize: req.clusterSize,
+      compat: req.compat,
+      passphrase: req.passphrase,
+      encryption: req.encryption,
+      threads,
+    });
+    await writer.flush();
+    await writer.close();
+    ok = true;
+  } finally {
+    await dev.close().catch(() => undefined);
+    if (!ok) await unlink(req.path).catch(() => undefined);
+  }
+}

@@ -1,0 +1,1 @@
+export { createVaultService, type VaultService, type VaultServiceOptions } from './vault-service.js';

@@ -1,0 +1,132 @@
+/**
+ * `inspect`: everything we can tell about an image without a passphrase — format, sizes,
+ * backing chain, snapshots, and the encryption header (LUKS keyslots or legacy AES).
+ */
+import { realpath } from 'node:fs/promises';
+import { fail, isVaultError } from '../api/errors.js';
+import type { BackingInfo, EncryptionInfo, ImageFormat, ImageInfo } from '../api/types.js';
+import { FileDevice } from '../io/file-device.js';
+import { probeFormat } from '../formats/probe.js';
+import { openQcow2 } from '../formats/qcow2/index.js';
+import { openQcow } from '../formats/qcow/index.js';
+import { inspectLuks, headerIOForDevice } from '../formats/luks/index.js';
+import { LEGACY_AES_WARNING } from './legacy-aes.js';
+import { MAX_BACKING_DEPTH, resolveBackingPath } from './open-image.js';
+
+/** Header-level facts about one layer. */
+interface LayerInfo {
+  info: ImageInfo;
+  backingPath?: string;
+}
+
+async function inspectLayer(path: string): Promise<LayerInfo> {
+  const dev = await FileDevice.open(path);
+  try {
+    const fileSize = await dev.size();
+    const actualSize = await dev.allocatedBytes();
+    const format = await probeFormat(dev);
+    const base: ImageInfo = {
+      path,
+      format: format as ImageFormat,
+      virtualSize: fileSize,
+      actualSize,
+      fileSize,
+      backingChain: [],
+      snapshots: [],
+      encrypted: false,
+      warnings: [],
+    };
+    if (format === 'luks') {
+      const encryption = await inspectLuks(headerIOForDevice(dev, fileSize));
+      const payload = encryption.payloadOffset ?? 0;
+      return {
+        info: {
+          ...base,
+          virtualSize: Math.max(0, fileSize - payload),
+          encrypted: true,
+          encryption,
+          warnings: luksWarnings(encryption),
+        },
+      };
+    }
+    if (format === 'raw') return { info: base };
+    const img = format === 'qcow2' ? await openQcow2(dev) : await openQcow(dev);
+    const meta = img.info();
+    const info: ImageInfo = { ...base, ...meta, path, format, actualSize, fileSize, warnings: [] };
+    info.backingChain = [];
+    info.snapshots = meta.snapshots ?? [];
+    if (format === 'qcow2' && 'cryptMethod' in img && img.cryptMethod === 2) {
+      const region = img.luksRegion();
+      if (!region) throw fail('CORRUPT', 'Missing LUKS header region for crypt method 2');
+      info.encrypted = true;
+      info.encryption = await inspectLuks(region);
+      info.warnings.push(...luksWarnings(info.encryption));
+    } else if (meta.encrypted) {
+      info.encrypted = true;
+      info.encryption = legacyAesInfo();
+      info.warnings.push(LEGACY_AES_WARNING);
+    }
+    if (info.corrupt) info.warnings.push('The image is marked corrupt by QEMU; it can only be read.');
+    if (info.dirty) info.warnings.push('The image was not closed cleanly (dirty bit set).');
+    const backingPath = info.backingFile ? resolveBackingPath(path, info.backingFile) : undefined;
+    return { info, backingPath };
+  } finally {
+    await dev.close();
+  }
+}
+
+function legacyAesInfo(): EncryptionInfo {
+  return {
+    format: 'aes',
+    cipherAlg: 'aes-128',
+    cipherMode: 'cbc',
+    ivgenAlg: 'plain64',
+    slots: [],
+    insecure: true,
+  };
+}
+
+function luksWarnings(enc: EncryptionInfo): string[] {
+  const out: string[] = [];
+  if (enc.unsupportedReason) out.push(enc.unsupportedReason);
+  if (enc.version === 2) out.push('LUKS2: QEMU 7.2 cannot open LUKS2 images (cryptsetup/dm-crypt can).');
+  if (enc.slots.filter((s) => s.active).length === 1) {
+    out.push('Only one passphrase can unlock this image; consider adding a second one.');
+  }
+  return out;
+}
+
+/** Inspects `path` and its whole backing chain. */
+export async function inspectImage(path: string): Promise<ImageInfo> {
+  const top = await inspectLayer(path);
+  const seen = [await realpath(path)];
+  const chain: BackingInfo[] = [];
+  let next = top.backingPath;
+  let nextFormat = top.info.backingFormat;
+  while (next !== undefined) {
+    let real: string;
+    try {
+      real = await realpath(next);
+    } catch {
+      top.info.warnings.push(`Backing file not found: ${next}`);
+      break;
+    }
+    if (seen.includes(real)) throw fail('BACKING_LOOP', `Backing chain loops back to ${next}`);
+    if (seen.length > MAX_BACKING_DEPTH) throw fail('CORRUPT', 'Backing chain too deep');
+    seen.push(real);
+    try {
+      const layer = await inspectLayer(next);
+      const format = (nextFormat === 'raw' ? 'raw' : layer.info.format) as ImageFormat;
+      chain.push({ path: next, format });
+      if (format === 'raw') break;
+      next = layer.backingPath;
+      nextFormat = layer.info.backingFormat;
+    } catch (e) {
+      if (isVaultError(e, 'BACKING_LOOP')) throw e;
+      top.info.warnings.push(`Backing file ${next} could not be read: ${(e as Error).message}`);
+      break;
+    }
+  }
+  top.info.backingChain = chain;
+  return top.info;
+}

@@ -1,0 +1,127 @@
+/**
+ * Opens any supported image for reading guest bytes: probes the format, wires the
+ * container to its encryption scheme (qcow2 → LUKS region or legacy AES; raw LUKS), and
+ * resolves backing chains the way QEMU does (relative to the image's directory), refusing
+ * loops.
+ */
+import { realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fail } from '../api/errors.js';
+import { FileDevice } from '../io/file-device.js';
+import type { GuestReader } from '../formats/image.js';
+import type { DataCipher, HeaderIO } from '../formats/encryption.js';
+import { probeFormat, type ProbedFormat } from '../formats/probe.js';
+import { openQcow2 } from '../formats/qcow2/index.js';
+import { openQcow } from '../formats/qcow/index.js';
+import { openRaw } from '../formats/raw/index.js';
+import { openRawLuks, unlockLuks, dataCipherFor } from '../formats/luks/index.js';
+import { createCryptoPool } from '../crypto/crypto-pool.js';
+import { legacyAesKey, LEGACY_AES_SPEC } from './legacy-aes.js';
+
+/** Deepest backing chain we follow (QEMU has no fixed limit; this bounds hostile chains). */
+export const MAX_BACKING_DEPTH = 64;
+
+export interface OpenImageOptions {
+  /** Passphrase for encrypted layers (tried on every encrypted layer of the chain). */
+  passphrase?: Uint8Array;
+  /** Worker threads for bulk crypto (default: the pool's default). */
+  threads?: number;
+  /** Forced format of the top image (a backing format from the header extension). */
+  format?: string;
+  /** Ignore the backing file: unallocated ranges read as zeros (used with --keep-backing). */
+  topLayerOnly?: boolean;
+}
+
+/** Resolves a backing file name like QEMU: relative names are relative to the image's directory. */
+export function resolveBackingPath(imagePath: string, backing: string): string {
+  return isAbsolute(backing) ? backing : resolve(dirname(imagePath), backing);
+}
+
+/** Opens `path` read-only as a `GuestReader`, following its backing chain. */
+export async function openImage(path: string, opts: OpenImageOptions = {}): Promise<GuestReader> {
+  return openLayer(path, opts, []);
+}
+
+async function openLayer(path: string, opts: OpenImageOptions, chain: string[]): Promise<GuestReader> {
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch {
+    throw fail('NOT_FOUND', `Image not found: ${path}`);
+  }
+  if (chain.includes(real)) {
+    throw fail('BACKING_LOOP', `Backing chain loops back to ${path}`);
+  }
+  if (chain.length >= MAX_BACKING_DEPTH) {
+    throw fail('CORRUPT', `Backing chain deeper than ${MAX_BACKING_DEPTH} images`);
+  }
+  const nextChain = [...chain, real];
+  const dev = await FileDevice.open(path);
+  try {
+    const probed = await probeFormat(dev);
+    const format = pickFormat(probed, opts.format, path);
+    const openBacking = opts.topLayerOnly
+      ? undefined
+      : (backing: string, backingFormat: string | undefined) =>
+          openLayer(resolveBackingPath(path, backing), { ...opts, format: backingFormat }, nextChain);
+    const unlock = makeUnlock(opts);
+    switch (format) {
+      case 'qcow2':
+        return await openQcow2(dev, { openBacking, unlock });
+      case 'qcow':
+        return await openQcow(dev, {
+          openBacking,
+          unlock: unlock ? () => unlock('aes', undefined) : undefined,
+        });
+      case 'luks':
+        return await openRawLuks(dev, { passphrase: opts.passphrase, threads: opts.threads });
+      default:
+        return await openRaw(dev);
+    }
+  } catch (e) {
+    await dev.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+function pickFormat(probed: ProbedFormat, forced: string | undefined, path: string): ProbedFormat {
+  if (forced === undefined || forced === '') return probed;
+  if (forced === 'raw') return 'raw';
+  if (forced !== probed) {
+    throw fail('CORRUPT', `${path} was declared as ${forced} but looks like ${probed}`);
+  }
+  return probed;
+}
+
+type Unlock = (kind: 'luks' | 'aes', region: HeaderIO | undefined) => Promise<DataCipher>;
+
+function makeUnlock(opts: OpenImageOptions): Unlock | undefined {
+  const passphrase = opts.passphrase;
+  if (!passphrase) return undefined;
+  return async (kind, region) => {
+    if (kind === 'luks') {
+      if (!region) throw fail('CORRUPT', 'LUKS-encrypted image without a LUKS header region');
+      const unlocked = await unlockLuks(region, passphrase);
+      try {
+        return await dataCipherFor(unlocked, { threads: opts.threads });
+      } finally {
+        unlocked.dispose();
+      }
+    }
+    const key = legacyAesKey(passphrase);
+    try {
+      return poolCipher(createCryptoPool(LEGACY_AES_SPEC, key, { threads: opts.threads }));
+    } finally {
+      key.fill(0);
+    }
+  };
+}
+
+function poolCipher(pool: ReturnType<typeof createCryptoPool>): DataCipher {
+  return {
+    sectorSize: 512,
+    encrypt: (d, iv) => pool.encrypt(d, iv),
+    decrypt: (d, iv) => pool.decrypt(d, iv),
+    dispose: () => pool.close(),
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * The `VaultApi` implementation every face calls (CLI, Electron IPC, loopback server).
+ * Long operations run as jobs in a `JobRegistry`; bulk crypto runs in worker threads.
+ */
+import { readdir, stat, rename, mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fail } from '../api/errors.js';
+import type {
+  DirectoryEntry,
+  DirectoryListing,
+  JobInfo,
+  VaultApi,
+  VaultEvent,
+} from '../api/types.js';
+import { JobRegistry } from '../jobs/job-registry.js';
+import { calibratePbkdf2 } from '../crypto/pbkdf2.js';
+import { parseHashName } from '../crypto/hash.js';
+import { createImage } from './create.js';
+import { inspectImage } from './inspect.js';
+import { keyslotAdd, keyslotChange, keyslotRemove, keyslotTest } from './keyslots.js';
+import { assessLegacy, convertJob, migrateJob } from './convert.js';
+import { exportJob, importJob, planForImage } from './bundle.js';
+
+export interface VaultServiceOptions {
+  /** Worker threads for bulk crypto per cipher (default: the number of cores). */
+  threads?: number;
+}
+
+export interface VaultService extends VaultApi {
+  readonly jobs: JobRegistry;
+  /** Resolves when the job ends. */
+  waitForJob(id: string): Promise<JobInfo>;
+}
+
+export function createVaultService(opts: VaultServiceOptions = {}): VaultService {
+  const jobs = new JobRegistry();
+  const threads = opts.threads;
+  const listeners = new Set<(e: VaultEvent) => void>();
+  jobs.subscribe((job) => {
+    for (const l of listeners) l({ type: 'job', job });
+  });
+
+  return {
+    jobs,
+    waitForJob: (id) => jobs.wait(id),
+    inspect: (path) => inspectImage(path),
+    async create(req) {
+      await createImage(req, threads);
+      return inspectImage(req.path);
+    },
+    keyslotTest: (path, passphrase) => keyslotTest(path, passphrase),
+    keyslotAdd: (req) => keyslotAdd(req),
+    keyslotChange: (req) => keyslotChange(req),
+    keyslotRemove: (req) => keyslotRemove(req),
+    assessLegacyPassphrase: (path, passphrase) => assessLegacy(path, passphrase, threads),
+    async benchmarkKdf(hash, iterTimeMs) {
+      const h = parseHashName(hash);
+      return { hash: h, iterTimeMs, iterations: calibratePbkdf2(h, 64, iterTimeMs) };
+    },
+    async startConvert(req) {
+      return jobs.start('convert', `Convert ${basename(req.source)} → ${basename(req.target)}`, convertJob(req, threads));
+    },
+    async startMigrate(req) {
+      return jobs.start('migrate', `Migrate ${basename(req.source)} to LUKS`, migrateJob(req, threads));
+    },
+    async startExport(req) {
+      return jobs.start('export', `Export ${basename(req.source)} for ${req.recipient}`, exportJob(req, threads));
+    },
+    async startImport(req) {
+      return jobs.start('import', `Import ${basename(req.bundleDir)}`, importJob(req, threads));
+    },
+    libvirtPlan: (path) => planForImage(path),
+    async listJobs() {
+      return jobs.list();
+    },
+    async cancelJob(id) {
+      jobs.cancel(id);
+    },
+    listDirectory: (path) => listDirectory(path),
+    trash: (path) => moveToTrash(path),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+async function listDirectory(path?: string): Promise<DirectoryListing> {
+  const dir = resolve(path ?? homedir());
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    throw fail('NOT_FOUND', `Cannot open folder ${dir}`);
+  }
+  const entries: DirectoryEntry[] = [];
+  for (const name of names.sort((a, b) => a.localeCompare(b))) {
+    if (name.startsWith('.')) continue;
+    const p = join(dir, name);
+    try {
+      const s = await stat(p);
+      entries.push({
+        name,
+        path: p,
+        kind: s.isDirectory() ? 'directory' : s.isFile() ? 'file' : 'other',
+        size: s.size,
+      });
+    } catch {
+      // dangling links and unreadable entries are skipped
+    }
+  }
+  const parent = dirname(dir);
+  return { path: dir, parent: parent === dir ? null : parent, entries };
+}
+
+/** Moves a file into the freedesktop.org trash of the user (`~/.local/share/Trash`). */
+async function moveToTrash(path: string): Promise<{ trashedTo: string }> {
+  const src = resolve(path);
+  const trash = join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'Trash');
+  await mkdir(join(trash, 'files'), { recursive: true });
+  await mkdir(join(trash, 'info'), { recursive: true });
+  let name = basename(src);
+  for (let i = 1; ; i++) {
+    try {
+      await stat(join(trash, 'files', name));
+      name = `${basename(src)}.${i}`;
+    } catch {
+      break;
+    }
+  }
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(
+    join(trash, 'info', `${name}.trashinfo`),
+    `[Trash Info]\nPath=${encodeURI(src)}\nDeletionDate=${new Date().toISOString().slice(0, 19)}\n`
+  );
+  try {
+    await rename(src, join(trash, 'files', name));
+  } catch (e) {
+    if ((e as { code?: string }).code === 'EXDEV') {
+      throw fail('UNSUPPORTED_FEATURE', 'The trash is on another disk; move the file by hand');
+    }
+    throw e;
+  }
+  return { trashedTo: join(trash, 'files', name) };
+}
