@@ -10,7 +10,10 @@ import type { UnlockedLuks } from './unlocked.js';
  * IV sectors are supplied by the caller (raw LUKS: ivTweak + payload-relative sector; qcow2:
  * host offset / 512 — spec/qcow2-luks.md §3).
  */
-export async function dataCipherFor(u: UnlockedLuks, opts: { threads?: number } = {}): Promise<DataCipher> {
+export async function dataCipherFor(
+  u: UnlockedLuks,
+  opts: { threads?: number } = {}
+): Promise<DataCipher> {
   const key = u.masterKey.slice();
   const pool = createCryptoPool(u.spec, key, {
     sectorSize: u.sectorSize,

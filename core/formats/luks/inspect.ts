@@ -87,7 +87,9 @@ async function inspectLuks2(io: HeaderIO): Promise<EncryptionInfo> {
   const { segment, reason } = dataSegment(meta);
   let unsupportedReason = reason;
   const digest = segment ? meta.digests.find((d) => d.segments.includes(segment.id)) : undefined;
-  const keyBytes = meta.keyslots.find((k) => k.type === 'luks2' && digest?.keyslots.includes(k.id))?.keySize;
+  const keyBytes = meta.keyslots.find(
+    (k) => k.type === 'luks2' && digest?.keyslots.includes(k.id)
+  )?.keySize;
   const enc = segment?.encryption ?? '';
   const dash = enc.indexOf('-');
   const cipherName = dash < 0 ? enc : enc.slice(0, dash);
@@ -112,7 +114,13 @@ async function inspectLuks2(io: HeaderIO): Promise<EncryptionInfo> {
       };
       return kdf.type === 'pbkdf2'
         ? { ...base, iterations: kdf.iterations, kdf: kdf.type }
-        : { ...base, iterations: kdf.time, kdf: kdf.type, memoryKiB: kdf.memoryKiB, parallel: kdf.cpus };
+        : {
+            ...base,
+            iterations: kdf.time,
+            kdf: kdf.type,
+            memoryKiB: kdf.memoryKiB,
+            parallel: kdf.cpus,
+          };
     });
   return {
     format: 'luks',

@@ -76,7 +76,8 @@ function checkSlotIndex(slot: number): void {
 function pickFreeSlot(vol: Luks1Volume, wanted?: number): number {
   if (wanted !== undefined) {
     checkSlotIndex(wanted);
-    if (vol.header.slots[wanted]!.active) throw fail('KEYSLOT_ACTIVE', `Keyslot ${wanted} is already in use`);
+    if (vol.header.slots[wanted]!.active)
+      throw fail('KEYSLOT_ACTIVE', `Keyslot ${wanted} is already in use`);
     return wanted;
   }
   const free = vol.header.slots.findIndex((s) => !s.active);
@@ -104,7 +105,8 @@ async function deactivateSlots(io: HeaderIO, header: Luks1Header, slots: number[
   await writeLuks1Header(io, header);
   const bytes = keyMaterialSectors(header.keyBytes) * LUKS_SECTOR;
   for (let pass = 0; pass < WIPE_PASSES; pass++) {
-    for (const i of slots) await io.write(randomBytes(bytes), header.slots[i]!.keyOffset * LUKS_SECTOR);
+    for (const i of slots)
+      await io.write(randomBytes(bytes), header.slots[i]!.keyOffset * LUKS_SECTOR);
     await io.flush();
   }
 }
@@ -145,7 +147,8 @@ export async function removeKeyslots(
   let targets: number[];
   if (sel.slot !== undefined) {
     checkSlotIndex(sel.slot);
-    if (!header.slots[sel.slot]!.active) throw fail('KEYSLOT_INACTIVE', `Keyslot ${sel.slot} is not active`);
+    if (!header.slots[sel.slot]!.active)
+      throw fail('KEYSLOT_INACTIVE', `Keyslot ${sel.slot} is not active`);
     if (sel.passphrase) {
       const vol = resolveLuks1(header);
       const { masterKey } = await unlockLuks1Volume(io, vol, sel.passphrase);
@@ -162,7 +165,8 @@ export async function removeKeyslots(
         targets.push(i);
       }
     }
-    if (targets.length === 0) throw fail('WRONG_PASSPHRASE', 'The passphrase does not open any keyslot');
+    if (targets.length === 0)
+      throw fail('WRONG_PASSPHRASE', 'The passphrase does not open any keyslot');
   } else {
     throw fail('INVALID_ARGUMENT', 'Name a keyslot or a passphrase to remove');
   }

@@ -45,7 +45,10 @@ function resolveCreate(opts: Pick<LuksCreateOptions, 'cipher' | 'hash'>): Resolv
   const hash = parseHashName(opts.hash ?? DEFAULT_HASH);
   if (c.keyBytes === 24) {
     // QEMU 7.2 aborts on 187.5-sector key material (luks1.md §3 edge case).
-    throw fail('UNSUPPORTED_CIPHER', 'AES-192 is not supported for new LUKS volumes (QEMU cannot open them)');
+    throw fail(
+      'UNSUPPORTED_CIPHER',
+      'AES-192 is not supported for new LUKS volumes (QEMU cannot open them)'
+    );
   }
   return { cipherName: c.cipherName, cipherMode: c.cipherMode, keyBytes: c.keyBytes, hash };
 }
@@ -79,7 +82,8 @@ export function slotIterations(
     return Math.max(opts.iterations, MIN_ITERATIONS);
   }
   const ms = opts.iterTimeMs ?? DEFAULT_ITER_TIME_MS;
-  if (!(ms > 0) || ms > 600_000) throw fail('INVALID_ARGUMENT', 'Iteration time must be 1..600000 ms');
+  if (!(ms > 0) || ms > 600_000)
+    throw fail('INVALID_ARGUMENT', 'Iteration time must be 1..600000 ms');
   return Math.min(0xffffffff, Math.max(MIN_ITERATIONS, calibratePbkdf2(hash, keyBytes, ms)));
 }
 
@@ -148,7 +152,10 @@ export async function formatLuks1(
   const { keyOffsets, headerSectors } = luks1Geometry(r.keyBytes);
   const needed = (opts.layout === 'qemu' ? payload : headerSectors) * LUKS_SECTOR;
   if (io.length < needed) {
-    throw fail('INVALID_ARGUMENT', `The LUKS header region is too small (${io.length} < ${needed} bytes)`);
+    throw fail(
+      'INVALID_ARGUMENT',
+      `The LUKS header region is too small (${io.length} < ${needed} bytes)`
+    );
   }
   const slotIters = slotIterations(r.hash, r.keyBytes, opts);
   const mkIters = digestIterations(r.hash, opts);
@@ -171,7 +178,8 @@ export async function formatLuks1(
     await io.write(new Uint8Array(keyOffsets[0]! * LUKS_SECTOR), 0);
     const areaBytes = keyMaterialSectors(r.keyBytes) * LUKS_SECTOR;
     for (const o of keyOffsets) {
-      const fill = opts.layout === 'cryptsetup' ? randomBytes(areaBytes) : new Uint8Array(areaBytes);
+      const fill =
+        opts.layout === 'cryptsetup' ? randomBytes(areaBytes) : new Uint8Array(areaBytes);
       await io.write(fill, o * LUKS_SECTOR);
     }
     const vol: Luks1Volume = { header, spec, hash: r.hash };

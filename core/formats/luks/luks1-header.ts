@@ -55,7 +55,10 @@ export function keyMaterialSectors(keyBytes: number, stripes = LUKS_STRIPES): nu
 export function luks1Geometry(keyBytes: number): { keyOffsets: number[]; headerSectors: number } {
   const km = keyMaterialSectors(keyBytes);
   const stride = Math.ceil(km / KEY_AREA_ALIGN_SECTORS) * KEY_AREA_ALIGN_SECTORS;
-  const keyOffsets = Array.from({ length: LUKS1_SLOTS }, (_, i) => KEY_AREA_ALIGN_SECTORS + i * stride);
+  const keyOffsets = Array.from(
+    { length: LUKS1_SLOTS },
+    (_, i) => KEY_AREA_ALIGN_SECTORS + i * stride
+  );
   return { keyOffsets, headerSectors: KEY_AREA_ALIGN_SECTORS + LUKS1_SLOTS * stride };
 }
 
@@ -198,11 +201,19 @@ export function disabledSlot(keyOffset: number): Luks1Keyslot {
 }
 
 /** Splits a LUKS1 mode string `<block>-<ivgen>[:<hash>]` (luks1.md §4) for display. */
-export function splitCipherMode(mode: string): { blockMode: string; ivgen: string; ivgenHash?: string } {
+export function splitCipherMode(mode: string): {
+  blockMode: string;
+  ivgen: string;
+  ivgenHash?: string;
+} {
   const dash = mode.indexOf('-');
   if (dash < 0) return { blockMode: mode, ivgen: 'none' };
   const rest = mode.slice(dash + 1);
   const colon = rest.indexOf(':');
   if (colon < 0) return { blockMode: mode.slice(0, dash), ivgen: rest };
-  return { blockMode: mode.slice(0, dash), ivgen: rest.slice(0, colon), ivgenHash: rest.slice(colon + 1) };
+  return {
+    blockMode: mode.slice(0, dash),
+    ivgen: rest.slice(0, colon),
+    ivgenHash: rest.slice(colon + 1),
+  };
 }

@@ -68,7 +68,8 @@ export async function readLuks2Copy(io: HeaderIO, offset: number): Promise<Luks2
   const computed = hash(csumHash, zeroed, jsonArea);
   const n = digestSize(csumHash);
   for (let i = 0; i < n; i++) {
-    if (computed[i] !== stored[i]) throw fail('CORRUPT', `LUKS2 header at ${offset} has a bad checksum`);
+    if (computed[i] !== stored[i])
+      throw fail('CORRUPT', `LUKS2 header at ${offset} has a bad checksum`);
   }
   const nul = jsonArea.indexOf(0);
   if (nul < 0) throw fail('CORRUPT', 'LUKS2 JSON area is not NUL-terminated');

@@ -95,7 +95,8 @@ function int(o: Obj, k: string, what: string, min: number, max: number): number 
 /** 64-bit quantities are decimal strings (luks2.md §3). */
 function u64(o: Obj, k: string, what: string): number {
   const v = o[k];
-  if (typeof v !== 'string' || !/^[0-9]{1,16}$/.test(v)) bad(`${what}.${k} is not a decimal string`);
+  if (typeof v !== 'string' || !/^[0-9]{1,16}$/.test(v))
+    bad(`${what}.${k} is not a decimal string`);
   const n = Number(v);
   if (!Number.isSafeInteger(n)) bad(`${what}.${k} is too large`);
   return n;
@@ -117,7 +118,9 @@ function idOf(k: string, what: string): number {
 function idList(o: Obj, k: string, what: string): number[] {
   const v = o[k];
   if (!Array.isArray(v)) bad(`${what}.${k} is not a list`);
-  return v.map((x) => (typeof x === 'string' ? idOf(x, what) : bad(`${what}.${k} has a non-string id`)));
+  return v.map((x) =>
+    typeof x === 'string' ? idOf(x, what) : bad(`${what}.${k} has a non-string id`)
+  );
 }
 
 function parseKdf(o: Obj, what: string): Luks2Kdf {
@@ -236,7 +239,8 @@ export function parseLuks2Metadata(json: string, hdrSize: number): Luks2Metadata
   }
   const config = obj(root.config, 'config');
   const jsonSize = u64(config, 'json_size', 'config');
-  if (jsonSize !== hdrSize - LUKS2_BINARY_HEADER_SIZE) bad('config.json_size does not match hdr_size');
+  if (jsonSize !== hdrSize - LUKS2_BINARY_HEADER_SIZE)
+    bad('config.json_size does not match hdr_size');
   const keyslotsSize = u64(config, 'keyslots_size', 'config');
   if (keyslotsSize % 4096 !== 0 || keyslotsSize > 128 * 1024 * 1024) bad('config.keyslots_size');
   const requirements: string[] = [];

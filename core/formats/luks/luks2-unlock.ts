@@ -3,7 +3,7 @@
  * segment parameters (spec/luks2.md §4).
  */
 import { fail } from '../../api/errors.js';
-import { argon2 } from '../../crypto/argon2.js';
+import { argon2Async } from '../../crypto/argon2.js';
 import { parseDmCipher, type CipherSpec } from '../../crypto/cipher-spec.js';
 import { parseHashName } from '../../crypto/hash.js';
 import { pbkdf2 } from '../../crypto/pbkdf2.js';
@@ -33,25 +33,29 @@ export async function readLuks2Volume(io: HeaderIO): Promise<Luks2Volume> {
 /** The single data segment, or why we cannot use it (integrity, reencryption, …). */
 export function dataSegment(meta: Luks2Metadata): { segment?: Luks2Segment; reason?: string } {
   if (meta.requirements.length > 0) {
-    return { reason: `LUKS2 mandatory requirements not supported: ${meta.requirements.join(', ')}` };
+    return {
+      reason: `LUKS2 mandatory requirements not supported: ${meta.requirements.join(', ')}`,
+    };
   }
   const crypt = meta.segments.filter((s) => s.type === 'crypt');
   if (meta.segments.length !== 1 || crypt.length !== 1) {
     return { reason: 'LUKS2 volumes with several segments (reencryption) are not supported' };
   }
   const segment = crypt[0]!;
-  if (segment.integrity) return { reason: 'LUKS2 integrity (authenticated encryption) is not supported' };
+  if (segment.integrity)
+    return { reason: 'LUKS2 integrity (authenticated encryption) is not supported' };
   if (segment.flags.length > 0) {
     return { reason: `LUKS2 segment flags not supported: ${segment.flags.join(', ')}` };
   }
   return { segment };
 }
 
-function deriveAreaKey(ks: Luks2Keyslot, passphrase: Uint8Array): Uint8Array {
+async function deriveAreaKey(ks: Luks2Keyslot, passphrase: Uint8Array): Promise<Uint8Array> {
   const kdf = ks.kdf!;
   const len = ks.area!.keySize;
-  if (kdf.type === 'pbkdf2') return pbkdf2(parseHashName(kdf.hash), passphrase, kdf.salt, kdf.iterations, len);
-  return argon2(
+  if (kdf.type === 'pbkdf2')
+    return pbkdf2(parseHashName(kdf.hash), passphrase, kdf.salt, kdf.iterations, len);
+  return argon2Async(
     kdf.type,
     passphrase,
     kdf.salt,
@@ -77,7 +81,7 @@ async function tryLuks2Slot(
     materialLength(ks.keySize, ks.af.stripes),
     `keyslot ${ks.id} key material`
   );
-  const areaKey = deriveAreaKey(ks, passphrase);
+  const areaKey = await deriveAreaKey(ks, passphrase);
   let candidate: Uint8Array;
   try {
     candidate = recoverMasterKey(areaSpec, areaKey, material, ks.keySize, ks.af.stripes, afHash);
@@ -104,7 +108,11 @@ function slotOrder(meta: Luks2Metadata, only?: number): Luks2Keyslot[] {
 }
 
 /** Resolves the data cipher of the segment; throws UNSUPPORTED_* when it cannot be used. */
-export function segmentCipher(vol: Luks2Volume): { segment: Luks2Segment; spec: CipherSpec; keyBytes: number } {
+export function segmentCipher(vol: Luks2Volume): {
+  segment: Luks2Segment;
+  spec: CipherSpec;
+  keyBytes: number;
+} {
   const { segment, reason } = dataSegment(vol.meta);
   if (!segment) throw fail('UNSUPPORTED_FEATURE', reason ?? 'Unsupported LUKS2 layout');
   const digest = vol.meta.digests.find((d) => d.segments.includes(segment.id));

@@ -48,7 +48,10 @@ async function payloadGeometry(
     size = segment.size ?? deviceSize - offset;
   }
   if (offset === 0) {
-    throw fail('UNSUPPORTED_FEATURE', 'Detached-header LUKS volumes (payload offset 0) are not supported');
+    throw fail(
+      'UNSUPPORTED_FEATURE',
+      'Detached-header LUKS volumes (payload offset 0) are not supported'
+    );
   }
   size = Math.max(0, Math.floor(Math.min(size, deviceSize - offset) / sectorSize) * sectorSize);
   return { offset, size, sectorSize };
@@ -94,7 +97,8 @@ export async function openRawLuks(
     async read(buf, guestOffset) {
       if (!cipher || !unlocked) throw fail('NEEDS_PASSPHRASE', 'The LUKS volume is locked');
       const end = guestOffset + buf.length;
-      if (guestOffset < 0 || end > geo.size) throw fail('INVALID_ARGUMENT', 'Read beyond the end of the disk');
+      if (guestOffset < 0 || end > geo.size)
+        throw fail('INVALID_ARGUMENT', 'Read beyond the end of the disk');
       const ss = geo.sectorSize;
       let pos = Math.floor(guestOffset / ss) * ss;
       while (pos < end) {
@@ -212,7 +216,8 @@ export async function createRawLuks(
     async write(buf, guestOffset) {
       if (closed) throw fail('INVALID_ARGUMENT', 'The LUKS writer is closed');
       const end = guestOffset + buf.length;
-      if (guestOffset < 0 || end > virtualSize) throw fail('INVALID_ARGUMENT', 'Write beyond the end of the disk');
+      if (guestOffset < 0 || end > virtualSize)
+        throw fail('INVALID_ARGUMENT', 'Write beyond the end of the disk');
       if (guestOffset % LUKS_SECTOR !== 0 || buf.length % LUKS_SECTOR !== 0) {
         throw fail('INVALID_ARGUMENT', 'Writes to a LUKS volume must be 512-byte aligned');
       }
