@@ -1,0 +1,25 @@
+/** Format detection by magic (spec/qcow2.md §2, luks1.md, legacy-aes.md §3). */
+import { fail } from '../api/errors.js';
+import type { BlockDevice } from '../io/block-device.js';
+
+export type ProbedFormat = 'qcow2' | 'qcow' | 'luks' | 'raw';
+
+const LUKS_MAGIC = [0x4c, 0x55, 0x4b, 0x53, 0xba, 0xbe];
+
+/**
+ * `QFI\xfb` + version 1 → qcow, 2/3 → qcow2 (other versions: UNSUPPORTED_FEATURE);
+ * `LUKS\xba\xbe` (LUKS1 or LUKS2) → luks; anything else, including short files → raw.
+ */
+export async function probeFormat(dev: BlockDevice): Promise<ProbedFormat> {
+  const buf = new Uint8Array(8);
+  const n = await dev.read(buf, 0);
+  if (n >= 6 && LUKS_MAGIC.every((b, i) => buf[i] === b)) return 'luks';
+  if (n >= 4 && buf[0] === 0x51 && buf[1] === 0x46 && buf[2] === 0x49 && buf[3] === 0xfb) {
+    if (n < 8) return 'raw';
+    const version = new DataView(buf.buffer).getUint32(4);
+    if (version === 1) return 'qcow';
+    if (version === 2 || version === 3) return 'qcow2';
+    throw fail('UNSUPPORTED_FEATURE', `qcow version ${version} is not supported`);
+  }
+  return 'raw';
+}

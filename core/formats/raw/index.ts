@@ -1,0 +1,2 @@
+/** Raw images (no container). */
+export { createRaw, openRaw, reopenRawWriter, RAW_GRANULARITY, type RawImage } from './raw.js';
