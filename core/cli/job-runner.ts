@@ -29,9 +29,9 @@ export async function followJob(
   service: VaultService,
   job: JobInfo,
   io: CliIo,
-  mode: ProgressMode,
-  out: (line: string) => void = (l) => process.stdout.write(l + '\n')
+  mode: ProgressMode
 ): Promise<JobInfo> {
+  const out = (line: string) => io.out(line);
   const unsubscribe = service.subscribe((e) => {
     if (e.job.id !== job.id) return;
     const p = e.job.progress;
