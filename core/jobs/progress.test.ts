@@ -67,3 +67,16 @@ test('skipTo does not count resumed bytes as speed', () => {
   assert.equal(p.snapshot().bytesPerSecond, 10);
   assert.equal(p.snapshot().etaSeconds, 9);
 });
+
+test('a held-back update is emitted once the interval has passed', async () => {
+  const seen: Progress[] = [];
+  const p = new ProgressReporter({ minIntervalMs: 20, onUpdate: (x) => seen.push(x) });
+  p.setPhase('copying', 100);
+  p.advance(1);
+  p.advance(2);
+  assert.equal(seen.length, 1);
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(seen.length, 2);
+  assert.equal(seen.at(-1)?.bytesDone, 3);
+  assert.equal(p.hasPending, false);
+});

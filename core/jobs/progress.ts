@@ -20,6 +20,8 @@ export interface ProgressReporterOptions {
   minIntervalMs?: number;
   /** Rate samples are taken at most this often (default 250 ms). */
   sampleIntervalMs?: number;
+  /** Emit a held-back update after the interval even if nothing else happens (default true). */
+  trailing?: boolean;
   /** Weight of the newest rate sample in the exponential average (default 0.3). */
   smoothing?: number;
 }
@@ -34,6 +36,7 @@ export class ProgressReporter {
   private sampleDone = 0;
   private lastEmit = Number.NEGATIVE_INFINITY;
   private pending = false;
+  private trailing: ReturnType<typeof setTimeout> | undefined;
   private readonly clock: Clock;
   private readonly minInterval: number;
   private readonly sampleInterval: number;
@@ -118,9 +121,21 @@ export class ProgressReporter {
     const now = this.clock();
     if (!force && now - this.lastEmit < this.minInterval) {
       this.pending = true;
+      // A held-back update still goes out once the interval has passed (real time).
+      if (this.trailing === undefined && this.opts.trailing !== false) {
+        this.trailing = setTimeout(() => {
+          this.trailing = undefined;
+          if (this.pending) this.emit(true);
+        }, this.minInterval);
+        this.trailing.unref?.();
+      }
       return;
     }
     this.pending = false;
+    if (this.trailing !== undefined) {
+      clearTimeout(this.trailing);
+      this.trailing = undefined;
+    }
     this.lastEmit = now;
     this.opts.onUpdate?.(this.snapshot());
   }
