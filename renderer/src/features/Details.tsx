@@ -1,0 +1,242 @@
+/** Image details: everything `inspect` returns, in plain words, and the keyslot grid. */
+import { useState, type ReactNode } from 'react';
+import type { ImageInfo } from '../../../core/api/index.js';
+import { useStore } from '../store/index.js';
+import { describeCipher, describeFormat, formatBytes } from '../lib/format.js';
+import { Icon } from '../components/Icon.js';
+import { KeyslotGrid } from '../components/KeyslotGrid.js';
+import { EncryptionBadge } from './Library.js';
+
+export function Details() {
+  const path = useStore((s) => s.selected);
+  const info = useStore((s) => (s.selected ? s.infos[s.selected] : undefined));
+  const loading = useStore((s) => (s.selected ? s.loading[s.selected] : false));
+  const refresh = useStore((s) => s.refreshImage);
+  const forget = useStore((s) => s.forgetImage);
+  const go = useStore((s) => s.go);
+  const openWizard = useStore((s) => s.openWizard);
+  const [slot, setSlot] = useState<number | null>(null);
+
+  if (!path) return null;
+  if (!info) {
+    return (
+      <section className="screen">
+        <p className="muted">{loading ? 'Reading the image…' : 'This image could not be read.'}</p>
+        <button type="button" className="button" onClick={() => void refresh(path)}>
+          <Icon name="refresh" /> Try again
+        </button>
+      </section>
+    );
+  }
+  const enc = info.encryption;
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const luks = enc?.format === 'luks';
+  const active = enc?.slots.filter((s) => s.active).length ?? 0;
+
+  return (
+    <section className="screen" aria-labelledby="details-title">
+      <nav className="crumbs" aria-label="Breadcrumb">
+        <button type="button" className="link-button" onClick={() => go('library')}>
+          <Icon name="chevron-left" size={14} /> Library
+        </button>
+      </nav>
+      <header className="screen-head">
+        <div>
+          <h1 id="details-title">{name}</h1>
+          <p className="muted path">{path}</p>
+        </div>
+        <div className="row">
+          <button
+            type="button"
+            className="button"
+            onClick={() => void refresh(path)}
+            aria-label="Refresh"
+          >
+            <Icon name="refresh" />
+          </button>
+          <button
+            type="button"
+            className="button"
+            onClick={() => openWizard({ kind: 'convert', source: path })}
+          >
+            <Icon name="convert" /> Convert…
+          </button>
+          <button
+            type="button"
+            className="button"
+            onClick={() => {
+              forget(path);
+              go('library');
+            }}
+          >
+            Remove from library
+          </button>
+        </div>
+      </header>
+
+      {enc?.format === 'aes' && (
+        <div className="alert warn" role="alert">
+          <Icon name="warning" size={22} />
+          <div className="grow">
+            <strong>This image uses legacy AES encryption, which is insecure.</strong>
+            <p>
+              QEMU no longer starts VMs from it, and its passphrase cannot be changed. Migrate it to
+              a new qcow2 + LUKS image; the original stays untouched until you decide.
+            </p>
+          </div>
+          <button
+            type="button"
+            className="button primary"
+            onClick={() => openWizard({ kind: 'migrate', source: path })}
+          >
+            <Icon name="migrate" /> Migrate to LUKS…
+          </button>
+        </div>
+      )}
+      {info.warnings
+        .filter((w) => enc?.format !== 'aes' || !/AES/i.test(w))
+        .map((w) => (
+          <p key={w} className="alert info">
+            <Icon name="info" /> {w}
+          </p>
+        ))}
+
+      <div className="cards">
+        <article className="card" aria-labelledby="summary-title">
+          <h2 id="summary-title">Summary</h2>
+          <dl className="facts">
+            <Fact label="Format">{describeFormat(info)}</Fact>
+            <Fact label="Disk size seen by the VM">{formatBytes(info.virtualSize)}</Fact>
+            <Fact label="Space used on disk">
+              {formatBytes(info.actualSize)}{' '}
+              <span className="muted">(file length {formatBytes(info.fileSize)})</span>
+            </Fact>
+            <Fact label="Encryption">
+              <EncryptionBadge kind={enc ? enc.format : 'none'} version={enc?.version} />
+            </Fact>
+            {info.clusterSize !== undefined && (
+              <Fact label="Cluster size">{formatBytes(info.clusterSize)}</Fact>
+            )}
+            {info.refcountBits !== undefined && (
+              <Fact label="Refcount width">{info.refcountBits} bits</Fact>
+            )}
+            {info.compressionType && <Fact label="Compression">{info.compressionType}</Fact>}
+            {info.extendedL2 && <Fact label="Subclusters">Extended L2 entries</Fact>}
+            <Fact label="Backing file">
+              {info.backingFile
+                ? `${info.backingFile}${info.backingFormat ? ` (${info.backingFormat})` : ''}`
+                : 'None: the image stands alone'}
+            </Fact>
+            <Fact label="Snapshots">
+              {info.snapshots.length === 0
+                ? 'None'
+                : info.snapshots.map((s) => s.name || s.id).join(', ')}
+            </Fact>
+            <Fact label="Health">
+              {info.corrupt
+                ? 'Marked corrupt by QEMU'
+                : info.dirty
+                  ? 'Not closed cleanly (dirty)'
+                  : 'Closed cleanly'}
+            </Fact>
+          </dl>
+        </article>
+
+        {enc && <EncryptionCard info={info} />}
+      </div>
+
+      {luks && (
+        <article className="card" aria-labelledby="slots-title">
+          <header className="row spread">
+            <div>
+              <h2 id="slots-title">Passphrases (keyslots)</h2>
+              <p className="muted small">
+                {active} of {enc.slots.length} keyslots in use. Each holds one passphrase that
+                unlocks the same data. Read without a passphrase.
+              </p>
+            </div>
+            <div className="row wrap">
+              <button
+                type="button"
+                className="button"
+                onClick={() => openWizard({ kind: 'keyslot', action: 'test', path })}
+              >
+                <Icon name="check" /> Test passphrase
+              </button>
+              <button
+                type="button"
+                className="button"
+                onClick={() => openWizard({ kind: 'keyslot', action: 'add', path })}
+              >
+                <Icon name="plus" /> Add passphrase
+              </button>
+              <button
+                type="button"
+                className="button"
+                onClick={() => openWizard({ kind: 'keyslot', action: 'change', path })}
+              >
+                <Icon name="key" /> Change passphrase
+              </button>
+              <button
+                type="button"
+                className="button danger-ghost"
+                onClick={() =>
+                  openWizard({ kind: 'keyslot', action: 'remove', path, slot: slot ?? undefined })
+                }
+              >
+                <Icon name="trash" /> Remove passphrase
+              </button>
+            </div>
+          </header>
+          <KeyslotGrid
+            slots={enc.slots}
+            selected={slot}
+            onSelect={(s) => setSlot((cur) => (cur === s ? null : s))}
+          />
+        </article>
+      )}
+    </section>
+  );
+}
+
+function EncryptionCard({ info }: { info: ImageInfo }) {
+  const enc = info.encryption!;
+  return (
+    <article className="card" aria-labelledby="enc-title">
+      <h2 id="enc-title">Encryption</h2>
+      <dl className="facts">
+        <Fact label="Scheme">
+          {enc.format === 'luks'
+            ? `LUKS version ${enc.version ?? 1}`
+            : 'Legacy qcow AES (AES-128-CBC, passphrase used as key)'}
+        </Fact>
+        <Fact label="Cipher">{describeCipher(enc)}</Fact>
+        {enc.keyBytes !== undefined && <Fact label="Key length">{enc.keyBytes * 8} bits</Fact>}
+        {enc.uuid && (
+          <Fact label="UUID">
+            <code>{enc.uuid}</code>
+          </Fact>
+        )}
+        {enc.payloadOffset !== undefined && (
+          <Fact label="Encrypted data starts at">{formatBytes(enc.payloadOffset)}</Fact>
+        )}
+        {enc.masterKeyIters !== undefined && (
+          <Fact label="Master key check">
+            {enc.masterKeyIters.toLocaleString('en-US')} iterations
+          </Fact>
+        )}
+        {enc.sectorSize !== undefined && <Fact label="Sector size">{enc.sectorSize} bytes</Fact>}
+        {enc.unsupportedReason && <Fact label="Limitations">{enc.unsupportedReason}</Fact>}
+      </dl>
+    </article>
+  );
+}
+
+function Fact({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </>
+  );
+}

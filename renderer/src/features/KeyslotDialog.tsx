@@ -1,0 +1,246 @@
+/**
+ * Keyslot dialogs: test, add, change, remove a passphrase. The last active slot is protected
+ * (explained, removable only with an explicit tick); a wrong passphrase is said as such.
+ */
+import { useId, useRef, useState } from 'react';
+import { api } from '../bridge/index.js';
+import { describeError, errorCode } from '../bridge/errors.js';
+import { takePassphrase, wipe } from '../bridge/secret.js';
+import { Dialog } from '../components/Dialog.js';
+import { Icon } from '../components/Icon.js';
+import { NewPassphrase, type NewPassphraseHandle } from '../components/NewPassphrase.js';
+import { PassphraseField } from '../components/PassphraseField.js';
+import { useStore } from '../store/index.js';
+import type { KeyslotAction } from '../store/wizards-slice.js';
+
+const TITLES: Record<KeyslotAction, string> = {
+  test: 'Test a passphrase',
+  add: 'Add a passphrase',
+  change: 'Change a passphrase',
+  remove: 'Remove a passphrase',
+};
+const VERBS: Record<KeyslotAction, string> = {
+  test: 'Test',
+  add: 'Add passphrase',
+  change: 'Change passphrase',
+  remove: 'Remove passphrase',
+};
+
+export function KeyslotDialog(props: {
+  action: KeyslotAction;
+  path: string;
+  slot?: number;
+  onClose: () => void;
+}) {
+  const { action, path } = props;
+  const info = useStore((s) => s.infos[path]);
+  const refresh = useStore((s) => s.refreshImage);
+  const current = useRef<HTMLInputElement>(null);
+  const fresh = useRef<NewPassphraseHandle>(null);
+  const [by, setBy] = useState<'passphrase' | 'slot'>(
+    props.slot !== undefined ? 'slot' : 'passphrase'
+  );
+  const [forceLast, setForceLast] = useState(false);
+  const [unlockMs, setUnlockMs] = useState('2000');
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
+  const ids = { force: useId(), unlock: useId(), by: useId() };
+  const active = info?.encryption?.slots.filter((s) => s.active).length ?? 0;
+  const lastOne = action === 'remove' && active <= 1;
+  const name = path.slice(path.lastIndexOf('/') + 1);
+
+  const run = async () => {
+    setOutcome(null);
+    let pass: Uint8Array | undefined;
+    let next: Uint8Array | undefined;
+    try {
+      if (action === 'add' || action === 'change') {
+        const r = fresh.current?.read();
+        if (!r?.ok) return setOutcome({ ok: false, text: r?.reason ?? 'Type the new passphrase.' });
+        next = r.bytes;
+      }
+      if (action !== 'remove' || by === 'passphrase') {
+        if (!current.current?.value)
+          return setOutcome({ ok: false, text: 'Type the passphrase first.' });
+        pass = takePassphrase(current.current);
+      }
+      if (lastOne && !forceLast)
+        return setOutcome({
+          ok: false,
+          text: 'Tick the box to confirm removing the last passphrase.',
+        });
+      setBusy(true);
+      const ms = Number(unlockMs);
+      const iterTimeMs = Number.isInteger(ms) && ms > 0 ? ms : undefined;
+      let text = '';
+      if (action === 'test') {
+        const r = await api().keyslotTest(path, pass!);
+        text = `Correct: this passphrase opens keyslot ${r.slot}.`;
+      } else if (action === 'add') {
+        const r = await api().keyslotAdd({
+          path,
+          passphrase: pass!,
+          newPassphrase: next!,
+          iterTimeMs,
+        });
+        text = `Added: the new passphrase is in keyslot ${r.slot}.`;
+      } else if (action === 'change') {
+        const r = await api().keyslotChange({
+          path,
+          passphrase: pass!,
+          newPassphrase: next!,
+          iterTimeMs,
+        });
+        text = `Changed: the new passphrase is in keyslot ${r.slot}; the old one was removed from keyslot ${r.removed.join(', ')}.`;
+      } else {
+        const r = await api().keyslotRemove(
+          by === 'slot' && props.slot !== undefined
+            ? { path, slot: props.slot, forceLast }
+            : { path, passphrase: pass!, forceLast }
+        );
+        text = `Removed keyslot ${r.removed.join(', ')}.`;
+      }
+      setOutcome({ ok: true, text });
+      if (action !== 'test') void refresh(path);
+    } catch (e) {
+      setOutcome({ ok: false, text: describeError(e) });
+      if (errorCode(e) !== 'WRONG_PASSPHRASE') void refresh(path);
+    } finally {
+      wipe(pass, next);
+      setBusy(false);
+    }
+  };
+
+  const done = outcome?.ok && action !== 'test';
+  return (
+    <Dialog
+      title={TITLES[action]}
+      subtitle={name}
+      onClose={props.onClose}
+      busy={busy}
+      footer={
+        done ? (
+          <button type="button" className="button primary" onClick={props.onClose}>
+            Done
+          </button>
+        ) : (
+          <>
+            <button type="button" className="button" onClick={props.onClose}>
+              {outcome?.ok ? 'Close' : 'Cancel'}
+            </button>
+            <button
+              type="button"
+              className={`button ${action === 'remove' ? 'danger' : 'primary'}`}
+              onClick={() => void run()}
+              disabled={busy}
+            >
+              {busy ? 'Working…' : VERBS[action]}
+            </button>
+          </>
+        )
+      }
+    >
+      <form
+        className="stack"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run();
+        }}
+      >
+        {action === 'remove' && props.slot !== undefined && (
+          <fieldset className="choices compact">
+            <legend>What to remove</legend>
+            <label className="choice">
+              <input
+                type="radio"
+                name={ids.by}
+                checked={by === 'passphrase'}
+                onChange={() => setBy('passphrase')}
+              />{' '}
+              The passphrase I type
+            </label>
+            <label className="choice">
+              <input
+                type="radio"
+                name={ids.by}
+                checked={by === 'slot'}
+                onChange={() => setBy('slot')}
+              />{' '}
+              Keyslot {props.slot} (selected in the grid)
+            </label>
+          </fieldset>
+        )}
+        {(action !== 'remove' || by === 'passphrase') && !done && (
+          <PassphraseField
+            ref={current}
+            label={
+              action === 'test'
+                ? 'Passphrase'
+                : action === 'remove'
+                  ? 'Passphrase to remove'
+                  : 'Current passphrase'
+            }
+            hint={action === 'add' ? 'Any passphrase that already opens the image.' : undefined}
+            autoFocus
+          />
+        )}
+        {(action === 'add' || action === 'change') && !done && (
+          <>
+            <NewPassphrase ref={fresh} />
+            <details className="advanced">
+              <summary>Advanced settings</summary>
+              <div className="field">
+                <label htmlFor={ids.unlock}>Unlock time (ms)</label>
+                <input
+                  id={ids.unlock}
+                  type="number"
+                  min="1"
+                  value={unlockMs}
+                  onChange={(e) => setUnlockMs(e.target.value)}
+                  className="narrow"
+                />
+              </div>
+            </details>
+          </>
+        )}
+        {action === 'change' && !done && (
+          <p className="hint">
+            <Icon name="info" size={14} /> The new passphrase is added to a free keyslot first; only
+            then is the old one removed. Copies of the image made earlier still open with the old
+            passphrase.
+          </p>
+        )}
+        {lastOne && !done && (
+          <div className="alert warn">
+            <Icon name="warning" size={20} />
+            <div>
+              <strong>This is the only passphrase left.</strong>
+              <p>
+                Without any passphrase nobody, including you, can ever read this image again. Add
+                another passphrase first if you want to replace it.
+              </p>
+              <label className="check" htmlFor={ids.force}>
+                <input
+                  id={ids.force}
+                  type="checkbox"
+                  checked={forceLast}
+                  onChange={(e) => setForceLast(e.target.checked)}
+                />
+                Remove the last passphrase anyway and make the data unreadable
+              </label>
+            </div>
+          </div>
+        )}
+        <button type="submit" hidden />
+      </form>
+      {outcome && (
+        <p
+          className={`alert ${outcome.ok ? 'success' : 'error'}`}
+          role={outcome.ok ? 'status' : 'alert'}
+        >
+          <Icon name={outcome.ok ? 'check' : 'warning'} /> {outcome.text}
+        </p>
+      )}
+    </Dialog>
+  );
+}

@@ -1,0 +1,10 @@
+/** Renderer entry: pick the bridge, then render. */
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { connectBridge } from './bridge/index.js';
+import { App, Locked } from './app/App.js';
+import './styles/app.css';
+
+const mode = connectBridge();
+const root = createRoot(document.getElementById('root')!);
+root.render(<StrictMode>{mode === 'locked' ? <Locked /> : <App />}</StrictMode>);
