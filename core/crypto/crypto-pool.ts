@@ -1,0 +1,256 @@
+/**
+ * A `worker_threads` pool for bulk sector encryption (DESIGN.md constraint 3: two workers on
+ * transferred buffers scale ~1.7×). Same semantics as `SectorCrypto`: unit k of `data` uses
+ * IV sector `ivSector + k * sectorSize / 512`.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { fail, VaultError, type ErrorCode, ERROR_CODES } from '../api/errors.js';
+import type { DataCipher, SectorCrypto } from '../formats/encryption.js';
+import type { CryptoWorkerData, FromWorker, JobMessage } from '../worker/protocol.js';
+import type { CipherSpec } from './cipher-spec.js';
+import { createSectorCipher, SECTOR_SIZES } from './sector-cipher.js';
+import { copySecret, wipe } from './secret.js';
+
+export interface CryptoPool {
+  /**
+   * Encrypts `data`; the result holds the bytes (use it, not `data`: `data`'s buffer may have
+   * been transferred to a worker and is then detached).
+   */
+  encrypt(data: Uint8Array, ivSector: number): Promise<Uint8Array>;
+  decrypt(data: Uint8Array, ivSector: number): Promise<Uint8Array>;
+  /** Waits for running work, stops the workers (they wipe their keys) and wipes ours. */
+  close(): Promise<void>;
+}
+
+export interface CryptoPoolOptions {
+  /** Worker threads; default `os.availableParallelism()`; 0 = inline on the calling thread. */
+  threads?: number;
+  /** Encryption unit (512..4096); default 512. */
+  sectorSize?: number;
+}
+
+/** Calls at least this large (× 2) are split across workers (copying the parts). */
+const SPLIT_MIN = 256 * 1024;
+const MAX_THREADS = 64;
+
+/**
+ * How to start a worker: the compiled `.js` beside this module (`dist/core/worker/`), or in
+ * development (running the `.ts` sources under tsx) a tiny eval bootstrap that registers
+ * tsx's loader inside the worker and imports the `.ts` worker — workers do not inherit the
+ * loader hooks of the main thread.
+ */
+function workerScript(): { script: string | URL; eval: boolean } {
+  const js = new URL('../worker/crypto-worker.js', import.meta.url);
+  if (js.protocol !== 'file:' || existsSync(fileURLToPath(js))) return { script: js, eval: false };
+  const ts = new URL('../worker/crypto-worker.ts', import.meta.url);
+  if (!existsSync(fileURLToPath(ts))) throw fail('INTERNAL', 'Crypto worker script is missing');
+  let api: string;
+  try {
+    api = import.meta.resolve('tsx/esm/api');
+  } catch (e) {
+    throw fail('INTERNAL', 'Crypto worker needs a build (npm run build) or tsx', e);
+  }
+  const code =
+    `import(${JSON.stringify(api)}).then((m) => { m.register(); ` +
+    `return import(${JSON.stringify(ts.href)}); });`;
+  return { script: code, eval: true };
+}
+
+interface Pending {
+  resolve(r: Uint8Array): void;
+  reject(e: unknown): void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+  dead: boolean;
+}
+
+function toError(code: string, message: string): VaultError {
+  const c = (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'INTERNAL';
+  return new VaultError(c, message);
+}
+
+/** True when `data` covers its whole `ArrayBuffer`, so transferring it loses nothing else. */
+function ownsBuffer(data: Uint8Array): data is Uint8Array & { buffer: ArrayBuffer } {
+  return (
+    data.buffer instanceof ArrayBuffer &&
+    data.byteOffset === 0 &&
+    data.byteLength === data.buffer.byteLength
+  );
+}
+
+function inlinePool(sc: SectorCrypto): CryptoPool {
+  return {
+    encrypt: async (data, iv) => {
+      sc.encrypt(data, iv);
+      return data;
+    },
+    decrypt: async (data, iv) => {
+      sc.decrypt(data, iv);
+      return data;
+    },
+    close: async () => sc.dispose(),
+  };
+}
+
+/**
+ * Creates a pool of `threads` workers, each holding its own copy of the cipher. The key is
+ * copied into each worker by transfer and our copy is wiped at once. With `threads: 0` the
+ * work runs inline (same API).
+ */
+export function createCryptoPool(
+  spec: CipherSpec,
+  key: Uint8Array,
+  opts: CryptoPoolOptions = {}
+): CryptoPool {
+  const sectorSize = opts.sectorSize ?? 512;
+  const threads = opts.threads ?? availableParallelism();
+  if (!SECTOR_SIZES.includes(sectorSize)) {
+    throw fail('UNSUPPORTED_FEATURE', `Sector size ${sectorSize} is not supported`);
+  }
+  if (!Number.isSafeInteger(threads) || threads < 0 || threads > MAX_THREADS) {
+    throw fail('INVALID_ARGUMENT', `Thread count ${threads} is out of range`);
+  }
+  // Validates spec and key on this thread, so errors surface here rather than in a worker.
+  const local = createSectorCipher(spec, key, sectorSize);
+  if (threads === 0) return inlinePool(local);
+  local.dispose();
+
+  const script = workerScript();
+  const workerData: CryptoWorkerData = { spec, sectorSize };
+  const slots: Slot[] = [];
+  for (let i = 0; i < threads; i++) {
+    const worker = new Worker(script.script, { workerData, eval: script.eval });
+    const slot: Slot = { worker, pending: new Map(), dead: false };
+    const k = copySecret(key);
+    worker.postMessage({ type: 'key', key: k }, [k.buffer as ArrayBuffer]);
+    wipe(k); // detached after transfer; harmless otherwise
+    worker.on('message', (m: FromWorker) => {
+      const p = slot.pending.get(m.id);
+      if (!p) return;
+      slot.pending.delete(m.id);
+      if (slot.pending.size === 0) worker.unref();
+      if (m.type === 'done') p.resolve(new Uint8Array(m.buf, m.offset, m.length));
+      else p.reject(toError(m.code, m.message));
+    });
+    const die = (why: string) => {
+      slot.dead = true;
+      for (const p of slot.pending.values()) p.reject(fail('INTERNAL', why));
+      slot.pending.clear();
+    };
+    worker.on('error', () => die('Crypto worker failed'));
+    worker.on('exit', () => die('Crypto worker exited'));
+    worker.unref();
+    slots.push(slot);
+  }
+
+  let nextId = 1;
+  let closed = false;
+
+  function pick(): Slot {
+    let best: Slot | undefined;
+    for (const s of slots) {
+      if (!s.dead && (!best || s.pending.size < best.pending.size)) best = s;
+    }
+    if (!best) throw fail('INTERNAL', 'No crypto worker is running');
+    return best;
+  }
+
+  function send(op: JobMessage['op'], data: Uint8Array, ivSector: number): Promise<Uint8Array> {
+    const slot = pick();
+    const own = ownsBuffer(data) ? data : data.slice();
+    const id = nextId++;
+    const msg: JobMessage = {
+      type: 'job',
+      id,
+      op,
+      buf: own.buffer as ArrayBuffer,
+      offset: own.byteOffset,
+      length: own.length,
+      ivSector,
+    };
+    return new Promise<Uint8Array>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.ref();
+      slot.worker.postMessage(msg, [msg.buf]);
+    });
+  }
+
+  async function run(
+    op: JobMessage['op'],
+    data: Uint8Array,
+    ivSector: number
+  ): Promise<Uint8Array> {
+    if (closed) throw fail('INTERNAL', 'Crypto pool used after close');
+    if (data.length % sectorSize !== 0) {
+      throw fail(
+        'INVALID_ARGUMENT',
+        `Data length ${data.length} is not a multiple of ${sectorSize}`
+      );
+    }
+    if (!Number.isSafeInteger(ivSector) || ivSector < 0) {
+      throw fail('INVALID_ARGUMENT', `IV sector ${ivSector} is out of range`);
+    }
+    const live = slots.filter((s) => !s.dead).length;
+    const parts = Math.min(live, Math.floor(data.length / SPLIT_MIN));
+    if (parts < 2) return send(op, data, ivSector);
+    // Large call: split into sector-aligned parts, one per worker, and reassemble in place.
+    const units = data.length / sectorSize;
+    const per = Math.ceil(units / parts) * sectorSize;
+    const jobs: Promise<void>[] = [];
+    for (let off = 0; off < data.length; off += per) {
+      const end = Math.min(data.length, off + per);
+      const iv = ivSector + off / 512;
+      jobs.push(send(op, data.slice(off, end), iv).then((r) => data.set(r, off)));
+    }
+    await Promise.all(jobs);
+    return data;
+  }
+
+  return {
+    encrypt: (data, iv) => run('encrypt', data, iv),
+    decrypt: (data, iv) => run('decrypt', data, iv),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled(
+        slots.flatMap((s) =>
+          [...s.pending.values()].map(
+            (p) =>
+              new Promise<void>((done) => {
+                const { resolve, reject } = p;
+                p.resolve = (r) => (resolve(r), done());
+                p.reject = (e) => (reject(e), done());
+              })
+          )
+        )
+      );
+      await Promise.all(
+        slots.map(
+          (s) =>
+            new Promise<void>((done) => {
+              if (s.dead) return done();
+              s.worker.once('exit', () => done());
+              s.worker.ref();
+              s.worker.postMessage({ type: 'close' });
+            })
+        )
+      );
+    },
+  };
+}
+
+/** A pool as the `DataCipher` containers use (core/formats/encryption.ts). */
+export function poolDataCipher(pool: CryptoPool, sectorSize: number): DataCipher {
+  return {
+    sectorSize,
+    encrypt: (d, iv) => pool.encrypt(d, iv),
+    decrypt: (d, iv) => pool.decrypt(d, iv),
+    dispose: () => pool.close(),
+  };
+}

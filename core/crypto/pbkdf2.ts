@@ -1,0 +1,122 @@
+/**
+ * PBKDF2-HMAC (RFC 8018) for LUKS keyslots and master-key digests (spec/luks1.md §5, §9;
+ * spec/luks2.md §3 "Digest"), plus iteration calibration.
+ *
+ * sha1/sha256/sha512 use `node:crypto` `pbkdf2Sync` (native, ~4 M iterations/s here);
+ * sha224/sha384/ripemd160 fall back to @noble/hashes (pure JS, much slower — fine for
+ * unlocking such rare headers, DESIGN.md constraint 3 warns against writing with them).
+ */
+import { pbkdf2Sync } from 'node:crypto';
+import { pbkdf2 as noblePbkdf2 } from '@noble/hashes/pbkdf2.js';
+import { fail } from '../api/errors.js';
+import { digestSize, nobleHash, type HashName } from './hash.js';
+
+/** Largest iteration count a header may carry (u32 in LUKS1). */
+export const MAX_ITERATIONS = 0xffffffff;
+/** Largest derived key we ever need (LUKS2 keyslot keys are ≤ 64 bytes; be generous). */
+const MAX_KEY_LENGTH = 1024;
+/** Minimum iteration count both cryptsetup and QEMU enforce (spec/luks1.md §1, §9). */
+export const MIN_ITERATIONS = 1000;
+
+function check(iterations: number, keyLength: number): void {
+  if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS) {
+    throw fail('INVALID_ARGUMENT', `PBKDF2 iteration count ${iterations} is out of range`);
+  }
+  if (!Number.isSafeInteger(keyLength) || keyLength < 1 || keyLength > MAX_KEY_LENGTH) {
+    throw fail('INVALID_ARGUMENT', `PBKDF2 output length ${keyLength} is out of range`);
+  }
+}
+
+function nativePbkdf2(
+  h: HashName,
+  password: Uint8Array,
+  salt: Uint8Array,
+  iterations: number,
+  keyLength: number
+): Buffer | undefined {
+  switch (h) {
+    case 'sha1':
+      return pbkdf2Sync(password, salt, iterations, keyLength, 'sha1');
+    case 'sha256':
+      return pbkdf2Sync(password, salt, iterations, keyLength, 'sha256');
+    case 'sha512':
+      return pbkdf2Sync(password, salt, iterations, keyLength, 'sha512');
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * PBKDF2-HMAC-`h`(password, salt, iterations) truncated to `keyLength` bytes, in a fresh
+ * buffer the caller wipes. Slot key: `pbkdf2(hash, passphrase, slotSalt, iters, keyBytes)`;
+ * LUKS1 digest: `pbkdf2(hash, masterKey, mkSalt, mkIters, 20)` (spec/luks1.md §5).
+ */
+export function pbkdf2(
+  h: HashName,
+  password: Uint8Array,
+  salt: Uint8Array,
+  iterations: number,
+  keyLength: number
+): Uint8Array {
+  check(iterations, keyLength);
+  const native = nativePbkdf2(h, password, salt, iterations, keyLength);
+  if (native) {
+    const out = new Uint8Array(keyLength);
+    out.set(native);
+    native.fill(0);
+    return out;
+  }
+  return pbkdf2Noble(h, password, salt, iterations, keyLength);
+}
+
+/** The pure-JS @noble/hashes PBKDF2 (fallback, and the cross-check for the native path). */
+export function pbkdf2Noble(
+  h: HashName,
+  password: Uint8Array,
+  salt: Uint8Array,
+  iterations: number,
+  keyLength: number
+): Uint8Array {
+  check(iterations, keyLength);
+  return noblePbkdf2(nobleHash(h), password, salt, { c: iterations, dkLen: keyLength });
+}
+
+/** Monotonic milliseconds. */
+function now(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** Runs PBKDF2 with `iterations` on dummy inputs and returns the elapsed milliseconds. */
+function timeRun(h: HashName, keyLength: number, iterations: number): number {
+  const pw = new Uint8Array(16).fill(0x61);
+  const salt = new Uint8Array(32).fill(0x5a);
+  const t0 = now();
+  pbkdf2(h, pw, salt, iterations, keyLength).fill(0);
+  return now() - t0;
+}
+
+/**
+ * Iterations that take about `iterTimeMs` for an output of `keyLength` bytes, measured the
+ * way cryptsetup and QEMU do it (spec/luks1.md §9): benchmark a run, scale to the target.
+ * Unlike QEMU (which spends seconds), this needs about 35 ms: one 2^15-iteration probe,
+ * then one ~25 ms measurement extrapolated linearly. Never below 1000, never above 2^32-1.
+ */
+export function calibratePbkdf2(h: HashName, keyLength: number, iterTimeMs: number): number {
+  if (!Number.isFinite(iterTimeMs) || iterTimeMs <= 0 || iterTimeMs > 3_600_000) {
+    throw fail('INVALID_ARGUMENT', `Iteration time ${iterTimeMs} ms is out of range`);
+  }
+  check(MIN_ITERATIONS, keyLength);
+  // Cost grows with the number of output blocks; measure with the real output length.
+  const blocks = Math.ceil(keyLength / digestSize(h));
+  const targetMs = 25;
+  let iters = Math.max(1024, Math.floor(32768 / blocks));
+  let ms = timeRun(h, keyLength, iters);
+  for (let round = 0; round < 4 && ms < targetMs / 2; round++) {
+    const factor = ms <= 0.05 ? 16 : Math.min(16, targetMs / ms);
+    iters = Math.min(MAX_ITERATIONS, Math.ceil(iters * factor));
+    ms = timeRun(h, keyLength, iters);
+  }
+  const perMs = iters / Math.max(ms, 0.001);
+  const result = Math.floor(perMs * iterTimeMs);
+  return Math.max(MIN_ITERATIONS, Math.min(MAX_ITERATIONS, result));
+}

@@ -1,0 +1,54 @@
+/**
+ * Worker thread of the crypto pool: holds one sector cipher and encrypts/decrypts
+ * transferred buffers in place, sending them back (DESIGN.md constraint 3).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isVaultError } from '../api/errors.js';
+import type { SectorCrypto } from '../formats/encryption.js';
+import { createSectorCipher } from '../crypto/sector-cipher.js';
+import { wipe } from '../crypto/secret.js';
+import type { CryptoWorkerData, FromWorker, ToWorker } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('crypto-worker must run in a worker thread');
+const { spec, sectorSize } = workerData as CryptoWorkerData;
+let cipher: SectorCrypto | undefined;
+let keyError: { code: string; message: string } | undefined;
+
+port.on('message', (msg: ToWorker) => {
+  switch (msg.type) {
+    case 'key':
+      try {
+        cipher = createSectorCipher(spec, msg.key, sectorSize);
+      } catch (e) {
+        keyError = isVaultError(e)
+          ? { code: e.code, message: e.message }
+          : { code: 'INTERNAL', message: 'Cannot set up the cipher' };
+      } finally {
+        wipe(msg.key);
+      }
+      break;
+    case 'job': {
+      const data = new Uint8Array(msg.buf, msg.offset, msg.length);
+      let reply: FromWorker;
+      try {
+        if (!cipher) throw keyError ?? new Error('no key');
+        if (msg.op === 'encrypt') cipher.encrypt(data, msg.ivSector);
+        else cipher.decrypt(data, msg.ivSector);
+        reply = { type: 'done', id: msg.id, buf: msg.buf, offset: msg.offset, length: msg.length };
+      } catch (e) {
+        const code = isVaultError(e) ? e.code : ((e as { code?: string }).code ?? 'INTERNAL');
+        const message =
+          e instanceof Error ? e.message : String((e as { message?: string }).message);
+        reply = { type: 'error', id: msg.id, code, message };
+      }
+      port.postMessage(reply, reply.type === 'done' ? [reply.buf] : []);
+      break;
+    }
+    case 'close':
+      cipher?.dispose();
+      cipher = undefined;
+      port.close();
+      break;
+  }
+});

@@ -1,0 +1,35 @@
+/** Messages between the crypto pool (core/crypto/crypto-pool.ts) and its worker threads. */
+import type { CipherSpec } from '../crypto/cipher-spec.js';
+
+/** `workerData` of a crypto worker. The key arrives separately in a {@link KeyMessage}. */
+export interface CryptoWorkerData {
+  spec: CipherSpec;
+  sectorSize: number;
+}
+
+/** Sent first; `key`'s buffer is transferred and wiped by the worker once the cipher exists. */
+export interface KeyMessage {
+  type: 'key';
+  key: Uint8Array;
+}
+
+/** One bulk operation on `buf[offset, offset + length)`; `buf` is transferred both ways. */
+export interface JobMessage {
+  type: 'job';
+  id: number;
+  op: 'encrypt' | 'decrypt';
+  buf: ArrayBuffer;
+  offset: number;
+  length: number;
+  ivSector: number;
+}
+
+export interface CloseMessage {
+  type: 'close';
+}
+
+export type ToWorker = KeyMessage | JobMessage | CloseMessage;
+
+export type FromWorker =
+  | { type: 'done'; id: number; buf: ArrayBuffer; offset: number; length: number }
+  | { type: 'error'; id: number; code: string; message: string };
