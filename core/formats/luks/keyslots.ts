@@ -2,7 +2,7 @@
  * Version-neutral unlock and LUKS1 keyslot management: test, add, remove, change
  * (spec/luks1.md §7–§8, qcow2-luks.md §6; DESIGN.md "Data safety" for the write order).
  */
-import { fail } from '../../api/errors.js';
+import { fail, isVaultError } from '../../api/errors.js';
 import { randomBytes } from '../../crypto/random.js';
 import { wipe } from '../../crypto/secret.js';
 import type { HeaderIO } from '../encryption.js';
@@ -24,6 +24,7 @@ import {
   unlockLuks1Volume,
   type Luks1Volume,
 } from './luks1-unlock.js';
+import { addLuks2Keyslot, luks2ActiveSlots, removeLuks2KeyslotIds } from './luks2-keyslots.js';
 import { unlockLuks2 } from './luks2-unlock.js';
 import type { UnlockedLuks } from './unlocked.js';
 
@@ -55,16 +56,6 @@ export async function testPassphrase(io: HeaderIO, passphrase: Uint8Array): Prom
   const u = await unlockLuks(io, passphrase);
   u.dispose();
   return u.slot;
-}
-
-async function luks1ForWrite(io: HeaderIO): Promise<Luks1Volume> {
-  if ((await detectLuksVersion(io)) !== 1) {
-    throw fail(
-      'UNSUPPORTED_FEATURE',
-      'Changing keyslots of LUKS2 volumes is not supported yet; use cryptsetup luksAddKey/luksKillSlot'
-    );
-  }
-  return readLuks1Volume(io);
 }
 
 function checkSlotIndex(slot: number): void {
@@ -121,7 +112,9 @@ export async function addKeyslot(
   newPassphrase: Uint8Array,
   opts: KeyslotWriteOptions = {}
 ): Promise<number> {
-  const vol = await luks1ForWrite(io);
+  if ((await detectLuksVersion(io)) === 2)
+    return addLuks2Keyslot(io, passphrase, newPassphrase, opts);
+  const vol = await readLuks1Volume(io);
   const index = pickFreeSlot(vol, opts.slot);
   const { masterKey } = await unlockLuks1Volume(io, vol, passphrase);
   try {
@@ -132,45 +125,80 @@ export async function addKeyslot(
   }
 }
 
+/** Version-specific access used by `removeKeyslots`. */
+interface SlotOps {
+  maxSlots: number;
+  active: number[];
+  opens(slot: number, passphrase: Uint8Array): Promise<boolean>;
+  remove(slots: number[]): Promise<void>;
+}
+
+async function slotOps(io: HeaderIO): Promise<SlotOps> {
+  if ((await detectLuksVersion(io)) === 2) {
+    return {
+      maxSlots: 32,
+      active: await luks2ActiveSlots(io),
+      opens: async (slot, passphrase) => {
+        try {
+          (await unlockLuks2(io, passphrase, { slot })).dispose();
+          return true;
+        } catch (e) {
+          if (isVaultError(e, 'WRONG_PASSPHRASE')) return false;
+          throw e;
+        }
+      },
+      remove: (slots) => removeLuks2KeyslotIds(io, slots),
+    };
+  }
+  const header = await readLuks1Header(io);
+  let vol: Luks1Volume | undefined;
+  return {
+    maxSlots: LUKS1_SLOTS,
+    active: header.slots.flatMap((s, i) => (s.active ? [i] : [])),
+    opens: async (slot, passphrase) => {
+      vol ??= resolveLuks1(header);
+      const mk = await tryLuks1Slot(io, vol, slot, passphrase);
+      wipe(mk);
+      return mk !== undefined;
+    },
+    remove: (slots) => deactivateSlots(io, header, slots),
+  };
+}
+
 /**
- * Removes keyslots (luks1.md §8 "Remove key"): by `slot`, or every slot `passphrase` opens.
- * When both are given the passphrase must open some active slot. Refuses to leave no active
- * slot (LAST_KEYSLOT) unless `forceLast`. Returns the removed slots.
+ * Removes keyslots (luks1.md §8 "Remove key", luks2.md §5): by `slot`, or every slot
+ * `passphrase` opens. When both are given the passphrase must open some active slot. Refuses to
+ * leave no active slot (LAST_KEYSLOT) unless `forceLast`. Returns the removed slots.
  */
 export async function removeKeyslots(
   io: HeaderIO,
   sel: { slot?: number; passphrase?: Uint8Array; forceLast?: boolean }
 ): Promise<number[]> {
-  if ((await detectLuksVersion(io)) !== 1) await luks1ForWrite(io);
-  const header = await readLuks1Header(io);
-  const active = header.slots.flatMap((s, i) => (s.active ? [i] : []));
+  const ops = await slotOps(io);
   let targets: number[];
   if (sel.slot !== undefined) {
-    checkSlotIndex(sel.slot);
-    if (!header.slots[sel.slot]!.active)
+    if (!Number.isInteger(sel.slot) || sel.slot < 0 || sel.slot >= ops.maxSlots) {
+      throw fail('INVALID_ARGUMENT', `Keyslot ${sel.slot} does not exist`);
+    }
+    if (!ops.active.includes(sel.slot)) {
       throw fail('KEYSLOT_INACTIVE', `Keyslot ${sel.slot} is not active`);
+    }
     if (sel.passphrase) {
-      const vol = resolveLuks1(header);
-      const { masterKey } = await unlockLuks1Volume(io, vol, sel.passphrase);
-      wipe(masterKey);
+      let ok = false;
+      for (const i of ops.active) if (!ok) ok = await ops.opens(i, sel.passphrase);
+      if (!ok) throw fail('WRONG_PASSPHRASE', 'The passphrase does not open any keyslot');
     }
     targets = [sel.slot];
   } else if (sel.passphrase) {
-    const vol = resolveLuks1(header);
     targets = [];
-    for (const i of active) {
-      const mk = await tryLuks1Slot(io, vol, i, sel.passphrase);
-      if (mk) {
-        wipe(mk);
-        targets.push(i);
-      }
-    }
-    if (targets.length === 0)
+    for (const i of ops.active) if (await ops.opens(i, sel.passphrase)) targets.push(i);
+    if (targets.length === 0) {
       throw fail('WRONG_PASSPHRASE', 'The passphrase does not open any keyslot');
+    }
   } else {
     throw fail('INVALID_ARGUMENT', 'Name a keyslot or a passphrase to remove');
   }
-  if (targets.length === active.length && !sel.forceLast) {
+  if (targets.length === ops.active.length && !sel.forceLast) {
     throw fail(
       'LAST_KEYSLOT',
       targets.length === 1
@@ -178,7 +206,7 @@ export async function removeKeyslots(
         : 'The passphrase opens every active keyslot; removing them would lock the volume for good'
     );
   }
-  await deactivateSlots(io, header, targets);
+  await ops.remove(targets);
   return targets;
 }
 
@@ -192,7 +220,13 @@ export async function changePassphrase(
   newPassphrase: Uint8Array,
   opts: KeyslotWriteOptions = {}
 ): Promise<{ slot: number; removed: number[] }> {
-  const vol = await luks1ForWrite(io);
+  if ((await detectLuksVersion(io)) === 2) {
+    const oldSlot = await testPassphrase(io, oldPassphrase);
+    const slot = await addLuks2Keyslot(io, oldPassphrase, newPassphrase, opts);
+    await removeLuks2KeyslotIds(io, [oldSlot]);
+    return { slot, removed: [oldSlot] };
+  }
+  const vol = await readLuks1Volume(io);
   const { slot: oldSlot, masterKey } = await unlockLuks1Volume(io, vol, oldPassphrase);
   try {
     const index = pickFreeSlot(vol, opts.slot);
