@@ -39,9 +39,9 @@ export function createSectorCipher(
 }
 
 /**
- * Like {@link createSectorCipher} with any unit size that is a multiple of 16 (for test
- * vectors with short data units). IV sectors still advance by `unitSize / 512` per unit, so
- * units below 512 bytes only make sense one at a time.
+ * Like {@link createSectorCipher} with any unit size that is a multiple of 16 below 512 or a
+ * multiple of 512 (short units serve IEEE 1619 test vectors). The IV advances by
+ * `max(1, unitSize / 512)` per unit.
  */
 export function createUnitCipher(
   spec: CipherSpec,
@@ -50,8 +50,13 @@ export function createUnitCipher(
   provider: AesProvider = nodeProvider
 ): SectorCrypto {
   if (!LITTLE_ENDIAN) throw fail('UNSUPPORTED_FEATURE', 'Big-endian machines are not supported');
-  if (!Number.isSafeInteger(unitSize) || unitSize < 16 || unitSize % 16 !== 0) {
-    throw fail('INVALID_ARGUMENT', `Encryption unit size ${unitSize} is not a multiple of 16`);
+  if (
+    !Number.isSafeInteger(unitSize) ||
+    unitSize < 16 ||
+    unitSize % 16 !== 0 ||
+    (unitSize > 512 && unitSize % 512 !== 0)
+  ) {
+    throw fail('INVALID_ARGUMENT', `Encryption unit size ${unitSize} is not supported`);
   }
   if (key.length !== spec.keyBytes) {
     throw fail('INVALID_ARGUMENT', `Key is ${key.length} bytes, cipher needs ${spec.keyBytes}`);
@@ -76,7 +81,7 @@ export function createUnitCipher(
   }
 
   const chunk = Math.max(unitSize, CHUNK - (CHUNK % unitSize));
-  const step = unitSize / 512;
+  const step = Math.max(1, unitSize / 512);
   let ivs: Uint8Array | undefined = new Uint8Array((chunk / unitSize) * 16);
   let aligned: Uint8Array | undefined;
   let disposed = false;

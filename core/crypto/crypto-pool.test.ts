@@ -1,0 +1,84 @@
+/** Worker pool vs inline sector cipher on random data. */
+import assert from 'node:assert/strict';
+import { randomBytes as nodeRandom } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { isVaultError } from '../api/errors.js';
+import { parseLuksCipher } from './cipher-spec.js';
+import { createCryptoPool, type CryptoPool } from './crypto-pool.js';
+import { createSectorCipher } from './sector-cipher.js';
+
+const rnd = (n: number) => new Uint8Array(nodeRandom(n));
+
+describe('crypto pool', () => {
+  const pools: CryptoPool[] = [];
+  after(async () => {
+    await Promise.all(pools.map((p) => p.close()));
+  });
+
+  for (const [mode, keyBytes, sectorSize, threads] of [
+    ['xts-plain64', 64, 512, 2],
+    ['cbc-essiv:sha256', 32, 4096, 2],
+    ['xts-plain64', 32, 512, 0],
+    ['cbc-plain64', 16, 512, 1],
+  ] as const) {
+    it(`aes-${mode}, ${sectorSize}-byte sectors, ${threads} threads matches inline`, async () => {
+      const spec = parseLuksCipher('aes', mode, keyBytes);
+      const key = rnd(keyBytes);
+      const inline = createSectorCipher(spec, key, sectorSize);
+      const pool = createCryptoPool(spec, key, { threads, sectorSize });
+      pools.push(pool);
+      key.fill(0); // the pool has its own copies
+      const sizes = [sectorSize, 64 * 1024, 1024 * 1024, 3 * 1024 * 1024 + 8 * sectorSize];
+      const results = await Promise.all(
+        sizes.map(async (size, i) => {
+          const data = rnd(size);
+          const expected = data.slice();
+          const ivSector = 1000 * i + 2 ** 32;
+          inline.encrypt(expected, ivSector);
+          const enc = await pool.encrypt(data, ivSector);
+          assert.deepEqual(enc, expected);
+          inline.decrypt(expected, ivSector);
+          const dec = await pool.decrypt(enc, ivSector);
+          assert.deepEqual(dec, expected);
+          return dec.length;
+        })
+      );
+      assert.deepEqual(results, sizes);
+      inline.dispose();
+    });
+  }
+
+  it('works on views that do not own their buffer (copied, not transferred)', async () => {
+    const spec = parseLuksCipher('aes', 'xts-plain64', 64);
+    const key = rnd(64);
+    const pool = createCryptoPool(spec, key, { threads: 2 });
+    pools.push(pool);
+    const inline = createSectorCipher(spec, key);
+    const backing = rnd(4096 + 3);
+    const view = backing.subarray(3, 3 + 4096);
+    const expected = view.slice();
+    inline.encrypt(expected, 9);
+    const out = await pool.encrypt(view, 9);
+    assert.deepEqual(out, expected);
+    assert.equal(backing.length, 4099, 'backing buffer must not be detached');
+  });
+
+  it('rejects bad input with typed errors and refuses use after close', async () => {
+    const spec = parseLuksCipher('aes', 'xts-plain64', 64);
+    const pool = createCryptoPool(spec, rnd(64), { threads: 1 });
+    await assert.rejects(pool.encrypt(new Uint8Array(100), 0), (e: unknown) =>
+      isVaultError(e, 'INVALID_ARGUMENT')
+    );
+    await assert.rejects(pool.encrypt(new Uint8Array(512), -5), (e: unknown) =>
+      isVaultError(e, 'INVALID_ARGUMENT')
+    );
+    const ok = await pool.encrypt(new Uint8Array(512), 0);
+    assert.equal(ok.length, 512);
+    await pool.close();
+    await assert.rejects(pool.encrypt(new Uint8Array(512), 0), (e: unknown) => isVaultError(e));
+    assert.throws(
+      () => createCryptoPool(spec, rnd(32)),
+      (e: unknown) => isVaultError(e)
+    );
+  });
+});
