@@ -9,6 +9,14 @@ const require = createRequire(import.meta.url);
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // js-yaml ships with electron-builder (a devDependency), which parses this file the same way.
 const yaml = require('js-yaml') as { load(text: string): unknown };
+interface Config {
+  linux: { target: string[]; category: string; maintainer: string; icon: string };
+  deb: { recommends: string[] };
+  asar: boolean;
+  afterPack: string;
+  files: string[];
+  directories: { output: string };
+}
 const config = yaml.load(readFileSync(here('./electron-builder.yml'), 'utf8')) as Record<
   string,
   any
