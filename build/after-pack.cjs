@@ -1,5 +1,4 @@
 // electron-builder afterPack hook: flip Electron fuses in the packaged binary
-/* eslint-env node */
 /* global require, module */
 /* eslint-disable @typescript-eslint/no-require-imports -- CommonJS hook loaded by electron-builder */
 // (electron-conventions.md §1: RunAsNode off, cookie encryption on, NODE_OPTIONS off,

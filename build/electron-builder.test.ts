@@ -17,10 +17,7 @@ interface Config {
   files: string[];
   directories: { output: string };
 }
-const config = yaml.load(readFileSync(here('./electron-builder.yml'), 'utf8')) as Record<
-  string,
-  any
->;
+const config = yaml.load(readFileSync(here('./electron-builder.yml'), 'utf8')) as Config;
 
 describe('electron-builder config', () => {
   it('builds AppImage and deb for Linux with icons, category and maintainer', () => {
