@@ -42,7 +42,7 @@ export function slotJson(s: KeyslotInfo): Record<string, unknown> {
   if (s.active) o.iters = s.iterations;
   o['key-offset'] = s.keyOffset * 512;
   if (s.active) o.stripes = s.stripes;
-  if (s.kdf) o.kdf = s.kdf;
+  if (s.kdf && s.kdf !== 'pbkdf2') o.kdf = s.kdf;
   if (s.memoryKiB !== undefined) o['memory-kib'] = s.memoryKiB;
   if (s.parallel !== undefined) o.parallel = s.parallel;
   return o;

@@ -40,12 +40,15 @@ describe('LUKS through the CLI vs qemu-img and cryptsetup', opts, () => {
   /** Opens `image` in qemu with passphrase file `pwFile`; true when it accepts it. */
   async function qemuAccepts(image: string, driver: 'qcow2' | 'luks', pwFile: string): Promise<boolean> {
     const key = driver === 'qcow2' ? 'encrypt.key-secret' : 'key-secret';
-    const r = await run('qemu-img', [
-      'info',
+    // qemu-img info opens without I/O and never checks the passphrase: read a sector instead.
+    const r = await run('qemu-io', [
       '--object',
       `secret,id=k,file=${pwFile}`,
+      '-r',
       '--image-opts',
       `driver=${driver},file.filename=${image},${key}=k`,
+      '-c',
+      'read 0 512',
     ]);
     if (r.code !== 0) assert.match(r.stderr, /Invalid password|Unable to decrypt|no keyslot/i);
     return r.code === 0;

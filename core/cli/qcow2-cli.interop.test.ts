@@ -21,7 +21,7 @@ async function qemuRaw(dir: string, image: string, name: string): Promise<Buffer
 
 async function ourRaw(dir: string, image: string, name: string): Promise<Buffer> {
   const out = join(dir, name);
-  const r = await cli('convert', '-O', 'raw', '--no-verify', image, out);
+  const r = await cli('convert', '-O', 'raw', '--overwrite', '--no-verify', image, out);
   assert.equal(r.code, 0, r.stderr);
   return readFile(out);
 }
