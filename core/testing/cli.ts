@@ -1,5 +1,7 @@
 /** Test-only: run the `image-vault` CLI in-process or as a child process. */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
 import type { CliIo } from '../cli/io.js';
@@ -24,8 +26,19 @@ export async function cli(...argv: string[]): Promise<CliRun> {
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
 }
 
-/** Path of the launcher script (bin/image-vault.js). */
-export const CLI_BIN = fileURLToPath(new URL('../../../bin/image-vault.js', import.meta.url));
+/** Path of the launcher script (bin/image-vault.js), found upward from this module. */
+export const CLI_BIN = findUp('bin/image-vault.js');
+
+function findUp(rel: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, rel);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`${rel} not found above ${import.meta.url}`);
+    dir = parent;
+  }
+}
 
 /** Spawns the real command (for signals and stdin); resolves on exit. */
 export function spawnCli(
