@@ -9,11 +9,17 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FileDevice } from '../../io/file-device.js';
 import { patternBytes } from '../../testing/bytes.js';
-import { passphraseFile, peerTestOptions, runOk, scratchDir } from '../../testing/peers.js';
+import { passphraseFile, peerTestOptions, run, runOk, scratchDir } from '../../testing/peers.js';
 import { dataCipherFor } from './data-cipher.js';
 import { headerIOForDevice } from './header-io.js';
 import { inspectLuks } from './inspect.js';
-import { testPassphrase, unlockLuks } from './keyslots.js';
+import {
+  addKeyslot,
+  changePassphrase,
+  removeKeyslots,
+  testPassphrase,
+  unlockLuks,
+} from './keyslots.js';
 import { openRawLuks } from './raw-luks.js';
 import { writeFile } from 'node:fs/promises';
 
@@ -66,9 +72,12 @@ describe('cryptsetup LUKS2 in our code', peerTestOptions('cryptsetup'), () => {
     return path;
   }
 
-  async function readAll(path: string): Promise<{ data: Uint8Array; sectorSize: number }> {
+  async function readAll(
+    path: string,
+    pass = PASS
+  ): Promise<{ data: Uint8Array; sectorSize: number }> {
     const img = await openRawLuks(await FileDevice.open(path), {
-      passphrase: enc(PASS),
+      passphrase: enc(pass),
       threads: 0,
     });
     try {
@@ -183,5 +192,49 @@ describe('cryptsetup LUKS2 in our code', peerTestOptions('cryptsetup'), () => {
     } finally {
       await dev.close();
     }
+  });
+
+  it('our LUKS2 add / change / remove are accepted by cryptsetup', async () => {
+    const path = await attached('ours2.img', [...FAST_ARGON, '--sector-size', '4096']);
+    const files = {
+      a: pw,
+      b: await passphraseFile(dir, 'b2', 'bravo'),
+      c: await passphraseFile(dir, 'c2', 'charlie'),
+    };
+    const opens = async (f: string) =>
+      (await run('cryptsetup', ['open', '--test-passphrase', '--key-file', f, path])).code === 0;
+    const dev = await FileDevice.open(path, { write: true });
+    const io = headerIOForDevice(dev, await dev.size());
+    try {
+      assert.equal(await addKeyslot(io, enc(PASS), enc('bravo'), { iterations: 1000 }), 1);
+    } finally {
+      await dev.close();
+    }
+    await runOk('cryptsetup', ['luksDump', path]);
+    assert.equal(await opens(files.a), true);
+    assert.equal(await opens(files.b), true);
+    assert.equal(await opens(files.c), false);
+    const dev2 = await FileDevice.open(path, { write: true });
+    const io2 = headerIOForDevice(dev2, await dev2.size());
+    try {
+      assert.deepEqual(
+        await changePassphrase(io2, enc('bravo'), enc('charlie'), { iterations: 1000 }),
+        {
+          slot: 2,
+          removed: [1],
+        }
+      );
+      assert.deepEqual(await removeKeyslots(io2, { slot: 0 }), [0]);
+    } finally {
+      await dev2.close();
+    }
+    const json = JSON.parse(await runOk('cryptsetup', ['luksDump', '--dump-json-metadata', path]));
+    assert.deepEqual(Object.keys(json.keyslots), ['2']);
+    assert.deepEqual(json.digests['0'].keyslots, ['2']);
+    assert.equal(await opens(files.a), false);
+    assert.equal(await opens(files.b), false);
+    assert.equal(await opens(files.c), true);
+    const { data } = await readAll(path, 'charlie');
+    assert.ok(Buffer.from(data).equals(Buffer.from(plain)));
   });
 });
