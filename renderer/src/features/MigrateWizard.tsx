@@ -3,7 +3,7 @@
  * heuristic's verdict), new passphrase, target, progress with Cancel, verification, then
  * "Keep original" / "Move original to trash" (never deleted silently).
  */
-import { useRef, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import type { PassphraseAssessment } from '../../../core/api/index.js';
 import { api } from '../bridge/index.js';
 import { describeError } from '../bridge/errors.js';
@@ -30,6 +30,8 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
   const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [after, setAfter] = useState<string | null>(null);
+  const [unlockMs, setUnlockMs] = useState('2000');
+  const unlockId = useId();
   const oldRef = useRef<HTMLInputElement>(null);
   const newRef = useRef<NewPassphraseHandle>(null);
   const job = useStore((s) => (jobId ? s.jobs[jobId] : undefined));
@@ -68,6 +70,7 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
     }
     const old = takePassphrase(oldRef.current);
     try {
+      const ms = Number(unlockMs);
       const info = await api().startMigrate({
         source,
         target,
@@ -75,6 +78,7 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
         passphrase: r.bytes,
         verify: true,
         force: force || undefined,
+        encryption: { iterTimeMs: Number.isInteger(ms) && ms > 0 ? ms : 2000 },
       });
       upsertJob(info);
       setJobId(info.id);
@@ -255,6 +259,20 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
       <div hidden={step !== 'new'} className="stack">
         <p className="muted">The new image gets its own passphrase, protected by LUKS.</p>
         <NewPassphrase ref={newRef} />
+        <details className="advanced">
+          <summary>Advanced settings</summary>
+          <div className="field">
+            <label htmlFor={unlockId}>Unlock time (ms)</label>
+            <input
+              id={unlockId}
+              type="number"
+              min="1"
+              value={unlockMs}
+              onChange={(e) => setUnlockMs(e.target.value)}
+              className="narrow"
+            />
+          </div>
+        </details>
       </div>
       <div hidden={step !== 'target'} className="stack">
         <TargetPicker folder={folder} name={name} onFolder={setFolder} onName={setName} />
