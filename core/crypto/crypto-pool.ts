@@ -196,8 +196,10 @@ export function createCryptoPool(
     if (!Number.isSafeInteger(ivSector) || ivSector < 0) {
       throw fail('INVALID_ARGUMENT', `IV sector ${ivSector} is out of range`);
     }
-    const live = slots.filter((s) => !s.dead).length;
-    const parts = Math.min(live, Math.floor(data.length / SPLIT_MIN));
+    // Split only when workers sit idle: concurrent callers already keep every worker busy
+    // and then get zero-copy transfers.
+    const idle = slots.filter((s) => !s.dead && s.pending.size === 0).length;
+    const parts = Math.min(idle, Math.floor(data.length / SPLIT_MIN));
     if (parts < 2) return send(op, data, ivSector);
     // Large call: split into sector-aligned parts, one per worker, and reassemble in place.
     const units = data.length / sectorSize;

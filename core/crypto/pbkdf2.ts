@@ -81,25 +81,40 @@ export function pbkdf2Noble(
   return noblePbkdf2(nobleHash(h), password, salt, { c: iterations, dkLen: keyLength });
 }
 
-/** Monotonic milliseconds. */
-function now(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
+type CpuUsageFn = (prev?: NodeJS.CpuUsage) => NodeJS.CpuUsage;
+
+/**
+ * Milliseconds of CPU time the calling thread spent in `f`, as QEMU and cryptsetup measure
+ * (spec/luks1.md §9), so a busy machine does not shrink the result. Uses
+ * `process.threadCpuUsage` where Node has it; otherwise the smaller of process CPU time
+ * (inflated only by our own other threads) and wall time (inflated only by other load).
+ */
+function cpuMs(f: () => void): number {
+  const thread = (process as { threadCpuUsage?: CpuUsageFn }).threadCpuUsage;
+  const usage: CpuUsageFn = thread ? thread.bind(process) : process.cpuUsage.bind(process);
+  const w0 = process.hrtime.bigint();
+  const c0 = usage();
+  f();
+  const c = usage(c0);
+  const wall = Number(process.hrtime.bigint() - w0) / 1e6;
+  const cpu = (c.user + c.system) / 1000;
+  return thread ? cpu : Math.min(cpu, wall);
 }
 
-/** Runs PBKDF2 with `iterations` on dummy inputs and returns the elapsed milliseconds. */
+/** Runs PBKDF2 with `iterations` on dummy inputs and returns the CPU milliseconds. */
 function timeRun(h: HashName, keyLength: number, iterations: number): number {
   const pw = new Uint8Array(16).fill(0x61);
   const salt = new Uint8Array(32).fill(0x5a);
-  const t0 = now();
-  pbkdf2(h, pw, salt, iterations, keyLength).fill(0);
-  return now() - t0;
+  return cpuMs(() => pbkdf2(h, pw, salt, iterations, keyLength).fill(0));
 }
 
 /**
  * Iterations that take about `iterTimeMs` for an output of `keyLength` bytes, measured the
- * way cryptsetup and QEMU do it (spec/luks1.md §9): benchmark a run, scale to the target.
- * Unlike QEMU (which spends seconds), this needs about 35 ms: one 2^15-iteration probe,
- * then one ~25 ms measurement extrapolated linearly. Never below 1000, never above 2^32-1.
+ * way cryptsetup and QEMU do it (spec/luks1.md §9): benchmark a run in CPU time, scale to the
+ * target.
+ * Unlike QEMU (which spends seconds), this needs about 30-40 ms of CPU: a few growing probes,
+ * the last of ~25 ms extrapolated linearly. Never below 1000, never above 2^32-1. For the
+ * LUKS1 master-key digest QEMU uses `calibratePbkdf2(h, 20, t) / 8` (spec/luks1.md §9).
  */
 export function calibratePbkdf2(h: HashName, keyLength: number, iterTimeMs: number): number {
   if (!Number.isFinite(iterTimeMs) || iterTimeMs <= 0 || iterTimeMs > 3_600_000) {
@@ -109,9 +124,10 @@ export function calibratePbkdf2(h: HashName, keyLength: number, iterTimeMs: numb
   // Cost grows with the number of output blocks; measure with the real output length.
   const blocks = Math.ceil(keyLength / digestSize(h));
   const targetMs = 25;
-  let iters = Math.max(1024, Math.floor(32768 / blocks));
+  // Start small (pure-JS hashes run ~100x slower than native), grow towards ~25 ms.
+  let iters = Math.max(256, Math.floor(2048 / blocks));
   let ms = timeRun(h, keyLength, iters);
-  for (let round = 0; round < 4 && ms < targetMs / 2; round++) {
+  for (let round = 0; round < 6 && ms < targetMs / 2; round++) {
     const factor = ms <= 0.05 ? 16 : Math.min(16, targetMs / ms);
     iters = Math.min(MAX_ITERATIONS, Math.ceil(iters * factor));
     ms = timeRun(h, keyLength, iters);

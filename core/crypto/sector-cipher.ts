@@ -13,8 +13,12 @@ import { nodeProvider } from './provider-node.js';
 import { wipe } from './secret.js';
 import { xtsProcess } from './xts.js';
 
-/** Work is done in chunks of this many bytes, bounding scratch memory per cipher. */
-const CHUNK = 256 * 1024;
+/**
+ * Work is done in chunks of this many bytes: bounds scratch memory, keeps the working set in
+ * L2, and keeps OpenSSL output buffers below malloc's mmap threshold (larger chunks measured
+ * 20-35% slower here from page faults on fresh output buffers).
+ */
+const CHUNK = 64 * 1024;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Sector sizes a LUKS segment may use (spec/luks2.md §3 "Segment"). */
