@@ -34,7 +34,10 @@ export interface DiskXmlOptions {
  * unlock unattended: plain images (nothing to unlock) and legacy qcow AES (libvirt dropped
  * it; migrate to LUKS first, spec/legacy-aes.md).
  */
-export function libvirtDiskFormat(format: ImageFormat, encryption?: 'luks' | 'aes'): LibvirtDiskFormat {
+export function libvirtDiskFormat(
+  format: ImageFormat,
+  encryption?: 'luks' | 'aes'
+): LibvirtDiskFormat {
   if (format === 'luks') return 'luks';
   if (format === 'qcow2' && encryption === 'luks') return 'qcow2';
   if (encryption === 'aes' || format === 'qcow') {

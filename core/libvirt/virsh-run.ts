@@ -25,9 +25,17 @@ export interface VirshResult {
 export const VIRSH_MISSING = 'virsh was not found (Debian package libvirt-clients)';
 
 /**
- * Spawns virsh (`-q` quiet, `-c uri` first) and resolves with its output; never rejects for
- * a non-zero exit. `input` is written to its stdin and stdin is then closed; the caller keeps
- * ownership of the buffer (and wipes it).
+ * The shell program that gives virsh a real pipe as stdin. Node's `stdio: 'pipe'` is a
+ * socketpair, and open("/dev/stdin") on a socket fails with ENXIO, so virsh `--file
+ * /dev/stdin` cannot read it; `cat` copies the socket into a pipe(2) that virsh can open.
+ * Only virsh's own arguments appear in argv (`$0 "$@"`), never the input.
+ */
+const PIPE_INTO = 'cat | exec "$0" "$@"';
+
+/**
+ * Spawns virsh (`-c uri` first, then `-q` quiet) and resolves with its output; never rejects
+ * for a non-zero exit. `input` reaches virsh's stdin through a pipe (readable as
+ * `/dev/stdin`), which is then closed; the caller keeps ownership of the buffer (and wipes it).
  */
 export function runVirsh(
   target: VirshTarget,
@@ -37,11 +45,16 @@ export function runVirsh(
 ): Promise<VirshResult> {
   const argv = [...(target.uri === undefined ? [] : ['-c', target.uri]), '-q', ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(target.virsh ?? 'virsh', argv, {
-      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      env: { ...process.env, LC_ALL: 'C' },
-      timeout: timeoutMs,
-    });
+    const bin = target.virsh ?? 'virsh';
+    const child = spawn(
+      input === undefined ? bin : '/bin/sh',
+      input === undefined ? argv : ['-c', PIPE_INTO, bin, ...argv],
+      {
+        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        env: { ...process.env, LC_ALL: 'C' },
+        timeout: timeoutMs,
+      }
+    );
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (c: Buffer) => out.push(c));
@@ -56,6 +69,11 @@ export function runVirsh(
       child.stdin.end(input);
     }
     child.on('close', (code, signal) => {
+      // Through sh, a missing binary shows as status 127 instead of ENOENT.
+      if (input !== undefined && code === 127 && /not found|No such file/.test(err.join(''))) {
+        reject(fail('PEER_MISSING', VIRSH_MISSING));
+        return;
+      }
       resolve({
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),

@@ -170,7 +170,9 @@ export async function domainState(opts: VirshTarget & { name: string }): Promise
 }
 
 /** Stops (destroy) and undefines a domain; either step missing is fine. */
-export async function destroyAndUndefineDomain(opts: VirshTarget & { name: string }): Promise<void> {
+export async function destroyAndUndefineDomain(
+  opts: VirshTarget & { name: string }
+): Promise<void> {
   await runVirsh(opts, ['destroy', opts.name]);
   await runVirsh(opts, ['undefine', opts.name]);
   if ((await domainState(opts)) !== null) {
