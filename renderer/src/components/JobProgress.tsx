@@ -18,7 +18,12 @@ export function phaseLabel(phase: string): string {
 
 export function JobProgress({ job, onCancel }: { job: JobInfo; onCancel?: () => void }) {
   const { progress: p } = job;
-  const pct = p.bytesTotal > 0 ? Math.min(100, Math.round((p.bytesDone / p.bytesTotal) * 100)) : 0;
+  const pct =
+    job.state === 'succeeded'
+      ? 100
+      : p.bytesTotal > 0
+        ? Math.min(100, Math.round((p.bytesDone / p.bytesTotal) * 100))
+        : 0;
   const running = job.state === 'running';
   return (
     <div className="job-progress">
@@ -38,7 +43,7 @@ export function JobProgress({ job, onCancel }: { job: JobInfo; onCancel?: () => 
       </div>
       <div className="row spread small">
         <span className="muted">
-          {formatBytes(p.bytesDone)} of {formatBytes(p.bytesTotal)}
+          {p.bytesTotal > 0 ? `${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}` : ''}
           {running && ` · ${formatSpeed(p.bytesPerSecond)}`}
         </span>
         {running && <span className="muted">{formatDuration(p.etaSeconds)} left</span>}
