@@ -1,6 +1,8 @@
 /**
- * Version-neutral unlock and LUKS1 keyslot management: test, add, remove, change
- * (spec/luks1.md §7–§8, qcow2-luks.md §6; DESIGN.md "Data safety" for the write order).
+ * Version-neutral unlock and keyslot management: test, add, remove, change for LUKS1
+ * (spec/luks1.md §7–§8, qcow2-luks.md §6) and LUKS2 (luks2.md §5, via luks2-keyslots.ts).
+ * Write order per DESIGN.md "Data safety": key material + flush before activation; header
+ * deactivation + flush before wiping.
  */
 import { fail, isVaultError } from '../../api/errors.js';
 import { randomBytes } from '../../crypto/random.js';
