@@ -196,3 +196,21 @@ describe('sector cipher argument checks', () => {
     assert.equal(hex(buf.subarray(0, 4)), '31a029ae');
   });
 });
+
+describe('CBC encryption paths', () => {
+  it('interleaved (many short units) equals one CBC chain per unit', async () => {
+    const { cbcEncryptInterleaved } = await import('./cbc.js');
+    for (const provider of [nodeProvider, nobleProvider]) {
+      const key = new Uint8Array(nodeRandom(32));
+      const aes = provider.create(key);
+      const data = new Uint8Array(nodeRandom(512 * 40));
+      const ivs = new Uint8Array(nodeRandom(16 * 40));
+      const a = data.slice();
+      const b = data.slice();
+      aes.encryptCbcUnits(a, 512, ivs);
+      cbcEncryptInterleaved(aes, new Int32Array(b.buffer), 512, new Int32Array(ivs.slice().buffer));
+      assert.deepEqual(a, b);
+      aes.dispose();
+    }
+  });
+});
