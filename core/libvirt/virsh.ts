@@ -112,10 +112,11 @@ export async function defineSecret(opts: DefineSecretOptions): Promise<void> {
 
 /** True when a secret with `uuid` is defined on the connection. */
 export async function secretExists(opts: VirshTarget & { uuid: string }): Promise<boolean> {
-  const r = await runVirsh(opts, ['secret-list', '--uuid']);
+  // `secret-list --uuid` does not exist in virsh 9.0: take the first column of the table.
+  const r = await runVirsh(opts, ['secret-list']);
   if (r.code !== 0) throw fail('IO', `Listing libvirt secrets failed: ${virshErrorText(r)}`);
   const uuid = checkUuid(opts.uuid);
-  return r.stdout.split('\n').some((l) => l.trim() === uuid);
+  return r.stdout.split('\n').some((l) => l.trim().split(/\s+/)[0]?.toLowerCase() === uuid);
 }
 
 /**

@@ -8,6 +8,7 @@ import { fail } from '../api/errors.js';
 
 // XML 1.0 Char production: TAB, LF, CR, U+0020..U+D7FF, U+E000..U+FFFD, U+10000..U+10FFFF.
 // With the `u` flag a surrogate pair is one code point, so the range only catches lone halves.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/u;
 
 function checkChars(value: string, what: string): void {
