@@ -12,8 +12,7 @@ import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { qemuSecret, runQemuRetrying, scratchDir } from '../testing/peers.js';
 import { isVaultError } from '../api/errors.js';
-import { startLibvirt, stopLibvirt, type LibvirtHandle } from '../../scripts/libvirt/daemons.mjs';
-import { libvirtTestOptions } from './libvirt-test-peers.js';
+import { libvirtTestOptions, loadDaemons, type LibvirtHandle } from './libvirt-test-peers.js';
 import { libvirtPlan } from './plan.js';
 import { minimalDomainXml } from './domain-xml.js';
 import type { LibvirtDiskFormat } from './disk-xml.js';
@@ -32,10 +31,11 @@ const uri = 'qemu:///system';
 let handle: LibvirtHandle | undefined;
 
 before(async () => {
-  if (opts.skip === undefined) handle = await startLibvirt();
+  // Starts libvirtd only when qemu:///system does not answer yet (npm test starts it first).
+  if (opts.skip === undefined) handle = await (await loadDaemons()).startLibvirt();
 });
 after(async () => {
-  if (handle !== undefined) await stopLibvirt(handle);
+  if (handle !== undefined) await (await loadDaemons()).stopLibvirt(handle);
 });
 
 async function makeImage(dir: string, format: LibvirtDiskFormat, pass: string): Promise<string> {

@@ -7,7 +7,8 @@
 //   ...
 //   await stopLibvirt(handle);              // kills only what startLibvirt started
 //
-// CLI: node scripts/libvirt/daemons.mjs start   -> prints the handle as JSON
+// CLI: node scripts/libvirt/daemons.mjs install -> packages + libvirt-qemu user only
+//      node scripts/libvirt/daemons.mjs start   -> prints the handle as JSON
 //      node scripts/libvirt/daemons.mjs stop PID [PID...]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -194,7 +195,10 @@ export async function stopLibvirt(handle) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [cmd, ...rest] = process.argv.slice(2);
-  if (cmd === 'start') {
+  if (cmd === 'install') {
+    installLibvirtPackages();
+    ensureLibvirtQemuUser();
+  } else if (cmd === 'start') {
     const h = await startLibvirt();
     process.stdout.write(`${JSON.stringify(h)}\n`);
   } else if (cmd === 'stop') {
@@ -205,7 +209,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       else log(`pid ${arg} is not libvirtd/virtlogd; left alone`);
     }
   } else {
-    process.stderr.write('usage: daemons.mjs start | stop PID...\n');
+    process.stderr.write('usage: daemons.mjs install | start | stop PID...\n');
     process.exitCode = 2;
   }
 }
