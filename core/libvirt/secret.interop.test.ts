@@ -86,3 +86,12 @@ test('private secrets refuse readback; value can be replaced; undefine removes',
     await s.cleanup();
   }
 });
+
+test('the /proc scan does catch a secret that is on a command line (control)', opts, async () => {
+  const pass = passphrase();
+  const needle = new TextDecoder().decode(pass);
+  const report = await scanProcDuring(pass, 'sleep', async () => {
+    await run('sh', ['-c', 'sleep 0.3', 'virsh-like', needle]);
+  });
+  assert.ok(report.leaks.length > 0, 'a secret in argv must be reported');
+});
