@@ -27,13 +27,19 @@ export default tseslint.config(
       },
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {
     files: ['core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: ['electron', 'react'], patterns: ['**/renderer/**', '**/electron/**'] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: ['electron', 'react'], patterns: ['**/renderer/**', '**/electron/**'] },
+      ],
     },
   },
   {

@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const cli = new URL('../dist/core/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(cli))) {
-  console.error('image-vault is not built yet: run `npm test` or `npm start` once (or `npm run build`).');
+  console.error(
+    'image-vault is not built yet: run `npm test` or `npm start` once (or `npm run build`).'
+  );
   process.exit(1);
 }
 const { main } = await import(cli.href);

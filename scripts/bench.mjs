@@ -1,7 +1,15 @@
 // `npm run bench`: our speed against qemu-img / cryptsetup, measured in the same run on the
 // same data, printed as ratios (> 1 means we are faster). Not a test: no pass/fail.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync, ftruncateSync } from 'node:fs';
+import {
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+  openSync,
+  writeSync,
+  closeSync,
+  ftruncateSync,
+} from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +31,10 @@ const ITER = 'iter-time=10';
 
 /** Runs a command under /usr/bin/time; returns seconds and peak RSS in MiB. */
 function timed(cmd, args) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
   const last = r.stderr.trim().split('\n').pop().split(' ');
   return { s: Number(last[0]), rssMiB: Number(last[1]) / 1024 };
@@ -37,7 +48,7 @@ function makeRandomRaw(path, size, allocatedFraction = 1) {
   const fd = openSync(path, 'w');
   ftruncateSync(fd, size);
   const buf = Buffer.alloc(4 * MiB);
-  const stride = Math.round(4 * MiB / allocatedFraction);
+  const stride = Math.round((4 * MiB) / allocatedFraction);
   for (let off = 0; off < size; off += stride) {
     randomFillSync(buf);
     writeSync(fd, buf, 0, Math.min(buf.length, size - off), off);
@@ -48,33 +59,102 @@ function makeRandomRaw(path, size, allocatedFraction = 1) {
 const rows = [];
 function row(name, o, q) {
   rows.push({ name, ours: o.s, theirs: q.s, ratio: q.s / o.s, rss: o.rssMiB });
-  console.log(`${name.padEnd(44)} ours ${o.s.toFixed(2).padStart(6)} s  qemu ${q.s.toFixed(2).padStart(6)} s  ratio ${(q.s / o.s).toFixed(2).padStart(5)}x  our peak RSS ${o.rssMiB.toFixed(0)} MiB`);
+  console.log(
+    `${name.padEnd(44)} ours ${o.s.toFixed(2).padStart(6)} s  qemu ${q.s.toFixed(2).padStart(6)} s  ratio ${(q.s / o.s).toFixed(2).padStart(5)}x  our peak RSS ${o.rssMiB.toFixed(0)} MiB`
+  );
 }
 
 try {
   const raw = join(dir, 'random.raw');
   makeRandomRaw(raw, GiB);
-  const ql = join(dir, 'q.qcow2'), ol = join(dir, 'o.qcow2'), qr = join(dir, 'q.raw'), or = join(dir, 'o.raw');
+  const ql = join(dir, 'q.qcow2'),
+    ol = join(dir, 'o.qcow2'),
+    qr = join(dir, 'q.raw'),
+    or = join(dir, 'o.raw');
   const qemuFast = ['-m', '8', '-W', '-t', 'none'];
-  console.log(`Image Vault bench (${dir}); qemu-img with ${qemuFast.join(' ')}; verify off for ours unless noted\n`);
+  console.log(
+    `Image Vault bench (${dir}); qemu-img with ${qemuFast.join(' ')}; verify off for ours unless noted\n`
+  );
 
   // 1 GiB random raw → qcow2+LUKS and back
-  let q = qemu('convert', ...qemuFast, ...secret('s', pw), '-O', 'qcow2', '-o', `encrypt.format=luks,encrypt.key-secret=s,encrypt.${ITER}`, raw, ql);
-  let o = ours('convert', '--no-verify', '-O', 'qcow2', '--encrypt', '-o', ITER, '--passphrase-file', pw, raw, ol);
+  let q = qemu(
+    'convert',
+    ...qemuFast,
+    ...secret('s', pw),
+    '-O',
+    'qcow2',
+    '-o',
+    `encrypt.format=luks,encrypt.key-secret=s,encrypt.${ITER}`,
+    raw,
+    ql
+  );
+  let o = ours(
+    'convert',
+    '--no-verify',
+    '-O',
+    'qcow2',
+    '--encrypt',
+    '-o',
+    ITER,
+    '--passphrase-file',
+    pw,
+    raw,
+    ol
+  );
   row('encrypt 1 GiB raw → qcow2+LUKS', o, q);
-  q = qemu('convert', ...qemuFast, ...secret('s', pw), '--image-opts', `driver=qcow2,file.filename=${ql},encrypt.key-secret=s`, '-O', 'raw', qr);
+  q = qemu(
+    'convert',
+    ...qemuFast,
+    ...secret('s', pw),
+    '--image-opts',
+    `driver=qcow2,file.filename=${ql},encrypt.key-secret=s`,
+    '-O',
+    'raw',
+    qr
+  );
   o = ours('convert', '--no-verify', '-O', 'raw', '--source-passphrase-file', pw, ol, or);
   row('decrypt 1 GiB qcow2+LUKS → raw', o, q);
-  const v = ours('convert', '-O', 'qcow2', '--encrypt', '-o', ITER, '--passphrase-file', pw, raw, join(dir, 'v.qcow2'));
+  const v = ours(
+    'convert',
+    '-O',
+    'qcow2',
+    '--encrypt',
+    '-o',
+    ITER,
+    '--passphrase-file',
+    pw,
+    raw,
+    join(dir, 'v.qcow2')
+  );
   console.log(`  (encrypt with verify on: ${v.s.toFixed(2)} s)`);
   rm(ql, ol, qr, or, join(dir, 'v.qcow2'));
 
   // raw → raw LUKS and back
-  const qL = join(dir, 'q.luks'), oL = join(dir, 'o.luks');
-  q = qemu('convert', ...qemuFast, ...secret('s', pw), '-O', 'luks', '-o', `key-secret=s,${ITER}`, raw, qL);
+  const qL = join(dir, 'q.luks'),
+    oL = join(dir, 'o.luks');
+  q = qemu(
+    'convert',
+    ...qemuFast,
+    ...secret('s', pw),
+    '-O',
+    'luks',
+    '-o',
+    `key-secret=s,${ITER}`,
+    raw,
+    qL
+  );
   o = ours('convert', '--no-verify', '-O', 'luks', '-o', ITER, '--passphrase-file', pw, raw, oL);
   row('encrypt 1 GiB raw → raw LUKS', o, q);
-  q = qemu('convert', ...qemuFast, ...secret('s', pw), '--image-opts', `driver=luks,file.filename=${qL},key-secret=s`, '-O', 'raw', qr);
+  q = qemu(
+    'convert',
+    ...qemuFast,
+    ...secret('s', pw),
+    '--image-opts',
+    `driver=luks,file.filename=${qL},key-secret=s`,
+    '-O',
+    'raw',
+    qr
+  );
   o = ours('convert', '--no-verify', '-O', 'raw', '--source-passphrase-file', pw, oL, or);
   row('decrypt 1 GiB raw LUKS → raw', o, q);
   rm(qL, oL, qr, or, raw);
@@ -82,13 +162,57 @@ try {
   // legacy AES qcow2 → qcow2+LUKS (migration), 1 GiB
   const aes = join(dir, 'aes.qcow2');
   makeRandomRaw(raw, GiB);
-  qemu('convert', ...secret('s', pw), '-O', 'qcow2', '-o', 'encrypt.format=aes,encrypt.key-secret=s', raw, aes);
+  qemu(
+    'convert',
+    ...secret('s', pw),
+    '-O',
+    'qcow2',
+    '-o',
+    'encrypt.format=aes,encrypt.key-secret=s',
+    raw,
+    aes
+  );
   rm(raw);
-  q = qemu('convert', ...qemuFast, ...secret('s', pw), ...secret('n', pw2), '--image-opts', `driver=qcow2,file.filename=${aes},encrypt.key-secret=s`, '-O', 'qcow2', '-o', `encrypt.format=luks,encrypt.key-secret=n,encrypt.${ITER}`, ql);
-  o = ours('migrate', '--no-verify', '--force', '--old-passphrase-file', pw, '--passphrase-file', pw2, '-o', ITER, aes, ol);
+  q = qemu(
+    'convert',
+    ...qemuFast,
+    ...secret('s', pw),
+    ...secret('n', pw2),
+    '--image-opts',
+    `driver=qcow2,file.filename=${aes},encrypt.key-secret=s`,
+    '-O',
+    'qcow2',
+    '-o',
+    `encrypt.format=luks,encrypt.key-secret=n,encrypt.${ITER}`,
+    ql
+  );
+  o = ours(
+    'migrate',
+    '--no-verify',
+    '--force',
+    '--old-passphrase-file',
+    pw,
+    '--passphrase-file',
+    pw2,
+    '-o',
+    ITER,
+    aes,
+    ol
+  );
   row('migrate 1 GiB legacy AES → qcow2+LUKS', o, q);
   rm(ol);
-  const mv = ours('migrate', '--force', '--old-passphrase-file', pw, '--passphrase-file', pw2, '-o', ITER, aes, ol);
+  const mv = ours(
+    'migrate',
+    '--force',
+    '--old-passphrase-file',
+    pw,
+    '--passphrase-file',
+    pw2,
+    '-o',
+    ITER,
+    aes,
+    ol
+  );
   console.log(`  (migrate with verify on: ${mv.s.toFixed(2)} s)`);
   rm(aes, ql, ol);
 
@@ -99,27 +223,78 @@ try {
   o = ours('convert', '--no-verify', '-O', 'qcow2', sparse, ol);
   row('4 GiB sparse (10 %) raw → qcow2', o, q);
   rm(ql, ol);
-  q = qemu('convert', ...qemuFast, ...secret('s', pw), '-O', 'qcow2', '-o', `encrypt.format=luks,encrypt.key-secret=s,encrypt.${ITER}`, sparse, ql);
-  o = ours('convert', '--no-verify', '-O', 'qcow2', '--encrypt', '-o', ITER, '--passphrase-file', pw, sparse, ol);
+  q = qemu(
+    'convert',
+    ...qemuFast,
+    ...secret('s', pw),
+    '-O',
+    'qcow2',
+    '-o',
+    `encrypt.format=luks,encrypt.key-secret=s,encrypt.${ITER}`,
+    sparse,
+    ql
+  );
+  o = ours(
+    'convert',
+    '--no-verify',
+    '-O',
+    'qcow2',
+    '--encrypt',
+    '-o',
+    ITER,
+    '--passphrase-file',
+    pw,
+    sparse,
+    ol
+  );
   row('4 GiB sparse (10 %) → qcow2+LUKS', o, q);
-  q = qemu('convert', ...qemuFast, ...secret('s', pw), '--image-opts', `driver=qcow2,file.filename=${ql},encrypt.key-secret=s`, '-O', 'qcow2', qr);
+  q = qemu(
+    'convert',
+    ...qemuFast,
+    ...secret('s', pw),
+    '--image-opts',
+    `driver=qcow2,file.filename=${ql},encrypt.key-secret=s`,
+    '-O',
+    'qcow2',
+    qr
+  );
   o = ours('convert', '--no-verify', '-O', 'qcow2', '--source-passphrase-file', pw, ol, or);
   row('4 GiB sparse qcow2+LUKS → qcow2', o, q);
   rm(ql, ol, qr, or, sparse);
 
   // create with iter-time=10
-  q = qemu('create', '-f', 'qcow2', ...secret('s', pw), '-o', `encrypt.format=luks,encrypt.key-secret=s,encrypt.${ITER}`, ql, '10G');
+  q = qemu(
+    'create',
+    '-f',
+    'qcow2',
+    ...secret('s', pw),
+    '-o',
+    `encrypt.format=luks,encrypt.key-secret=s,encrypt.${ITER}`,
+    ql,
+    '10G'
+  );
   o = ours('create', '-f', 'qcow2', '--encrypt', '-o', ITER, '--passphrase-file', pw, ol, '10G');
   row('create 10G qcow2+LUKS, iter-time=10', o, q);
   rm(ql, ol);
 
   // PBKDF2 strength at the real default (2000 ms)
-  const ourIter = spawnSync(process.execPath, ['-e', `import('${join(root, 'dist/core/crypto/pbkdf2.js')}').then(m => console.log(m.calibratePbkdf2('sha256', 32, 2000)))`], { encoding: 'utf8' });
-  const cs = spawnSync('cryptsetup', ['benchmark', '--pbkdf', 'pbkdf2', '--hash', 'sha256'], { encoding: 'utf8' });
+  const ourIter = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `import('${join(root, 'dist/core/crypto/pbkdf2.js')}').then(m => console.log(m.calibratePbkdf2('sha256', 32, 2000)))`,
+    ],
+    { encoding: 'utf8' }
+  );
+  const cs = spawnSync('cryptsetup', ['benchmark', '--pbkdf', 'pbkdf2', '--hash', 'sha256'], {
+    encoding: 'utf8',
+  });
   const m = /PBKDF2-sha256\s+(\d+) iterations per second/.exec(cs.stdout);
   const theirs = m ? Number(m[1]) * 2 : NaN;
   const mine = Number(ourIter.stdout.trim());
-  console.log(`\nPBKDF2-sha256 iterations for 2000 ms (32-byte key): ours ${mine}, cryptsetup benchmark ${theirs} (2 s × its per-second figure for 256-bit keys); ours/theirs ${(mine / theirs).toFixed(2)}`);
+  console.log(
+    `\nPBKDF2-sha256 iterations for 2000 ms (32-byte key): ours ${mine}, cryptsetup benchmark ${theirs} (2 s × its per-second figure for 256-bit keys); ours/theirs ${(mine / theirs).toFixed(2)}`
+  );
   console.log(`Peak memory of our runs: max ${Math.max(...rows.map((r) => r.rss)).toFixed(0)} MiB`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

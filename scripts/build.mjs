@@ -9,5 +9,6 @@ console.log('• Building (tsc -b, vite build)…');
 must(bin('tsc'), ['-b']);
 if (existsSync(join(root, 'renderer', 'vite.config.ts'))) {
   must(bin('tsc'), ['-p', 'renderer', '--noEmit']);
+  must(bin('tsc'), ['-p', 'build', '--noEmit']);
   must(bin('vite'), ['build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']);
 }

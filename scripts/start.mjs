@@ -17,7 +17,10 @@ function electronBinary() {
     const exe = join(pkgDir, 'dist', 'electron');
     if (existsSync(exe)) return exe;
     // Try the package's own downloader once; it fails where GitHub is unreachable.
-    const r = spawnSync(process.execPath, [join(pkgDir, 'install.js')], { stdio: 'ignore', timeout: 60000 });
+    const r = spawnSync(process.execPath, [join(pkgDir, 'install.js')], {
+      stdio: 'ignore',
+      timeout: 60000,
+    });
     return r.status === 0 && existsSync(exe) ? exe : null;
   } catch {
     return null;
@@ -36,9 +39,13 @@ if (exe) {
       : 'No display found; starting the browser UI (image-vault serve) instead.'
   );
   const openBrowser = hasDisplay && hasCommand('xdg-open') ? ['--open'] : [];
-  const child = spawn(process.execPath, [join(root, 'bin', 'image-vault.js'), 'serve', ...openBrowser], {
-    stdio: 'inherit',
-  });
+  const child = spawn(
+    process.execPath,
+    [join(root, 'bin', 'image-vault.js'), 'serve', ...openBrowser],
+    {
+      stdio: 'inherit',
+    }
+  );
   const stop = () => child.kill('SIGINT');
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

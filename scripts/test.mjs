@@ -10,18 +10,24 @@ ensureDependencies();
 const peersReady = ensurePeers();
 build();
 
-function collect(dir, out = []) {
+function collect(dir, out = [], suffix = '.test.js') {
   if (!existsSync(dir)) return out;
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) collect(p, out);
-    else if (name.endsWith('.test.js')) out.push(p);
+    if (statSync(p).isDirectory()) collect(p, out, suffix);
+    else if (name.endsWith(suffix)) out.push(p);
   }
   return out;
 }
 
 const filter = process.argv[2];
-let files = ['core', 'electron', 'e2e'].flatMap((d) => collect(join(root, 'dist', d)));
+// Compiled suites (core, electron, e2e) run from dist/; the renderer's and build/'s few unit
+// tests run from source through tsx (the renderer is bundled by Vite, not compiled by tsc -b).
+let files = [
+  ...['core', 'electron', 'e2e'].flatMap((d) => collect(join(root, 'dist', d))),
+  ...collect(join(root, 'renderer', 'src'), [], '.test.ts'),
+  ...collect(join(root, 'build'), [], '.test.ts'),
+];
 if (filter) files = files.filter((f) => relative(root, f).includes(filter));
 files.sort();
 if (files.length === 0) {
@@ -41,6 +47,8 @@ console.log(`• Running ${files.length} test files…`);
 let status;
 try {
   status = sh(process.execPath, [
+    '--import',
+    'tsx',
     '--test',
     '--test-concurrency=2',
     '--test-timeout=600000',
@@ -49,5 +57,7 @@ try {
 } finally {
   if (libvirt) await libvirt.stopLibvirt();
 }
-console.log(`• npm test finished in ${((Date.now() - started) / 1000).toFixed(0)} s (exit ${status})`);
+console.log(
+  `• npm test finished in ${((Date.now() - started) / 1000).toFixed(0)} s (exit ${status})`
+);
 process.exit(status);

@@ -74,7 +74,8 @@ const ERRNO_CODES: Record<string, ErrorCode> = {
 /** Converts anything thrown into a `VaultError`, mapping Node errno codes to ours. */
 export function toVaultError(e: unknown): VaultError {
   if (e instanceof VaultError) return e;
-  if (e instanceof Error && e.name === 'AbortError') return new VaultError('CANCELLED', 'Cancelled');
+  if (e instanceof Error && e.name === 'AbortError')
+    return new VaultError('CANCELLED', 'Cancelled');
   const errno = (e as { code?: unknown } | null)?.code;
   if (typeof errno === 'string') {
     const mapped = ERRNO_CODES[errno] ?? 'IO';

@@ -21,7 +21,12 @@ export interface ParsedArgs {
 }
 
 export function parseArgs(argv: string[], spec: OptionSpec): ParsedArgs {
-  const out: ParsedArgs = { positionals: [], values: new Map(), flags: new Set(), options: new Map() };
+  const out: ParsedArgs = {
+    positionals: [],
+    values: new Map(),
+    flags: new Set(),
+    options: new Map(),
+  };
   const takesValue = new Set([...spec.values, 'o']);
   const isFlag = new Set([...spec.flags, 'debug', 'help']);
   for (let i = 0; i < argv.length; i++) {
@@ -61,7 +66,15 @@ export function parseOptionList(list: string, into: Map<string, string>): void {
   }
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 2 ** 10,
+  m: 2 ** 20,
+  g: 2 ** 30,
+  t: 2 ** 40,
+  p: 2 ** 50,
+};
 
 /** Parses `64M`, `10G`, `1.5T`, `4096` (bytes) like qemu-img (binary units). */
 export function parseSize(text: string): number {
@@ -74,9 +87,16 @@ export function parseSize(text: string): number {
   return Math.ceil(value);
 }
 
-export function parseInteger(text: string, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  if (!/^\d+$/.test(text)) throw fail('INVALID_ARGUMENT', `${what} must be a whole number, got "${text}"`);
+export function parseInteger(
+  text: string,
+  what: string,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER
+): number {
+  if (!/^\d+$/.test(text))
+    throw fail('INVALID_ARGUMENT', `${what} must be a whole number, got "${text}"`);
   const n = Number(text);
-  if (n < min || n > max) throw fail('INVALID_ARGUMENT', `${what} must be between ${min} and ${max}`);
+  if (n < min || n > max)
+    throw fail('INVALID_ARGUMENT', `${what} must be between ${min} and ${max}`);
   return n;
 }

@@ -124,7 +124,10 @@ export function infoText(info: ImageInfo): string {
   else if (enc.format === 'aes') row('encrypted', 'yes — legacy AES-128-CBC (INSECURE)');
   else {
     row('encrypted', `yes — LUKS${enc.version ?? 1}`);
-    row('cipher', `${enc.cipherAlg}-${enc.cipherMode}-${enc.ivgenAlg}${enc.ivgenHashAlg ? ':' + enc.ivgenHashAlg : ''}`);
+    row(
+      'cipher',
+      `${enc.cipherAlg}-${enc.cipherMode}-${enc.ivgenAlg}${enc.ivgenHashAlg ? ':' + enc.ivgenHashAlg : ''}`
+    );
     row('hash', enc.hashAlg);
     row('uuid', enc.uuid);
     row('payload offset', enc.payloadOffset);

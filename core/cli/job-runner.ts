@@ -14,12 +14,14 @@ export type ProgressMode = 'tty' | 'json' | 'none';
 export function progressMode(value: string | undefined, io: CliIo): ProgressMode {
   if (value === 'json') return 'json';
   if (value === 'none' || value === 'off') return 'none';
-  if (value !== undefined && value !== 'tty') throw fail('INVALID_ARGUMENT', '--progress must be json, tty or none');
+  if (value !== undefined && value !== 'tty')
+    throw fail('INVALID_ARGUMENT', '--progress must be json, tty or none');
   return io.stderrIsTTY ? 'tty' : 'none';
 }
 
 function statusLine(p: Progress): string {
-  const pct = p.bytesTotal > 0 ? Math.min(100, (100 * p.bytesDone) / p.bytesTotal).toFixed(1) : '0.0';
+  const pct =
+    p.bytesTotal > 0 ? Math.min(100, (100 * p.bytesDone) / p.bytesTotal).toFixed(1) : '0.0';
   const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
   return `\r${p.phase}: ${pct}% (${humanSize(p.bytesDone)} of ${humanSize(p.bytesTotal)}, ${humanSize(p.bytesPerSecond)}/s${eta})\x1b[K`;
 }

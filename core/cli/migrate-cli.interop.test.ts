@@ -11,7 +11,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { cli, spawnCli } from '../testing/cli.js';
-import { passphraseFile, peerTestOptions, qemuSecret, runOk, scratchDir } from '../testing/peers.js';
+import {
+  passphraseFile,
+  peerTestOptions,
+  qemuSecret,
+  runOk,
+  scratchDir,
+} from '../testing/peers.js';
 import { patternBytes } from '../testing/bytes.js';
 import { createVaultService } from '../service/vault-service.js';
 
@@ -37,20 +43,49 @@ describe('legacy AES migration vs qemu-img', opts, () => {
   });
   after(async () => cleanup?.());
 
-  async function legacyImage(name: string, driver: 'qcow2' | 'qcow', size: string, writes: string[], extra: string[] = []) {
+  async function legacyImage(
+    name: string,
+    driver: 'qcow2' | 'qcow',
+    size: string,
+    writes: string[],
+    extra: string[] = []
+  ) {
     const img = join(dir, name);
     const s = await qemuSecret(dir, 's', 'abc123');
-    await runOk('qemu-img', ['create', '-f', driver, ...s, '-o', 'encrypt.format=aes,encrypt.key-secret=s', ...extra, img, size]);
-    await runOk('qemu-io', [...s, '--image-opts', `driver=${driver},file.filename=${img},encrypt.key-secret=s`, ...writes.flatMap((w) => ['-c', w])]);
+    await runOk('qemu-img', [
+      'create',
+      '-f',
+      driver,
+      ...s,
+      '-o',
+      'encrypt.format=aes,encrypt.key-secret=s',
+      ...extra,
+      img,
+      size,
+    ]);
+    await runOk('qemu-io', [
+      ...s,
+      '--image-opts',
+      `driver=${driver},file.filename=${img},encrypt.key-secret=s`,
+      ...writes.flatMap((w) => ['-c', w]),
+    ]);
     return img;
   }
 
   async function assertMigratedEqual(legacy: string, driver: 'qcow2' | 'qcow', migrated: string) {
     const s = await qemuSecret(dir, 's', 'abc123');
     const n = await qemuSecret(dir, 'n', 'a much better passphrase');
-    await runOk('qemu-img', ['check', ...n, '--image-opts', `driver=qcow2,file.filename=${migrated},encrypt.key-secret=n`]);
     await runOk('qemu-img', [
-      'compare', ...s, ...n, '--image-opts',
+      'check',
+      ...n,
+      '--image-opts',
+      `driver=qcow2,file.filename=${migrated},encrypt.key-secret=n`,
+    ]);
+    await runOk('qemu-img', [
+      'compare',
+      ...s,
+      ...n,
+      '--image-opts',
       `driver=${driver},file.filename=${legacy},encrypt.key-secret=s`,
       `driver=qcow2,file.filename=${migrated},encrypt.key-secret=n`,
     ]);
@@ -68,7 +103,17 @@ describe('legacy AES migration vs qemu-img', opts, () => {
     assert.equal(info['format-specific'].data.encrypt.format, 'aes');
     assert.match(info.warnings.join(' '), /insecure/i);
     const out = join(dir, 'aes-migrated.qcow2');
-    const r = await cli('migrate', '--old-passphrase-file', oldPw, '--passphrase-file', newPw, '-o', 'iter-time=10', legacy, out);
+    const r = await cli(
+      'migrate',
+      '--old-passphrase-file',
+      oldPw,
+      '--passphrase-file',
+      newPw,
+      '-o',
+      'iter-time=10',
+      legacy,
+      out
+    );
     assert.equal(r.code, 0, r.stderr);
     await assertMigratedEqual(legacy, 'qcow2', out);
     assert.equal(await fileSha(legacy), before, 'the source is never modified');
@@ -77,7 +122,17 @@ describe('legacy AES migration vs qemu-img', opts, () => {
   test('qcow v1 AES → qcow2+LUKS', async () => {
     const legacy = await legacyImage('aes.qcow', 'qcow', '16M', writes);
     const out = join(dir, 'qcow1-migrated.qcow2');
-    const r = await cli('migrate', '--old-passphrase-file', oldPw, '--passphrase-file', newPw, '-o', 'iter-time=10', legacy, out);
+    const r = await cli(
+      'migrate',
+      '--old-passphrase-file',
+      oldPw,
+      '--passphrase-file',
+      newPw,
+      '-o',
+      'iter-time=10',
+      legacy,
+      out
+    );
     assert.equal(r.code, 0, r.stderr);
     await assertMigratedEqual(legacy, 'qcow', out);
   });
@@ -85,9 +140,25 @@ describe('legacy AES migration vs qemu-img', opts, () => {
   test('AES overlay on a raw backing file is flattened', async () => {
     const base = join(dir, 'base.raw');
     await writeFile(base, Buffer.concat([patternBytes(2 << 20, 5), Buffer.alloc(6 << 20)]));
-    const legacy = await legacyImage('overlay.qcow2', 'qcow2', '8M', ['write -P 0x61 1M 64k'], ['-b', 'base.raw', '-F', 'raw']);
+    const legacy = await legacyImage(
+      'overlay.qcow2',
+      'qcow2',
+      '8M',
+      ['write -P 0x61 1M 64k'],
+      ['-b', 'base.raw', '-F', 'raw']
+    );
     const out = join(dir, 'overlay-migrated.qcow2');
-    const r = await cli('migrate', '--old-passphrase-file', oldPw, '--passphrase-file', newPw, '-o', 'iter-time=10', legacy, out);
+    const r = await cli(
+      'migrate',
+      '--old-passphrase-file',
+      oldPw,
+      '--passphrase-file',
+      newPw,
+      '-o',
+      'iter-time=10',
+      legacy,
+      out
+    );
     assert.equal(r.code, 0, r.stderr);
     await assertMigratedEqual(legacy, 'qcow2', out);
     const info = JSON.parse((await cli('info', '--json', out)).stdout);
@@ -97,7 +168,17 @@ describe('legacy AES migration vs qemu-img', opts, () => {
   test('a wrong old passphrase on real-looking data is refused before any output', async () => {
     const legacy = await legacyImage('wrongpw.qcow2', 'qcow2', '16M', writes);
     const out = join(dir, 'never.qcow2');
-    const r = await cli('migrate', '--old-passphrase-file', wrongPw, '--passphrase-file', newPw, '-o', 'iter-time=10', legacy, out);
+    const r = await cli(
+      'migrate',
+      '--old-passphrase-file',
+      wrongPw,
+      '--passphrase-file',
+      newPw,
+      '-o',
+      'iter-time=10',
+      legacy,
+      out
+    );
     assert.equal(r.code, 4, r.stderr);
     assert.match(r.stderr, /WRONG_PASSPHRASE/);
     assert.ok(!(await readdir(dir)).some((n) => n.startsWith('never.qcow2')));
@@ -112,7 +193,16 @@ describe('legacy AES migration vs qemu-img', opts, () => {
     );
     const before = await fileSha(legacy);
     const out = join(dir, 'big-migrated.qcow2');
-    const args = ['migrate', '--old-passphrase-file', oldPw, '--passphrase-file', newPw, '-o', 'iter-time=10', '--progress=json'];
+    const args = [
+      'migrate',
+      '--old-passphrase-file',
+      oldPw,
+      '--passphrase-file',
+      newPw,
+      '-o',
+      'iter-time=10',
+      '--progress=json',
+    ];
     let kills = 0;
     for (let attempt = 0; attempt < 3; attempt++) {
       const killAfter = 2 + Math.floor(Math.random() * 6);
@@ -125,7 +215,8 @@ describe('legacy AES migration vs qemu-img', opts, () => {
       if (r.signal === 'SIGKILL') kills++;
       else assert.equal(r.code, 0, r.stderr);
       const names = await readdir(dir);
-      if (r.signal === 'SIGKILL') assert.ok(!names.includes('big-migrated.qcow2'), 'no file under the final name');
+      if (r.signal === 'SIGKILL')
+        assert.ok(!names.includes('big-migrated.qcow2'), 'no file under the final name');
       assert.equal(await fileSha(legacy), before, 'source unchanged');
       if (r.code === 0) break;
     }
@@ -135,7 +226,10 @@ describe('legacy AES migration vs qemu-img', opts, () => {
       const r = await spawnCli([...args, '--resume', legacy, out]);
       assert.equal(r.code, 0, r.stderr);
     }
-    assert.ok(!(await readdir(dir)).some((n) => n.startsWith('big-migrated.qcow2.')), 'no partial or journal left');
+    assert.ok(
+      !(await readdir(dir)).some((n) => n.startsWith('big-migrated.qcow2.')),
+      'no partial or journal left'
+    );
     await assertMigratedEqual(legacy, 'qcow2', out);
   });
 
@@ -151,7 +245,11 @@ describe('legacy AES migration vs qemu-img', opts, () => {
       encryption: { iterTimeMs: 10 },
     });
     const unsubscribe = service.subscribe((e) => {
-      if (e.job.id === job.id && e.job.progress.phase === 'copying' && e.job.progress.bytesDone > 0) {
+      if (
+        e.job.id === job.id &&
+        e.job.progress.phase === 'copying' &&
+        e.job.progress.bytesDone > 0
+      ) {
         void service.cancelJob(job.id);
       }
     });

@@ -65,7 +65,16 @@ describe('qcow2 engine through the CLI vs qemu-img', opts, () => {
     await writeFile(src, data);
     for (const type of ['zlib', 'zstd']) {
       const img = join(dir, `c-${type}.qcow2`);
-      await runOk('qemu-img', ['convert', '-c', '-O', 'qcow2', '-o', `compression_type=${type}`, src, img]);
+      await runOk('qemu-img', [
+        'convert',
+        '-c',
+        '-O',
+        'qcow2',
+        '-o',
+        `compression_type=${type}`,
+        src,
+        img,
+      ]);
       assert.deepEqual(await ourRaw(dir, img, `c-${type}.raw`), data);
     }
   });
@@ -73,9 +82,29 @@ describe('qcow2 engine through the CLI vs qemu-img', opts, () => {
   test('reads a backing chain of depth 2 (raw base, relative names)', async () => {
     const base = join(dir, 'base.raw');
     await writeFile(base, Buffer.concat([patternBytes(3 << 20, 3), Buffer.alloc(1 << 20)]));
-    await runOk('qemu-img', ['create', '-f', 'qcow2', '-b', 'base.raw', '-F', 'raw', join(dir, 'mid.qcow2'), '8M']);
+    await runOk('qemu-img', [
+      'create',
+      '-f',
+      'qcow2',
+      '-b',
+      'base.raw',
+      '-F',
+      'raw',
+      join(dir, 'mid.qcow2'),
+      '8M',
+    ]);
     await qemuIo(join(dir, 'mid.qcow2'), 'write -P 0x33 1M 64k');
-    await runOk('qemu-img', ['create', '-f', 'qcow2', '-b', 'mid.qcow2', '-F', 'qcow2', join(dir, 'top.qcow2'), '8M']);
+    await runOk('qemu-img', [
+      'create',
+      '-f',
+      'qcow2',
+      '-b',
+      'mid.qcow2',
+      '-F',
+      'qcow2',
+      join(dir, 'top.qcow2'),
+      '8M',
+    ]);
     await qemuIo(join(dir, 'top.qcow2'), 'write -P 0x44 0 4k', 'write -z 2M 64k');
     const top = join(dir, 'top.qcow2');
     assert.deepEqual(await ourRaw(dir, top, 'chain.raw'), await qemuRaw(dir, top, 'chain-q.raw'));
@@ -178,7 +207,18 @@ describe('qcow2 engine through the CLI vs qemu-img', opts, () => {
 
   test('a backing file that is the image itself is a BACKING_LOOP', async () => {
     const img = join(dir, 'self.qcow2');
-    await runOk('qemu-img', ['create', '-f', 'qcow2', '-u', '-b', 'self.qcow2', '-F', 'qcow2', img, '8M']);
+    await runOk('qemu-img', [
+      'create',
+      '-f',
+      'qcow2',
+      '-u',
+      '-b',
+      'self.qcow2',
+      '-F',
+      'qcow2',
+      img,
+      '8M',
+    ]);
     const r = await cli('convert', '-O', 'raw', img, join(dir, 'self.raw'));
     assert.match(r.stderr, /BACKING_LOOP/);
   });

@@ -54,7 +54,11 @@ export async function readInto(
 }
 
 /** Reads `buf.length` bytes, zero-filling whatever lies past the end of the device. */
-export async function readOrZero(dev: BlockDevice, buf: Uint8Array, position: number): Promise<void> {
+export async function readOrZero(
+  dev: BlockDevice,
+  buf: Uint8Array,
+  position: number
+): Promise<void> {
   const n = await dev.read(buf, position);
   if (n < buf.length) buf.fill(0, Math.max(0, n));
 }

@@ -6,7 +6,11 @@ export class MemoryDevice implements BlockDevice {
   private data: Uint8Array;
   private length: number;
 
-  constructor(initial: Uint8Array = new Uint8Array(0), readonly writable = true, path?: string) {
+  constructor(
+    initial: Uint8Array = new Uint8Array(0),
+    readonly writable = true,
+    path?: string
+  ) {
     this.data = new Uint8Array(Math.max(initial.length, 4096));
     this.data.set(initial);
     this.length = initial.length;

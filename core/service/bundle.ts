@@ -67,7 +67,9 @@ async function sha256File(path: string, ctx?: JobContext, copyTo?: string): Prom
 
 function cipherName(info: ImageInfo): string {
   const e = info.encryption;
-  return e ? `${e.cipherAlg}-${e.cipherMode}-${e.ivgenAlg}${e.ivgenHashAlg ? ':' + e.ivgenHashAlg : ''}` : 'none';
+  return e
+    ? `${e.cipherAlg}-${e.cipherMode}-${e.ivgenAlg}${e.ivgenHashAlg ? ':' + e.ivgenHashAlg : ''}`
+    : 'none';
 }
 
 export function planForImage(path: string, uri?: string): Promise<LibvirtPlan> {
@@ -93,7 +95,10 @@ export function exportJob(req: ExportRequest, threads?: number) {
     const imagePath = join(req.bundleDir, imageName);
     if (req.keepMasterKey) {
       if (src.encryption?.format !== 'luks' || !req.sourcePassphrase) {
-        throw fail('INVALID_ARGUMENT', 'Keeping the master key needs a LUKS source and its passphrase');
+        throw fail(
+          'INVALID_ARGUMENT',
+          'Keeping the master key needs a LUKS source and its passphrase'
+        );
       }
       ctx.progress.setPhase('copying', src.fileSize);
       await withPartialOutput(imagePath, (partial) => sha256File(req.source, ctx, partial), {
@@ -107,7 +112,8 @@ export function exportJob(req: ExportRequest, threads?: number) {
         iterations: req.encryption?.iterations,
       });
       for (const s of src.encryption.slots) {
-        if (s.active && s.slot !== slot) await keyslotRemove({ path: imagePath, slot: s.slot, forceLast: false });
+        if (s.active && s.slot !== slot)
+          await keyslotRemove({ path: imagePath, slot: s.slot, forceLast: false });
       }
     } else {
       await convertJob(
@@ -165,13 +171,21 @@ export function exportJob(req: ExportRequest, threads?: number) {
       tarPath = `${req.bundleDir.replace(/\/+$/, '')}.tar`;
       await runTar(tarPath, req.bundleDir);
     }
-    return { bundleDir: req.bundleDir, image: imagePath, sha256, luksUuid: manifest.luksUuid, tar: tarPath };
+    return {
+      bundleDir: req.bundleDir,
+      image: imagePath,
+      sha256,
+      luksUuid: manifest.luksUuid,
+      tar: tarPath,
+    };
   };
 }
 
 function runTar(tarPath: string, dir: string): Promise<void> {
   return new Promise((res, rej) => {
-    const p = spawn('tar', ['-cf', tarPath, '-C', resolve(dir, '..'), basename(resolve(dir))], { stdio: 'ignore' });
+    const p = spawn('tar', ['-cf', tarPath, '-C', resolve(dir, '..'), basename(resolve(dir))], {
+      stdio: 'ignore',
+    });
     p.on('error', () => rej(fail('PEER_MISSING', 'tar is not installed')));
     p.on('exit', (code) => (code === 0 ? res() : rej(fail('IO', `tar failed (exit ${code})`))));
   });
@@ -182,9 +196,17 @@ export async function readManifest(bundleDir: string): Promise<BundleManifest> {
   try {
     m = JSON.parse(await readFile(join(bundleDir, MANIFEST), 'utf8')) as BundleManifest;
   } catch {
-    throw fail('NOT_AN_IMAGE', `${bundleDir} is not an Image Vault bundle (no readable ${MANIFEST})`);
+    throw fail(
+      'NOT_AN_IMAGE',
+      `${bundleDir} is not an Image Vault bundle (no readable ${MANIFEST})`
+    );
   }
-  if (m.kind !== 'image-vault-bundle' || m.version !== 1 || typeof m.image !== 'string' || m.image.includes('/')) {
+  if (
+    m.kind !== 'image-vault-bundle' ||
+    m.version !== 1 ||
+    typeof m.image !== 'string' ||
+    m.image.includes('/')
+  ) {
     throw fail('CORRUPT', `${MANIFEST} is not a valid bundle manifest`);
   }
   return m;
@@ -202,7 +224,10 @@ export function importJob(req: ImportRequest, _threads?: number) {
       async (partial) => {
         const digest = await sha256File(source, ctx, partial);
         if (digest !== manifest.sha256) {
-          throw fail('VERIFY_FAILED', 'The bundle image does not match its checksum: it was damaged or altered');
+          throw fail(
+            'VERIFY_FAILED',
+            'The bundle image does not match its checksum: it was damaged or altered'
+          );
         }
         const info = await inspectImage(partial);
         if (info.encryption?.uuid !== manifest.luksUuid) {
@@ -240,7 +265,12 @@ export function importJob(req: ImportRequest, _threads?: number) {
     });
     let secretDefined = false;
     if (req.defineSecret) {
-      await defineSecret({ uri, secretXml: plan.secretXml, uuid: plan.secretUuid, passphrase: activePass });
+      await defineSecret({
+        uri,
+        secretXml: plan.secretXml,
+        uuid: plan.secretUuid,
+        passphrase: activePass,
+      });
       secretDefined = true;
     }
     return {

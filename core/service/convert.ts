@@ -14,7 +14,13 @@ import type { JobContext } from '../jobs/job-registry.js';
 import { samplePlausibility } from '../jobs/legacy-heuristic.js';
 import { inspectImage } from './inspect.js';
 import { openImage } from './open-image.js';
-import { createTarget, DEFAULT_CIPHER, DEFAULT_HASH, reopenTarget, type TargetSpec } from './targets.js';
+import {
+  createTarget,
+  DEFAULT_CIPHER,
+  DEFAULT_HASH,
+  reopenTarget,
+  type TargetSpec,
+} from './targets.js';
 
 interface PlannedConversion {
   source: string;

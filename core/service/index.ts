@@ -1,1 +1,5 @@
-export { createVaultService, type VaultService, type VaultServiceOptions } from './vault-service.js';
+export {
+  createVaultService,
+  type VaultService,
+  type VaultServiceOptions,
+} from './vault-service.js';

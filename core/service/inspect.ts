@@ -66,7 +66,8 @@ async function inspectLayer(path: string): Promise<LayerInfo> {
       info.encryption = legacyAesInfo();
       info.warnings.push(LEGACY_AES_WARNING);
     }
-    if (info.corrupt) info.warnings.push('The image is marked corrupt by QEMU; it can only be read.');
+    if (info.corrupt)
+      info.warnings.push('The image is marked corrupt by QEMU; it can only be read.');
     if (info.dirty) info.warnings.push('The image was not closed cleanly (dirty bit set).');
     const backingPath = info.backingFile ? resolveBackingPath(path, info.backingFile) : undefined;
     return { info, backingPath };
@@ -89,7 +90,8 @@ function legacyAesInfo(): EncryptionInfo {
 function luksWarnings(enc: EncryptionInfo): string[] {
   const out: string[] = [];
   if (enc.unsupportedReason) out.push(enc.unsupportedReason);
-  if (enc.version === 2) out.push('LUKS2: QEMU 7.2 cannot open LUKS2 images (cryptsetup/dm-crypt can).');
+  if (enc.version === 2)
+    out.push('LUKS2: QEMU 7.2 cannot open LUKS2 images (cryptsetup/dm-crypt can).');
   if (enc.slots.filter((s) => s.active).length === 1) {
     out.push('Only one passphrase can unlock this image; consider adding a second one.');
   }

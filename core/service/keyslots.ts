@@ -49,7 +49,9 @@ export async function withLuksHeader<T>(
 }
 
 export function keyslotTest(path: string, passphrase: Uint8Array): Promise<{ slot: number }> {
-  return withLuksHeader(path, false, async (io) => ({ slot: await testPassphrase(io, passphrase) }));
+  return withLuksHeader(path, false, async (io) => ({
+    slot: await testPassphrase(io, passphrase),
+  }));
 }
 
 export function keyslotAdd(req: KeyslotAddRequest): Promise<{ slot: number }> {
@@ -62,7 +64,9 @@ export function keyslotAdd(req: KeyslotAddRequest): Promise<{ slot: number }> {
   }));
 }
 
-export function keyslotChange(req: KeyslotChangeRequest): Promise<{ slot: number; removed: number[] }> {
+export function keyslotChange(
+  req: KeyslotChangeRequest
+): Promise<{ slot: number; removed: number[] }> {
   return withLuksHeader(req.path, true, (io) =>
     changePassphrase(io, req.passphrase, req.newPassphrase, {
       iterTimeMs: req.iterTimeMs,

@@ -42,7 +42,11 @@ export async function openImage(path: string, opts: OpenImageOptions = {}): Prom
   return openLayer(path, opts, []);
 }
 
-async function openLayer(path: string, opts: OpenImageOptions, chain: string[]): Promise<GuestReader> {
+async function openLayer(
+  path: string,
+  opts: OpenImageOptions,
+  chain: string[]
+): Promise<GuestReader> {
   let real: string;
   try {
     real = await realpath(path);
@@ -63,7 +67,11 @@ async function openLayer(path: string, opts: OpenImageOptions, chain: string[]):
     const openBacking = opts.topLayerOnly
       ? undefined
       : (backing: string, backingFormat: string | undefined) =>
-          openLayer(resolveBackingPath(path, backing), { ...opts, format: backingFormat }, nextChain);
+          openLayer(
+            resolveBackingPath(path, backing),
+            { ...opts, format: backingFormat },
+            nextChain
+          );
     const unlock = makeUnlock(opts);
     switch (format) {
       case 'qcow2':

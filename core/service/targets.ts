@@ -103,6 +103,9 @@ export async function reopenTarget(dev: BlockDevice, spec: TargetSpec): Promise<
       }
     }
     default:
-      throw fail('UNSUPPORTED_FEATURE', `Resuming a ${spec.format} output is not supported; start over`);
+      throw fail(
+        'UNSUPPORTED_FEATURE',
+        `Resuming a ${spec.format} output is not supported; start over`
+      );
   }
 }

@@ -59,13 +59,25 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
       return { hash: h, iterTimeMs, iterations: calibratePbkdf2(h, 64, iterTimeMs) };
     },
     async startConvert(req) {
-      return jobs.start('convert', `Convert ${basename(req.source)} → ${basename(req.target)}`, convertJob(req, threads));
+      return jobs.start(
+        'convert',
+        `Convert ${basename(req.source)} → ${basename(req.target)}`,
+        convertJob(req, threads)
+      );
     },
     async startMigrate(req) {
-      return jobs.start('migrate', `Migrate ${basename(req.source)} to LUKS`, migrateJob(req, threads));
+      return jobs.start(
+        'migrate',
+        `Migrate ${basename(req.source)} to LUKS`,
+        migrateJob(req, threads)
+      );
     },
     async startExport(req) {
-      return jobs.start('export', `Export ${basename(req.source)} for ${req.recipient}`, exportJob(req, threads));
+      return jobs.start(
+        'export',
+        `Export ${basename(req.source)} for ${req.recipient}`,
+        exportJob(req, threads)
+      );
     },
     async startImport(req) {
       return jobs.start('import', `Import ${basename(req.bundleDir)}`, importJob(req, threads));

@@ -43,7 +43,10 @@ function findUp(rel: string): string {
 /** Spawns the real command (for signals and stdin); resolves on exit. */
 export function spawnCli(
   argv: string[],
-  opts: { input?: Uint8Array | string; onStdoutLine?: (line: string, kill: (sig: NodeJS.Signals) => void) => void } = {}
+  opts: {
+    input?: Uint8Array | string;
+    onStdoutLine?: (line: string, kill: (sig: NodeJS.Signals) => void) => void;
+  } = {}
 ): Promise<CliRun & { signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_BIN, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -44,7 +44,11 @@ export interface RunResult {
 }
 
 /** Runs a command, never throwing on a non-zero exit; returns its output and status. */
-export async function run(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<RunResult> {
+export async function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string } = {}
+): Promise<RunResult> {
   try {
     const { stdout, stderr } = await execFileP(cmd, args, {
       cwd: opts.cwd,
@@ -63,14 +67,20 @@ export async function run(cmd: string, args: string[], opts: { cwd?: string } = 
 }
 
 /** Runs a command and throws with its stderr when it fails. */
-export async function runOk(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<string> {
+export async function runOk(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string } = {}
+): Promise<string> {
   const r = await run(cmd, args, opts);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
   return r.stdout;
 }
 
 /** A scratch directory removed by `cleanup()`. */
-export async function scratchDir(prefix = 'iv-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function scratchDir(
+  prefix = 'iv-test-'
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
@@ -86,7 +96,11 @@ export async function qemuSecret(dir: string, id: string, passphrase: string): P
 }
 
 /** Writes a passphrase file for our CLI or cryptsetup `--key-file`; returns its path. */
-export async function passphraseFile(dir: string, name: string, passphrase: string): Promise<string> {
+export async function passphraseFile(
+  dir: string,
+  name: string,
+  passphrase: string
+): Promise<string> {
   const file = join(dir, name);
   await writeFile(file, passphrase, { mode: 0o600 });
   return file;

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
@@ -125,9 +128,20 @@ describe('IPC handlers', () => {
   });
 
   it('the preload exposes exactly the same operations', async () => {
-    const src = await readFile(new URL('../preload/index.cts', import.meta.url), 'utf8');
+    const src = await readFile(repoFile('electron/preload/index.cts'), 'utf8');
     for (const m of VAULT_METHODS) assert.match(src, new RegExp(`\\b${m}: call\\('${m}'\\)`), m);
     assert.match(src, /webUtils\.getPathForFile/);
     assert.doesNotMatch(src, /exposeInMainWorld\([^)]*ipcRenderer\s*\)/);
   });
 });
+
+/** A file of the repository, found upward from this module (works from source and from dist/). */
+function repoFile(rel: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('repository root not found');
+    dir = parent;
+  }
+  return join(dir, rel);
+}

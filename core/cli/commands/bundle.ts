@@ -5,7 +5,13 @@ import { randomPassphrase } from '../../service/passphrase-generator.js';
 import { parseArgs } from '../args.js';
 import type { CliIo } from '../io.js';
 import { followJob, jobResult, progressMode } from '../job-runner.js';
-import { encryptOptions, getPassphrase, hasPassphrase, passphraseOptions, requirePositionals } from './common.js';
+import {
+  encryptOptions,
+  getPassphrase,
+  hasPassphrase,
+  passphraseOptions,
+  requirePositionals,
+} from './common.js';
 
 const wipe = (...b: (Uint8Array | undefined)[]) => b.forEach((x) => x?.fill(0));
 
@@ -35,22 +41,35 @@ the VM boots unattended (the passphrase never appears on a command line).`,
     const mode = progressMode(args.values.get('progress'), io);
     const service = createVaultService();
     if (sub === 'export') {
-      const [source, bundleDir] = requirePositionals(args, ['SRC', 'BUNDLE_DIR']) as [string, string];
+      const [source, bundleDir] = requirePositionals(args, ['SRC', 'BUNDLE_DIR']) as [
+        string,
+        string,
+      ];
       const info = await service.inspect(source);
       let sourcePassphrase: Uint8Array | undefined;
       let recipientPassphrase: Uint8Array | undefined;
       try {
-        if (info.encrypted) sourcePassphrase = await getPassphrase(args, 'passphrase', 'Source passphrase: ');
+        if (info.encrypted)
+          sourcePassphrase = await getPassphrase(args, 'passphrase', 'Source passphrase: ');
         let generated: string | undefined;
         if (args.flags.has('generate-passphrase') || !hasPassphrase(args, 'recipient-passphrase')) {
           if (!args.flags.has('generate-passphrase') && process.stdin.isTTY) {
-            recipientPassphrase = await getPassphrase(args, 'recipient-passphrase', 'Recipient passphrase: ', true);
+            recipientPassphrase = await getPassphrase(
+              args,
+              'recipient-passphrase',
+              'Recipient passphrase: ',
+              true
+            );
           } else {
             generated = randomPassphrase();
             recipientPassphrase = new TextEncoder().encode(generated);
           }
         } else {
-          recipientPassphrase = await getPassphrase(args, 'recipient-passphrase', 'Recipient passphrase: ');
+          recipientPassphrase = await getPassphrase(
+            args,
+            'recipient-passphrase',
+            'Recipient passphrase: '
+          );
         }
         const job = await service.startExport({
           source,
@@ -65,7 +84,9 @@ the VM boots unattended (the passphrase never appears on a command line).`,
         const r = jobResult(await followJob(service, job, io, mode));
         io.out(`Bundle written to ${bundleDir} (LUKS UUID ${String(r.luksUuid)}).`);
         if (generated) {
-          io.out(`Recipient passphrase (shown once — send it separately, not with the bundle):\n  ${generated}`);
+          io.out(
+            `Recipient passphrase (shown once — send it separately, not with the bundle):\n  ${generated}`
+          );
         }
         return 0;
       } finally {
@@ -73,13 +94,24 @@ the VM boots unattended (the passphrase never appears on a command line).`,
       }
     }
     if (sub === 'import') {
-      const [bundleDir, target] = requirePositionals(args, ['BUNDLE_DIR', 'DEST']) as [string, string];
+      const [bundleDir, target] = requirePositionals(args, ['BUNDLE_DIR', 'DEST']) as [
+        string,
+        string,
+      ];
       let passphrase: Uint8Array | undefined;
       let newPassphrase: Uint8Array | undefined;
       try {
         passphrase = await getPassphrase(args, 'passphrase', 'Handed-over passphrase: ');
-        if (hasPassphrase(args, 'new-passphrase') || (process.stdin.isTTY && !args.flags.has('keep-handed-over'))) {
-          newPassphrase = await getPassphrase(args, 'new-passphrase', 'Your own new passphrase: ', true);
+        if (
+          hasPassphrase(args, 'new-passphrase') ||
+          (process.stdin.isTTY && !args.flags.has('keep-handed-over'))
+        ) {
+          newPassphrase = await getPassphrase(
+            args,
+            'new-passphrase',
+            'Your own new passphrase: ',
+            true
+          );
         }
         const job = await service.startImport({
           bundleDir,
@@ -94,7 +126,11 @@ the VM boots unattended (the passphrase never appears on a command line).`,
         const r = jobResult(await followJob(service, job, io, mode));
         io.out(`Imported to ${target}.`);
         if (r.rotated) io.out('The handed-over passphrase was replaced by yours.');
-        io.out(r.secretDefined ? `libvirt secret ${String(r.secretUuid)} defined and set.` : 'Next steps:');
+        io.out(
+          r.secretDefined
+            ? `libvirt secret ${String(r.secretUuid)} defined and set.`
+            : 'Next steps:'
+        );
         if (!r.secretDefined) for (const s of (r.steps as string[]) ?? []) io.out(`  ${s}`);
         io.out('Disk XML for the domain:');
         io.out(String(r.diskXml));

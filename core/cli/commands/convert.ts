@@ -119,7 +119,9 @@ Internal snapshots are not carried over (reported).`,
       });
       const result = jobResult(await followJob(service, job, io, mode));
       if (mode !== 'json') {
-        io.err(`Migrated ${source} → ${target} (qcow2+LUKS${result.verified ? ', verified' : ''}).`);
+        io.err(
+          `Migrated ${source} → ${target} (qcow2+LUKS${result.verified ? ', verified' : ''}).`
+        );
         const snaps = Number(result.snapshotsNotCarried ?? 0);
         if (snaps > 0) io.err(`Note: ${snaps} internal snapshot(s) were not carried over.`);
         io.err('The original was left untouched; delete it once you have checked the new image.');

@@ -28,14 +28,18 @@ Options (-o a=b,c=d): cluster-size=65536, compat=1.1|0.10, cipher=aes-256-xts-pl
   iter-time=MS (unlock time per keyslot), iterations=N (forced count).
 The passphrase comes from --passphrase-file F (- = stdin), --passphrase-fd N or a prompt.`,
   async run(argv: string[], io: CliIo): Promise<number> {
-    const args = parseArgs(argv, { values: ['f', ...passphraseOptions('passphrase')], flags: ['encrypt', 'json'] });
+    const args = parseArgs(argv, {
+      values: ['f', ...passphraseOptions('passphrase')],
+      flags: ['encrypt', 'json'],
+    });
     const [path, sizeText] = requirePositionals(args, ['IMAGE', 'SIZE']) as [string, string];
     const format = (args.values.get('f') ?? 'qcow2') as OutputFormat;
     if (!['qcow2', 'raw', 'luks'].includes(format)) {
       throw fail('INVALID_ARGUMENT', `Cannot create format "${format}" (qcow2, raw or luks)`);
     }
     const encrypted = format === 'luks' || args.flags.has('encrypt');
-    if (format === 'raw' && encrypted) throw fail('INVALID_ARGUMENT', 'Use -f luks for an encrypted raw image');
+    if (format === 'raw' && encrypted)
+      throw fail('INVALID_ARGUMENT', 'Use -f luks for an encrypted raw image');
     const virtualSize = parseSize(sizeText);
     const passphrase = encrypted
       ? await getPassphrase(args, 'passphrase', 'New passphrase: ', true)
@@ -54,7 +58,9 @@ The passphrase comes from --passphrase-file F (- = stdin), --passphrase-fd N or 
       passphrase?.fill(0);
     }
     const info = await inspectImage(path);
-    const what = info.encryption ? `, LUKS ${info.encryption.cipherAlg}-${info.encryption.cipherMode}-${info.encryption.ivgenAlg}` : '';
+    const what = info.encryption
+      ? `, LUKS ${info.encryption.cipherAlg}-${info.encryption.cipherMode}-${info.encryption.ivgenAlg}`
+      : '';
     io.out(`Created ${path}: ${format}${what}, ${humanSize(virtualSize)}`);
     return 0;
   },

@@ -35,7 +35,9 @@ flags). Needs no passphrase. Exit 0 clean, 2 corruptions, 3 only leaks, 1 could 
       const format = await probeFormat(dev);
       if (format !== 'qcow2') {
         const msg = `${format} images have no metadata to check`;
-        io.out(args.flags.has('json') ? JSON.stringify({ format, checked: false, message: msg }) : msg);
+        io.out(
+          args.flags.has('json') ? JSON.stringify({ format, checked: false, message: msg }) : msg
+        );
         return 0;
       }
       const r = await checkQcow2(dev);

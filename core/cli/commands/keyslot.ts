@@ -5,7 +5,13 @@ import { keyslotAdd, keyslotChange, keyslotRemove, keyslotTest } from '../../ser
 import { parseArgs, parseInteger, type ParsedArgs } from '../args.js';
 import { slotJson, slotLines } from '../info-format.js';
 import type { CliIo } from '../io.js';
-import { encryptOptions, getPassphrase, hasPassphrase, passphraseOptions, requirePositionals } from './common.js';
+import {
+  encryptOptions,
+  getPassphrase,
+  hasPassphrase,
+  passphraseOptions,
+  requirePositionals,
+} from './common.js';
 
 const HELP = `image-vault keyslot list [--json] IMAGE
 image-vault keyslot test IMAGE --passphrase-file F
@@ -33,7 +39,12 @@ export const keyslotCommand = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const [sub, ...rest] = argv;
     const args = parseArgs(rest, {
-      values: [...passphraseOptions('passphrase', 'new-passphrase'), 'slot', 'iter-time', 'iterations'],
+      values: [
+        ...passphraseOptions('passphrase', 'new-passphrase'),
+        'slot',
+        'iter-time',
+        'iterations',
+      ],
       flags: ['json', 'force-last'],
     });
     const [path] = requirePositionals(args, ['IMAGE']) as [string];
@@ -47,7 +58,13 @@ export const keyslotCommand = {
           throw fail('NOT_ENCRYPTED', `${path} has no LUKS keyslots`);
         }
         if (args.flags.has('json')) {
-          io.out(JSON.stringify(info.encryption.slots.map((s) => ({ slot: s.slot, ...slotJson(s) })), null, 2));
+          io.out(
+            JSON.stringify(
+              info.encryption.slots.map((s) => ({ slot: s.slot, ...slotJson(s) })),
+              null,
+              2
+            )
+          );
         } else io.out(slotLines(info.encryption.slots).join('\n'));
         return 0;
       }
@@ -66,7 +83,13 @@ export const keyslotCommand = {
         let next: Uint8Array | undefined;
         try {
           next = await getPassphrase(args, 'new-passphrase', 'New passphrase: ', true);
-          const r = await keyslotAdd({ path, passphrase: pass, newPassphrase: next, slot, ...iterOptions(args) });
+          const r = await keyslotAdd({
+            path,
+            passphrase: pass,
+            newPassphrase: next,
+            slot,
+            ...iterOptions(args),
+          });
           io.out(`Added a passphrase in keyslot ${r.slot}`);
         } finally {
           pass.fill(0);
@@ -79,8 +102,15 @@ export const keyslotCommand = {
         let next: Uint8Array | undefined;
         try {
           next = await getPassphrase(args, 'new-passphrase', 'New passphrase: ', true);
-          const r = await keyslotChange({ path, passphrase: pass, newPassphrase: next, ...iterOptions(args) });
-          io.out(`Passphrase changed: now in keyslot ${r.slot}; removed keyslot(s) ${r.removed.join(', ')}`);
+          const r = await keyslotChange({
+            path,
+            passphrase: pass,
+            newPassphrase: next,
+            ...iterOptions(args),
+          });
+          io.out(
+            `Passphrase changed: now in keyslot ${r.slot}; removed keyslot(s) ${r.removed.join(', ')}`
+          );
         } finally {
           pass.fill(0);
           next?.fill(0);
@@ -89,11 +119,22 @@ export const keyslotCommand = {
       }
       case 'remove': {
         if (slot === undefined && !hasPassphrase(args, 'passphrase')) {
-          throw fail('INVALID_ARGUMENT', 'Say which keyslot to remove: --slot N or --passphrase-file F');
+          throw fail(
+            'INVALID_ARGUMENT',
+            'Say which keyslot to remove: --slot N or --passphrase-file F'
+          );
         }
-        const pass = slot === undefined ? await getPassphrase(args, 'passphrase', 'Passphrase to revoke: ') : undefined;
+        const pass =
+          slot === undefined
+            ? await getPassphrase(args, 'passphrase', 'Passphrase to revoke: ')
+            : undefined;
         try {
-          const r = await keyslotRemove({ path, slot, passphrase: pass, forceLast: args.flags.has('force-last') });
+          const r = await keyslotRemove({
+            path,
+            slot,
+            passphrase: pass,
+            forceLast: args.flags.has('force-last'),
+          });
           io.out(`Removed keyslot(s) ${r.removed.join(', ')}`);
         } finally {
           pass?.fill(0);
@@ -101,7 +142,10 @@ export const keyslotCommand = {
         return 0;
       }
       default:
-        throw fail('INVALID_ARGUMENT', `Unknown keyslot command "${sub ?? ''}" (list, test, add, change, remove)`);
+        throw fail(
+          'INVALID_ARGUMENT',
+          `Unknown keyslot command "${sub ?? ''}" (list, test, add, change, remove)`
+        );
     }
   },
 };

@@ -21,7 +21,9 @@ printed once in the URL. Reach it from another machine through an SSH tunnel
 (ssh -L 8080:127.0.0.1:PORT host). --open starts the local browser. Ctrl-C stops it.`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const args = parseArgs(argv, { values: ['port'], flags: ['open'] });
-    const port = args.values.has('port') ? parseInteger(args.values.get('port') as string, '--port', 0, 65535) : 0;
+    const port = args.values.has('port')
+      ? parseInteger(args.values.get('port') as string, '--port', 0, 65535)
+      : 0;
     const staticDir = rendererDir();
     if (!existsSync(staticDir)) throw fail('NOT_FOUND', 'The UI is not built: run `npm run build`');
     const server = await startServer({
@@ -31,9 +33,13 @@ printed once in the URL. Reach it from another machine through an SSH tunnel
       log: (line) => io.err(line),
     });
     io.out(`Image Vault is serving on ${server.url}`);
-    io.out('Open that address in a browser (the token in it is your key; keep it private). Ctrl-C stops.');
+    io.out(
+      'Open that address in a browser (the token in it is your key; keep it private). Ctrl-C stops.'
+    );
     if (args.flags.has('open')) {
-      spawn('xdg-open', [server.url], { stdio: 'ignore', detached: true }).on('error', () => undefined).unref();
+      spawn('xdg-open', [server.url], { stdio: 'ignore', detached: true })
+        .on('error', () => undefined)
+        .unref();
     }
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
