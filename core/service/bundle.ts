@@ -20,7 +20,7 @@ import { libvirtPlan, DEFAULT_LIBVIRT_URI } from '../libvirt/plan.js';
 import { libvirtDiskFormat } from '../libvirt/disk-xml.js';
 import { bundleReadme } from '../libvirt/readme.js';
 import { defineSecret } from '../libvirt/virsh.js';
-import { convertJob } from './convert.js';
+import { assessLegacy, convertJob } from './convert.js';
 import { inspectImage } from './inspect.js';
 import { keyslotAdd, keyslotRemove, keyslotTest } from './keyslots.js';
 
@@ -116,6 +116,20 @@ export function exportJob(req: ExportRequest, threads?: number) {
           await keyslotRemove({ path: imagePath, slot: s.slot, forceLast: false });
       }
     } else {
+      if (src.encryption?.format === 'aes') {
+        // Legacy AES is migrated on the way; refuse a passphrase that decrypts to noise.
+        const verdict = await assessLegacy(
+          req.source,
+          req.sourcePassphrase ?? new Uint8Array(),
+          threads
+        );
+        if (verdict.verdict === 'random') {
+          throw fail(
+            'WRONG_PASSPHRASE',
+            `The source passphrase looks wrong: ${verdict.explanation}`
+          );
+        }
+      }
       await convertJob(
         {
           source: req.source,

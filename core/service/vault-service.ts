@@ -13,7 +13,7 @@ import type {
   VaultApi,
   VaultEvent,
 } from '../api/types.js';
-import { JobRegistry } from '../jobs/job-registry.js';
+import { JobRegistry, type JobFunction } from '../jobs/job-registry.js';
 import { calibratePbkdf2 } from '../crypto/pbkdf2.js';
 import { parseHashName } from '../crypto/hash.js';
 import { createImage } from './create.js';
@@ -95,6 +95,17 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+  };
+}
+
+/** Runs a job function, then zero-fills the passphrases it was given (DESIGN.md, "Secrets"). */
+function wiping(run: JobFunction, ...secrets: (Uint8Array | undefined)[]): JobFunction {
+  return async (ctx) => {
+    try {
+      return await run(ctx);
+    } finally {
+      for (const s of secrets) s?.fill(0);
+    }
   };
 }
 
