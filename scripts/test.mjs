@@ -37,10 +37,20 @@ if (files.length === 0) {
 
 // Real libvirtd for the unattended-boot proof (issue #6), when we are root and it is set up.
 let libvirt;
+let libvirtHandle;
 const daemons = join(root, 'scripts', 'libvirt', 'daemons.mjs');
 if (peersReady && existsSync(daemons) && process.getuid?.() === 0 && !filter?.includes('unit')) {
   libvirt = await import(daemons);
-  await libvirt.startLibvirt();
+  libvirtHandle = await libvirt.startLibvirt();
+}
+
+// Lint and format are part of the bar; run before the suites so the runner's summary stays last.
+let lint = 0;
+if (!filter) {
+  console.log('• Lint (eslint, prettier --check)…');
+  const bin = (name) => join(root, 'node_modules', '.bin', name);
+  lint = sh(bin('eslint'), ['.']) || sh(bin('prettier'), ['--check', '--log-level', 'warn', '.']);
+  if (lint !== 0) console.error('✗ lint or format check failed (npm run format fixes formatting)');
 }
 
 console.log(`• Running ${files.length} test files…`);
@@ -55,9 +65,9 @@ try {
     ...files.map((f) => relative(root, f)),
   ]);
 } finally {
-  if (libvirt) await libvirt.stopLibvirt();
+  if (libvirt) await libvirt.stopLibvirt(libvirtHandle);
 }
 console.log(
   `• npm test finished in ${((Date.now() - started) / 1000).toFixed(0)} s (exit ${status})`
 );
-process.exit(status);
+process.exit(status || lint);
