@@ -7,6 +7,8 @@ import { Icon, type IconName } from '../components/Icon.js';
 import { ConvertDialog } from '../features/ConvertDialog.js';
 import { CreateWizard } from '../features/CreateWizard.js';
 import { Details } from '../features/Details.js';
+import { ExportWizard } from '../features/ExportWizard.js';
+import { ImportWizard } from '../features/ImportWizard.js';
 import { JobsPanel } from '../features/JobsPanel.js';
 import { KeyslotDialog } from '../features/KeyslotDialog.js';
 import { Library } from '../features/Library.js';
@@ -155,6 +157,8 @@ export function App() {
       )}
       {wizard?.kind === 'create' && <CreateWizard onClose={close} />}
       {wizard?.kind === 'migrate' && <MigrateWizard source={wizard.source} onClose={close} />}
+      {wizard?.kind === 'export' && <ExportWizard source={wizard.source} onClose={close} />}
+      {wizard?.kind === 'import' && <ImportWizard onClose={close} />}
       {wizard?.kind === 'convert' && <ConvertDialog source={wizard.source} onClose={close} />}
       {wizard?.kind === 'keyslot' && (
         <KeyslotDialog

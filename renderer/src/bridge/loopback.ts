@@ -20,8 +20,14 @@ export function takeTokenFromLocation(loc: Location, hist: History): string | nu
   return match[1];
 }
 
+/** Loopback-only calls beyond `VaultApi` (see `core/server/extras.ts`). */
+export interface LoopbackExtras {
+  /** The non-secret `manifest.json` of an export bundle folder. */
+  readBundleManifest(dir: string): Promise<unknown>;
+}
+
 /** Creates the loopback adapter; `token` is kept in this closure only. */
-export function createLoopbackApi(token: string, base = '/api/'): VaultApi {
+export function createLoopbackApi(token: string, base = '/api/'): VaultApi & LoopbackExtras {
   const headers = { Authorization: `Bearer ${token}` };
 
   async function call<T>(method: string, args: unknown[]): Promise<T> {
@@ -97,7 +103,8 @@ export function createLoopbackApi(token: string, base = '/api/'): VaultApi {
     streaming = false;
   }
 
-  const api: VaultApi = {
+  const api: VaultApi & LoopbackExtras = {
+    readBundleManifest: (dir) => call('readBundleManifest', [dir]),
     inspect: (path) => call('inspect', [path]),
     create: (req) => call('create', [req]),
     keyslotTest: (path, pass) => call('keyslotTest', [path, pass]),

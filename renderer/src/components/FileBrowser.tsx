@@ -1,6 +1,7 @@
 /**
  * In-app file browser built on `api.listDirectory` (the loopback face has no native dialog;
- * browsers never reveal file paths). Picks a file or a folder.
+ * browsers never reveal file paths). Picks a file or a folder; with `requireFile`, only a
+ * folder holding that file (e.g. a bundle's `manifest.json`) can be chosen.
  */
 import { useCallback, useEffect, useId, useState } from 'react';
 import type { DirectoryListing } from '../../../core/api/index.js';
@@ -17,6 +18,10 @@ export function FileBrowser(props: {
   mode: 'file' | 'folder';
   title: string;
   startPath?: string;
+  /** Folder mode: the chosen folder must contain a file of this name (files are listed). */
+  requireFile?: string;
+  /** Label of the confirm button (default "Open" / "Use this folder"). */
+  pickLabel?: string;
   onPick: (path: string) => void;
   onClose: () => void;
 }) {
@@ -57,10 +62,14 @@ export function FileBrowser(props: {
 
   const entries = [...(listing?.entries ?? [])]
     .filter((e) => !e.name.startsWith('.'))
-    .filter((e) => props.mode === 'file' || e.kind === 'directory')
+    .filter((e) => props.mode === 'file' || !!props.requireFile || e.kind === 'directory')
     .sort((a, b) =>
       a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'directory' ? -1 : 1
     );
+
+  const required = props.requireFile;
+  const holdsRequired =
+    !required || !!listing?.entries.some((e) => e.kind === 'file' && e.name === required);
 
   const choose = () => {
     if (props.mode === 'folder') props.onPick(listing?.path ?? typed);
@@ -81,9 +90,9 @@ export function FileBrowser(props: {
             type="button"
             className="button primary"
             onClick={choose}
-            disabled={props.mode === 'file' && !selected}
+            disabled={props.mode === 'file' ? !selected : !holdsRequired}
           >
-            {props.mode === 'file' ? 'Open' : 'Use this folder'}
+            {props.pickLabel ?? (props.mode === 'file' ? 'Open' : 'Use this folder')}
           </button>
         </>
       }
@@ -123,6 +132,14 @@ export function FileBrowser(props: {
           {error}
         </p>
       )}
+      {required && listing && (
+        <p className={`alert ${holdsRequired ? 'success' : 'info'}`} role="status">
+          <Icon name={holdsRequired ? 'check' : 'info'} />
+          {holdsRequired
+            ? `This folder holds ${required}: it can be used.`
+            : `Open the folder that holds ${required}.`}
+        </p>
+      )}
       <ul className="browser-list" role="listbox" aria-label="Files and folders">
         {entries.length === 0 && <li className="muted empty-row">This folder is empty.</li>}
         {entries.map((e) => (
@@ -132,13 +149,17 @@ export function FileBrowser(props: {
             aria-selected={selected === e.path}
             aria-label={e.name}
             tabIndex={0}
-            className={`browser-row ${selected === e.path ? 'selected' : ''} ${e.kind === 'file' && !IMAGE_EXT.test(e.name) ? 'dim' : ''}`}
-            onClick={() => (e.kind === 'directory' ? void load(e.path) : setSelected(e.path))}
-            onDoubleClick={() => e.kind === 'file' && props.onPick(e.path)}
+            className={`browser-row ${selected === e.path ? 'selected' : ''} ${e.kind === 'file' && (props.mode === 'folder' || !IMAGE_EXT.test(e.name)) ? 'dim' : ''}`}
+            onClick={() =>
+              e.kind === 'directory'
+                ? void load(e.path)
+                : props.mode === 'file' && setSelected(e.path)
+            }
+            onDoubleClick={() => props.mode === 'file' && e.kind === 'file' && props.onPick(e.path)}
             onKeyDown={(k) => {
               if (k.key === 'Enter') {
                 if (e.kind === 'directory') void load(e.path);
-                else props.onPick(e.path);
+                else if (props.mode === 'file') props.onPick(e.path);
               } else if (k.key === ' ') {
                 k.preventDefault();
                 if (e.kind === 'file') setSelected(e.path);

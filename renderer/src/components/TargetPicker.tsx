@@ -9,6 +9,7 @@ export function TargetPicker(props: {
   onFolder: (v: string) => void;
   onName: (v: string) => void;
   folderLabel?: string;
+  nameLabel?: string;
 }) {
   const [browsing, setBrowsing] = useState(false);
   const folderId = useId();
@@ -31,7 +32,7 @@ export function TargetPicker(props: {
         </div>
       </div>
       <div className="field">
-        <label htmlFor={nameId}>File name</label>
+        <label htmlFor={nameId}>{props.nameLabel ?? 'File name'}</label>
         <input
           id={nameId}
           value={props.name}

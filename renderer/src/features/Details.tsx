@@ -6,6 +6,7 @@ import { describeCipher, describeFormat, formatBytes } from '../lib/format.js';
 import { Icon } from '../components/Icon.js';
 import { KeyslotGrid } from '../components/KeyslotGrid.js';
 import { EncryptionBadge } from './Library.js';
+import { LibvirtPlanCard } from './LibvirtPlanCard.js';
 
 export function Details() {
   const path = useStore((s) => s.selected);
@@ -60,6 +61,13 @@ export function Details() {
             onClick={() => openWizard({ kind: 'convert', source: path })}
           >
             <Icon name="convert" /> Convert…
+          </button>
+          <button
+            type="button"
+            className="button"
+            onClick={() => openWizard({ kind: 'export', source: path })}
+          >
+            <Icon name="key" /> Hand over…
           </button>
           <button
             type="button"
@@ -195,6 +203,7 @@ export function Details() {
           />
         </article>
       )}
+      {luks && !enc.unsupportedReason && <LibvirtPlanCard key={path} path={path} />}
     </section>
   );
 }

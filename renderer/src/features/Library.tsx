@@ -23,6 +23,12 @@ export function Library() {
           <button type="button" className="button" onClick={() => openWizard({ kind: 'open' })}>
             <Icon name="folder" /> Open…
           </button>
+          <button type="button" className="button" onClick={() => openWizard({ kind: 'import' })}>
+            <Icon name="upload" /> Import bundle…
+          </button>
+          <button type="button" className="button" onClick={() => openWizard({ kind: 'export' })}>
+            <Icon name="key" /> Hand over…
+          </button>
           <button
             type="button"
             className="button primary"

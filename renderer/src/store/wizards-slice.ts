@@ -12,6 +12,8 @@ export type Wizard =
   | { kind: 'migrate'; source: string }
   | { kind: 'convert'; source: string }
   | { kind: 'keyslot'; action: KeyslotAction; path: string; slot?: number }
+  | { kind: 'export'; source?: string }
+  | { kind: 'import' }
   | { kind: 'open' };
 
 export interface WizardsSlice {

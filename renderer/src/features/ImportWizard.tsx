@@ -1,0 +1,368 @@
+/**
+ * Import wizard (issue #6): pick or drop a bundle folder, show its manifest, unlock with the
+ * handed-over passphrase, replace it with the user's own (default), choose the target and
+ * optionally define the libvirt secret; progress, then the disk XML and libvirt steps.
+ */
+import { useEffect, useId, useRef, useState, type DragEvent } from 'react';
+import { api, pathForDroppedFile } from '../bridge/index.js';
+import { readBundle, MANIFEST_FILE, type BundleSummary } from '../bridge/bundle.js';
+import { describeError } from '../bridge/errors.js';
+import { peekPassphrase, takePassphrase, wipe } from '../bridge/secret.js';
+import { Dialog } from '../components/Dialog.js';
+import { FileBrowser } from '../components/FileBrowser.js';
+import { Icon } from '../components/Icon.js';
+import { JobProgress } from '../components/JobProgress.js';
+import { NewPassphrase, type NewPassphraseHandle } from '../components/NewPassphrase.js';
+import { PassphraseField } from '../components/PassphraseField.js';
+import { TargetPicker } from '../components/TargetPicker.js';
+import { joinPath, splitPath } from '../lib/format.js';
+import { useStore } from '../store/index.js';
+import { BundleSummaryCard, ImportResult, LibvirtOption } from './import-parts.js';
+
+type Step = 'bundle' | 'unlock' | 'target' | 'run';
+const STEPS: [Step, string][] = [
+  ['bundle', 'Bundle'],
+  ['unlock', 'Passphrase'],
+  ['target', 'Where'],
+  ['run', 'Import'],
+];
+
+export function ImportWizard({ onClose }: { onClose: () => void }) {
+  const [step, setStep] = useState<Step>('bundle');
+  const [dir, setDir] = useState('');
+  const [bundle, setBundle] = useState<BundleSummary | null>(null);
+  const [browsing, setBrowsing] = useState(false);
+  const [rotate, setRotate] = useState(true);
+  const [libvirt, setLibvirt] = useState(false);
+  const [uri, setUri] = useState('qemu:///system');
+  const [unlockMs, setUnlockMs] = useState('2000');
+  const [folder, setFolder] = useState('');
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [jobId, setJobId] = useState<string | null>(null);
+  const ids = { dir: useId(), unlock: useId() };
+  const handedRef = useRef<HTMLInputElement>(null);
+  const newRef = useRef<NewPassphraseHandle>(null);
+  const job = useStore((s) => (jobId ? s.jobs[jobId] : undefined));
+  const upsertJob = useStore((s) => s.upsertJob);
+  const cancelJob = useStore((s) => s.cancelJob);
+  const openImage = useStore((s) => s.openImage);
+  const target = joinPath(folder, name.trim());
+
+  const load = async (path: string) => {
+    const p = path.trim().replace(new RegExp(`/${MANIFEST_FILE}$`), '');
+    if (!p.startsWith('/')) return setError('Give the full path of the bundle folder.');
+    setDir(p);
+    setBundle(null);
+    setError(null);
+    setBusy(true);
+    try {
+      const b = await readBundle(p);
+      setBundle(b);
+      setDir(b.dir);
+      setFolder((f) => f || splitPath(b.dir).dir);
+      setName(b.image);
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    e.stopPropagation();
+    const f = e.dataTransfer.files[0];
+    const p = f ? pathForDroppedFile(f) : null;
+    if (p) void load(p);
+    else setError('This browser does not reveal where a dropped folder lives. Use Browse….');
+  };
+
+  const nextFromUnlock = async () => {
+    if (!bundle) return setStep('bundle');
+    if (!handedRef.current?.value) return setError('Type the passphrase you were given.');
+    if (rotate) {
+      const problem = newRef.current?.check();
+      if (problem) return setError(problem);
+    }
+    setError(null);
+    setBusy(true);
+    const bytes = peekPassphrase(handedRef.current);
+    try {
+      await api().keyslotTest(bundle.imagePath, bytes);
+      setStep('target');
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      wipe(bytes);
+      setBusy(false);
+    }
+  };
+
+  const start = async () => {
+    setError(null);
+    if (!bundle) return setStep('bundle');
+    if (!folder.startsWith('/') || !name.trim() || name.includes('/'))
+      return setError('Choose a folder and a file name for the imported image.');
+    let fresh: Uint8Array | undefined;
+    if (rotate) {
+      const r = newRef.current?.read();
+      if (!r?.ok) {
+        setStep('unlock');
+        return setError(r?.reason ?? 'Type your new passphrase.');
+      }
+      fresh = r.bytes;
+    }
+    const handed = takePassphrase(handedRef.current);
+    const ms = Number(unlockMs);
+    setBusy(true);
+    try {
+      const started = await api().startImport({
+        bundleDir: bundle.dir,
+        target,
+        passphrase: handed,
+        newPassphrase: fresh,
+        libvirtUri: libvirt ? uri.trim() || undefined : undefined,
+        defineSecret: libvirt || undefined,
+        encryption: rotate ? { iterTimeMs: Number.isInteger(ms) && ms > 0 ? ms : 2000 } : undefined,
+      });
+      upsertJob(started);
+      setJobId(started.id);
+      setStep('run');
+    } catch (e) {
+      wipe(handed, fresh);
+      setError(`${describeError(e)} Type the passphrases again.`);
+      setStep('unlock');
+    } finally {
+      setBusy(false);
+    }
+    // On success the service owns (and wipes) the passphrase bytes it was given.
+  };
+
+  const running = job?.state === 'running';
+  const ok = job?.state === 'succeeded';
+  useEffect(() => {
+    if (ok) void useStore.getState().refreshImage(target);
+  }, [ok, target]);
+
+  const back = (to: Step) => (
+    <button type="button" className="button" onClick={() => setStep(to)} disabled={busy}>
+      Back
+    </button>
+  );
+  const footer =
+    step === 'bundle' ? (
+      <>
+        <button type="button" className="button" onClick={onClose}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          className="button primary"
+          disabled={!bundle || busy}
+          onClick={() => setStep('unlock')}
+        >
+          Next
+        </button>
+      </>
+    ) : step === 'unlock' ? (
+      <>
+        {back('bundle')}
+        <button
+          type="button"
+          className="button primary"
+          disabled={busy}
+          onClick={() => void nextFromUnlock()}
+        >
+          {busy ? 'Checking…' : 'Next'}
+        </button>
+      </>
+    ) : step === 'target' ? (
+      <>
+        {back('unlock')}
+        <button
+          type="button"
+          className="button primary"
+          disabled={busy}
+          onClick={() => void start()}
+        >
+          <Icon name="upload" /> Import
+        </button>
+      </>
+    ) : running ? null : ok ? (
+      <>
+        <button type="button" className="button" onClick={onClose}>
+          Close
+        </button>
+        <button
+          type="button"
+          className="button primary"
+          onClick={() => {
+            onClose();
+            void openImage(target);
+          }}
+        >
+          Show imported image
+        </button>
+      </>
+    ) : (
+      <button type="button" className="button" onClick={onClose}>
+        Close
+      </button>
+    );
+
+  return (
+    <Dialog
+      title="Import a bundle"
+      subtitle="Receive an encrypted image someone handed over"
+      onClose={onClose}
+      busy={busy}
+      footer={footer}
+      wide
+    >
+      <ol className="steps" aria-label="Steps">
+        {STEPS.map(([s, label], i) => (
+          <li
+            key={s}
+            className={s === step ? 'current' : ''}
+            aria-current={s === step ? 'step' : undefined}
+          >
+            {i + 1}. {label}
+          </li>
+        ))}
+      </ol>
+      {error && (
+        <p className="alert error" role="alert">
+          {error}
+        </p>
+      )}
+      <div hidden={step !== 'bundle'} className="stack">
+        <div
+          className="dropzone small-drop"
+          aria-label="Drop a bundle folder here"
+          onDragOver={(e) => {
+            e.preventDefault();
+            e.stopPropagation();
+          }}
+          onDrop={onDrop}
+        >
+          <Icon name="folder" size={24} />
+          <div>
+            <strong>Drop the bundle folder here</strong>
+            <p className="muted small">
+              or choose it: the folder that holds {MANIFEST_FILE} and the disk image.
+            </p>
+          </div>
+        </div>
+        <form
+          className="field"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void load(dir);
+          }}
+        >
+          <label htmlFor={ids.dir}>Bundle folder</label>
+          <div className="input-with-button">
+            <input
+              id={ids.dir}
+              value={dir}
+              spellCheck={false}
+              placeholder="/home/you/Downloads/vm-bundle"
+              onChange={(e) => setDir(e.target.value)}
+            />
+            <button type="submit" className="button" disabled={busy || !dir.trim()}>
+              Read
+            </button>
+            <button type="button" className="button" onClick={() => setBrowsing(true)}>
+              <Icon name="folder" /> Browse…
+            </button>
+          </div>
+        </form>
+        {busy && !bundle && <p className="muted">Reading the bundle…</p>}
+        {bundle && <BundleSummaryCard bundle={bundle} />}
+      </div>
+      <div hidden={step !== 'unlock'} className="stack">
+        <PassphraseField
+          ref={handedRef}
+          label="Handed-over passphrase"
+          hint="The passphrase the sender gave you separately."
+        />
+        <label className="check">
+          <input type="checkbox" checked={rotate} onChange={(e) => setRotate(e.target.checked)} />
+          Replace it with my own passphrase (recommended)
+        </label>
+        <p className="hint">
+          The sender knows the handed-over passphrase. Replacing it means only you can open the disk
+          from now on.
+        </p>
+        <div hidden={!rotate} className="stack">
+          <NewPassphrase ref={newRef} label="Your new passphrase" />
+          <details className="advanced">
+            <summary>Advanced settings</summary>
+            <div className="field">
+              <label htmlFor={ids.unlock}>Unlock time (ms)</label>
+              <input
+                id={ids.unlock}
+                type="number"
+                min="1"
+                value={unlockMs}
+                onChange={(e) => setUnlockMs(e.target.value)}
+                className="narrow"
+              />
+            </div>
+          </details>
+        </div>
+        {!rotate && (
+          <p className="alert warn" role="note">
+            <Icon name="warning" /> The sender will still be able to open your copy with the
+            passphrase they chose.
+          </p>
+        )}
+      </div>
+      <div hidden={step !== 'target'} className="stack">
+        <TargetPicker
+          folder={folder}
+          name={name}
+          onFolder={setFolder}
+          onName={setName}
+          folderLabel="Save the image in folder"
+        />
+        <p className="hint">
+          The image is copied and its checksum verified before it gets its final name.
+        </p>
+        <LibvirtOption enabled={libvirt} onEnabled={setLibvirt} uri={uri} onUri={setUri} />
+      </div>
+      {step === 'run' && job && (
+        <div className="stack" aria-live="polite">
+          <JobProgress job={job} onCancel={() => void cancelJob(job.id)} />
+          {ok && job.result && <ImportResult result={job.result} />}
+          {job.state === 'cancelled' && (
+            <p className="alert info" role="status">
+              Cancelled. The bundle is untouched and no half-copied image was left behind.
+            </p>
+          )}
+          {job.state === 'failed' && (
+            <p className="alert error" role="alert">
+              {describeError({ code: job.error?.code, message: job.error?.message ?? 'Failed' })}
+            </p>
+          )}
+        </div>
+      )}
+      {browsing && (
+        <FileBrowser
+          mode="folder"
+          title="Choose the bundle folder"
+          requireFile={MANIFEST_FILE}
+          pickLabel="Use this bundle"
+          startPath={dir || undefined}
+          onClose={() => setBrowsing(false)}
+          onPick={(p) => {
+            setBrowsing(false);
+            void load(p);
+          }}
+        />
+      )}
+    </Dialog>
+  );
+}

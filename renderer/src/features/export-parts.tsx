@@ -1,0 +1,231 @@
+/**
+ * Pieces of the export wizard (issue #6): the recipient-passphrase step (generated and shown
+ * once, or typed twice), the master-key choice in plain words, and the finished bundle's
+ * file list.
+ */
+import { forwardRef, useEffect, useId, useImperativeHandle, useRef, useState } from 'react';
+import type { DirectoryEntry } from '../../../core/api/index.js';
+import { takePassphrase } from '../bridge/secret.js';
+import { copyText } from '../components/CopyBlock.js';
+import { Icon } from '../components/Icon.js';
+import { NewPassphrase, type NewPassphraseHandle } from '../components/NewPassphrase.js';
+import { formatBytes } from '../lib/format.js';
+import { generatePassphrase } from '../lib/generator.js';
+
+export type PassMode = 'generate' | 'type';
+
+export interface RecipientPassHandle {
+  /** Problem with the current input, or null. */
+  check(): string | null;
+  /** Takes the passphrase bytes and clears the fields. */
+  read(): { ok: true; bytes: Uint8Array } | { ok: false; reason: string };
+}
+
+/**
+ * Recipient passphrase: a generated one, shown in a read-only field (the DOM holds it, never
+ * React state or the store) with Copy, or one typed twice.
+ */
+export const RecipientPassphrase = forwardRef<RecipientPassHandle, { active: boolean }>(
+  function RecipientPassphrase({ active }, ref) {
+    const [mode, setMode] = useState<PassMode>('generate');
+    const [saved, setSaved] = useState(false);
+    const [copied, setCopied] = useState<'idle' | 'copied' | 'failed'>('idle');
+    const genRef = useRef<HTMLInputElement>(null);
+    const typedRef = useRef<NewPassphraseHandle>(null);
+    const genId = useId();
+    const savedId = useId();
+
+    useEffect(() => {
+      if (active && mode === 'generate' && genRef.current && !genRef.current.value) {
+        genRef.current.value = generatePassphrase();
+      }
+    }, [active, mode]);
+
+    const check = (): string | null => {
+      if (mode === 'type') return typedRef.current?.check() ?? 'Type the passphrase.';
+      if (!genRef.current?.value) return 'Generate a passphrase first.';
+      if (!saved) return 'Confirm that you copied or wrote down the passphrase.';
+      return null;
+    };
+
+    useImperativeHandle(ref, () => ({
+      check,
+      read() {
+        if (mode === 'type') {
+          return typedRef.current?.read() ?? { ok: false, reason: 'Type the passphrase.' };
+        }
+        const problem = check();
+        if (problem) return { ok: false, reason: problem };
+        return { ok: true, bytes: takePassphrase(genRef.current) };
+      },
+    }));
+
+    const regenerate = () => {
+      if (genRef.current) genRef.current.value = generatePassphrase();
+      setSaved(false);
+      setCopied('idle');
+    };
+
+    return (
+      <div className="stack">
+        <fieldset className="choices compact">
+          <legend>Passphrase for the recipient</legend>
+          <label className={`choice ${mode === 'generate' ? 'chosen' : ''}`}>
+            <input
+              type="radio"
+              name="recipient-pass"
+              checked={mode === 'generate'}
+              onChange={() => setMode('generate')}
+            />
+            <span>
+              <strong>Generate a strong passphrase (recommended)</strong>
+            </span>
+          </label>
+          <label className={`choice ${mode === 'type' ? 'chosen' : ''}`}>
+            <input
+              type="radio"
+              name="recipient-pass"
+              checked={mode === 'type'}
+              onChange={() => setMode('type')}
+            />
+            <span>
+              <strong>Type one myself</strong>
+            </span>
+          </label>
+        </fieldset>
+        <div hidden={mode !== 'generate'} className="stack">
+          <div className="field">
+            <label htmlFor={genId}>Generated passphrase</label>
+            <div className="input-with-button">
+              <input
+                id={genId}
+                ref={genRef}
+                className="secret-display"
+                readOnly
+                spellCheck={false}
+                autoComplete="off"
+              />
+              <button
+                type="button"
+                className="button"
+                onClick={() => {
+                  const v = genRef.current?.value ?? '';
+                  void copyText(v).then((ok) => setCopied(ok ? 'copied' : 'failed'));
+                }}
+              >
+                <Icon name={copied === 'copied' ? 'check' : 'file'} />
+                {copied === 'copied' ? 'Copied' : 'Copy'}
+              </button>
+              <button
+                type="button"
+                className="icon-button"
+                aria-label="Generate another passphrase"
+                onClick={regenerate}
+              >
+                <Icon name="dice" />
+              </button>
+            </div>
+            {copied === 'failed' && (
+              <p className="hint">Copying was refused here: select the text and copy it by hand.</p>
+            )}
+          </div>
+          <div className="alert warn" role="note">
+            <Icon name="warning" />
+            <div>
+              <strong>Send this passphrase separately, not with the bundle.</strong>
+              <p>
+                Use another channel: read it out on the phone, or a different messenger. Whoever
+                gets both the bundle and the passphrase can open the disk. It is shown only now and
+                is not stored anywhere.
+              </p>
+            </div>
+          </div>
+          <label className="check" htmlFor={savedId}>
+            <input
+              id={savedId}
+              type="checkbox"
+              checked={saved}
+              onChange={(e) => setSaved(e.target.checked)}
+            />
+            I have copied or written down the passphrase
+          </label>
+        </div>
+        <div hidden={mode !== 'type'} className="stack">
+          <NewPassphrase ref={typedRef} label="Recipient passphrase" />
+          <p className="hint">
+            <Icon name="info" size={14} /> Send it separately, not with the bundle.
+          </p>
+        </div>
+      </div>
+    );
+  }
+);
+
+/** Fresh master key (default) or keep it, with the trade-off in plain words. */
+export function MasterKeyChoice(props: {
+  keep: boolean;
+  onKeep: (v: boolean) => void;
+  canKeep: boolean;
+}) {
+  return (
+    <fieldset className="choices">
+      <legend>Encryption key of the copy</legend>
+      <label className={`choice ${!props.keep ? 'chosen' : ''}`}>
+        <input
+          type="radio"
+          name="master-key"
+          checked={!props.keep}
+          onChange={() => props.onKeep(false)}
+        />
+        <span>
+          <strong>New master key (recommended)</strong>
+          <span className="muted small">
+            The whole disk is re-encrypted under a new key. It takes longer, but nothing from your
+            side (your passphrases, old header backups, the old key) can open the recipient’s copy.
+          </span>
+        </span>
+      </label>
+      <label className={`choice ${props.keep ? 'chosen' : ''}`}>
+        <input
+          type="radio"
+          name="master-key"
+          checked={props.keep}
+          disabled={!props.canKeep}
+          onChange={() => props.onKeep(true)}
+        />
+        <span>
+          <strong>Keep the master key, only swap passphrases</strong>
+          <span className="muted small">
+            Much faster: the file is copied as it is. But anyone who had the old master key or an
+            old copy of the image header (with an old passphrase) can still open the copy.
+            {!props.canKeep && ' Only possible for LUKS images.'}
+          </span>
+        </span>
+      </label>
+    </fieldset>
+  );
+}
+
+/** The files of a finished bundle. */
+export function BundleContents({ files }: { files: DirectoryEntry[] }) {
+  const what: Record<string, string> = {
+    'manifest.json': 'Description and checksum (no secrets)',
+    'secret.xml': 'libvirt secret definition (no passphrase)',
+    'disk.xml': 'libvirt disk snippet for the VM',
+    'README.txt': 'Instructions for the recipient',
+  };
+  return (
+    <ul className="file-list" aria-label="Bundle contents">
+      {files.map((f) => (
+        <li key={f.path}>
+          <Icon name={/\.(qcow2|luks|img)$/.test(f.name) ? 'disk' : 'file'} />
+          <span className="grow">
+            <strong>{f.name}</strong>
+            <span className="muted small"> · {what[f.name] ?? 'Encrypted disk image'}</span>
+          </span>
+          <span className="muted small">{formatBytes(f.size)}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}

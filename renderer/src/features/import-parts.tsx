@@ -1,0 +1,152 @@
+/**
+ * Pieces of the import wizard (issue #6): the bundle summary from its manifest, the libvirt
+ * option with the host-bound-secret explanation, and the result with disk XML and steps.
+ */
+import { useId, type ReactNode } from 'react';
+import type { BundleSummary } from '../bridge/bundle.js';
+import { CopyBlock } from '../components/CopyBlock.js';
+import { Icon } from '../components/Icon.js';
+import { formatBytes } from '../lib/format.js';
+
+function Fact({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </>
+  );
+}
+
+/** What the manifest says, before anything is copied. */
+export function BundleSummaryCard({ bundle }: { bundle: BundleSummary }) {
+  return (
+    <article className="card inset" aria-label="Bundle summary">
+      <dl className="facts">
+        <Fact label="For">{bundle.recipient ?? <span className="muted">not named</span>}</Fact>
+        <Fact label="Disk image">
+          {bundle.image}{' '}
+          <span className="muted">
+            ({bundle.format ?? 'image'}, file {formatBytes(bundle.fileSize)})
+          </span>
+        </Fact>
+        {bundle.virtualSize !== undefined && (
+          <Fact label="Disk size seen by the VM">{formatBytes(bundle.virtualSize)}</Fact>
+        )}
+        <Fact label="Cipher">{bundle.cipher ?? 'unknown'}</Fact>
+        <Fact label="LUKS UUID">
+          <code>{bundle.luksUuid ?? 'unknown'}</code>
+        </Fact>
+        <Fact label="Checksum (SHA-256)">
+          {bundle.sha256 ? (
+            <>
+              <code className="break">{bundle.sha256}</code>
+              <span className="muted small"> · verified while importing</span>
+            </>
+          ) : (
+            <span className="muted">verified from manifest.json while importing</span>
+          )}
+        </Fact>
+        {bundle.createdAt && (
+          <Fact label="Created">{new Date(bundle.createdAt).toLocaleString()}</Fact>
+        )}
+        {bundle.freshMasterKey !== undefined && (
+          <Fact label="Master key">
+            {bundle.freshMasterKey
+              ? 'Fresh: re-encrypted for you'
+              : 'Kept from the sender’s image (the sender’s old key material still opens it)'}
+          </Fact>
+        )}
+        <Fact label="Files">{bundle.files.map((f) => f.name).join(', ')}</Fact>
+      </dl>
+    </article>
+  );
+}
+
+/** "Set up libvirt for unattended boot" with the connection URI and why secrets are per host. */
+export function LibvirtOption(props: {
+  enabled: boolean;
+  onEnabled: (v: boolean) => void;
+  uri: string;
+  onUri: (v: string) => void;
+}) {
+  const uriId = useId();
+  return (
+    <div className="stack">
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={props.enabled}
+          onChange={(e) => props.onEnabled(e.target.checked)}
+        />
+        Set up libvirt for unattended boot
+      </label>
+      <p className="hint">
+        <Icon name="info" size={14} />
+        <span>
+          libvirt keeps the passphrase as a secret on this computer so the VM starts without asking.
+          The secret is bound to this host: it never travels with the disk or its XML, and has to be
+          defined again on any other host that runs the VM. Administrators of this computer can read
+          it.
+        </span>
+      </p>
+      <div hidden={!props.enabled} className="field">
+        <label htmlFor={uriId}>libvirt connection</label>
+        <input
+          id={uriId}
+          value={props.uri}
+          spellCheck={false}
+          onChange={(e) => props.onUri(e.target.value)}
+        />
+        <p className="hint">
+          qemu:///system for system VMs (needs rights), qemu:///session for yours.
+        </p>
+      </div>
+    </div>
+  );
+}
+
+/** Result of a finished import: verification, rotation, disk XML and libvirt steps. */
+export function ImportResult({ result }: { result: Record<string, unknown> }) {
+  const rotated = result.rotated === true;
+  const removed = Array.isArray(result.removedSlots) ? (result.removedSlots as number[]) : [];
+  const defined = result.secretDefined === true;
+  const diskXml = typeof result.diskXml === 'string' ? result.diskXml : '';
+  const secretXml = typeof result.secretXml === 'string' ? result.secretXml : '';
+  const uuid = typeof result.secretUuid === 'string' ? result.secretUuid : '';
+  const steps = Array.isArray(result.steps)
+    ? (result.steps as unknown[]).filter((s): s is string => typeof s === 'string')
+    : [];
+  return (
+    <div className="stack">
+      <div className="alert success" role="status">
+        <Icon name="shield" />
+        <div>
+          <strong>Import finished.</strong>
+          <p>The checksum matched and the handed-over passphrase opened the image.</p>
+          <p>
+            {rotated
+              ? `Your own passphrase opens it now${removed.length > 0 ? '; the handed-over one was removed' : ''}.`
+              : 'It still opens with the handed-over passphrase. Change it soon.'}
+          </p>
+        </div>
+      </div>
+      {diskXml && <CopyBlock label="Disk XML (add it to the VM’s <devices>)" text={diskXml} />}
+      {defined ? (
+        <p className="alert success" role="status">
+          <Icon name="check" /> Secret defined in libvirt ({uuid}). The VM can boot unattended.
+        </p>
+      ) : (
+        <div className="stack">
+          <h3>Set up libvirt by hand</h3>
+          <ol className="plan-steps">
+            {steps.map((s) => (
+              <li key={s}>{s}</li>
+            ))}
+          </ol>
+          {steps.length > 0 && <CopyBlock label="Steps" text={steps.join('\n')} />}
+          {secretXml && <CopyBlock label="Secret XML" text={secretXml} />}
+        </div>
+      )}
+    </div>
+  );
+}
