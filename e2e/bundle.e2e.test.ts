@@ -59,7 +59,10 @@ describe('export and import a bundle (e2e)', peerTestOptions('qemu-img', 'qemu-i
     assert.match(text, /<disk type='file' device='disk'>|<disk /);
     assert.ok(text.includes(src), 'disk XML names the image path');
     assert.ok(!text.includes(SOURCE_PASS), 'no passphrase in the plan');
-    await page.getByRole('heading', { name: 'Run it in libvirt' }).scrollIntoViewIfNeeded();
+    await page.getByRole('list', { name: 'libvirt steps' }).scrollIntoViewIfNeeded();
+    await page
+      .getByRole('heading', { name: 'Run it in libvirt' })
+      .evaluate((h) => h.scrollIntoView({ block: 'start' }));
     await app.shot('libvirt-plan');
   });
 
@@ -94,6 +97,7 @@ describe('export and import a bundle (e2e)', peerTestOptions('qemu-img', 'qemu-i
     await dlg.getByRole('button', { name: 'Export bundle' }).click();
     await dlg.getByText('Bundle ready.').waitFor({ timeout: 120_000 });
     await dlg.getByRole('list', { name: 'Bundle contents' }).getByText('manifest.json').waitFor();
+    await page.waitForTimeout(300); // let the progress bar's width transition end
     await app.shot('export-done');
 
     const names = (await readdir(bundleDir)).sort();
@@ -160,8 +164,12 @@ describe('export and import a bundle (e2e)', peerTestOptions('qemu-img', 'qemu-i
 
     await dlg.getByLabel('Save the image in folder').fill(app.dir);
     await dlg.getByLabel('File name').fill('imported.qcow2');
-    assert.equal(await dlg.getByLabel('Set up libvirt for unattended boot').isChecked(), false);
-    await app.shot('import-target');
+    const libvirt = dlg.getByLabel('Set up libvirt for unattended boot');
+    assert.equal(await libvirt.isChecked(), false);
+    await libvirt.check();
+    assert.equal(await dlg.getByLabel('libvirt connection').inputValue(), 'qemu:///system');
+    await app.shot('import-target-libvirt');
+    await libvirt.uncheck();
     await dlg.getByRole('button', { name: 'Import', exact: true }).click();
     await dlg.getByText('Import finished.').waitFor({ timeout: 120_000 });
     await dlg
@@ -171,7 +179,11 @@ describe('export and import a bundle (e2e)', peerTestOptions('qemu-img', 'qemu-i
     const xml = (await dlg.locator('pre.code-block').allTextContents()).join('\n');
     assert.ok(xml.includes(join(app.dir, 'imported.qcow2')), 'disk XML names the imported image');
     assert.ok(!xml.includes(NEW_PASS) && !xml.includes(handedOver));
+    await page.waitForTimeout(300); // let the progress bar's width transition end
     await app.shot('import-done');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await app.shot('import-done-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
     await dlg.getByRole('button', { name: 'Show imported image' }).click();
     await page.getByRole('heading', { name: 'imported.qcow2' }).waitFor();
     await app.shot('imported-details');

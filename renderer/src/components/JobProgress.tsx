@@ -9,6 +9,7 @@ const PHASES: Record<string, string> = {
   writing: 'Writing',
   verifying: 'Verifying',
   syncing: 'Saving to disk',
+  preparing: 'Preparing',
   done: 'Finished',
 };
 

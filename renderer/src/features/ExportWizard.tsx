@@ -301,7 +301,11 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
         </div>
       </div>
       <div hidden={step !== 'pass'} className="stack">
-        <RecipientPassphrase ref={recipientRef} active={step === 'pass'} />
+        <RecipientPassphrase
+          ref={recipientRef}
+          active={step === 'pass'}
+          onChange={() => setError(null)}
+        />
         <MasterKeyChoice keep={keep} onKeep={setKeep} canKeep={isLuks} />
         <details className="advanced">
           <summary>Advanced settings</summary>

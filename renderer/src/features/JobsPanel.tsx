@@ -13,6 +13,12 @@ const KIND: Record<string, string> = {
   verify: 'Verify',
 };
 
+/** Where a finished job put its output (convert/migrate/import: target; export: bundle). */
+function resultPath(result: Record<string, unknown> | undefined): string | null {
+  const p = result?.target ?? result?.bundleDir;
+  return typeof p === 'string' ? p : null;
+}
+
 export function JobsPanel() {
   const jobs = useStore(
     useShallow((s) => Object.values(s.jobs).sort((a, b) => b.startedAt - a.startedAt))
@@ -24,8 +30,8 @@ export function JobsPanel() {
         <div>
           <h1 id="jobs-title">Jobs</h1>
           <p className="muted">
-            Conversions and migrations, running and finished. Closing a dialog does not stop its
-            job.
+            Conversions, migrations, exports and imports, running and finished. Closing a dialog
+            does not stop its job.
           </p>
         </div>
       </header>
@@ -47,8 +53,8 @@ export function JobsPanel() {
                 <span className="muted small">{new Date(j.startedAt).toLocaleTimeString()}</span>
               </div>
               <JobProgress job={j} onCancel={() => void cancel(j.id)} />
-              {typeof j.result?.target === 'string' && j.state === 'succeeded' && (
-                <p className="muted small path">{j.result.target}</p>
+              {j.state === 'succeeded' && resultPath(j.result) && (
+                <p className="muted small path">{resultPath(j.result)}</p>
               )}
             </li>
           ))}

@@ -320,7 +320,20 @@ export function describeVerification(result: Record<string, unknown> | undefined
   const text = result?.verification;
   if (typeof text === 'string') return text;
   const v = result?.verified;
-  if (v === true) return 'Verified: the new image reads back exactly like the original.';
-  if (v === false) return 'The new image was not verified.';
-  return 'The new image was written and checked.';
+  const base =
+    v === true
+      ? 'Verified: the new image reads back exactly like the original.'
+      : v === false
+        ? 'The new image was not verified.'
+        : 'The new image was written and checked.';
+  const snaps = result?.snapshotsNotCarried;
+  const notes: string[] = [];
+  if (typeof snaps === 'number' && snaps > 0)
+    notes.push(
+      `${snaps} internal snapshot${snaps === 1 ? ' was' : 's were'} not carried over (only the current state).`
+    );
+  if (result?.keptBacking === true) notes.push('It still uses the original backing file.');
+  if (typeof result?.resumedFrom === 'number' && result.resumedFrom > 0)
+    notes.push('An earlier, interrupted run was resumed.');
+  return [base, ...notes].join(' ');
 }

@@ -25,141 +25,151 @@ export interface RecipientPassHandle {
  * Recipient passphrase: a generated one, shown in a read-only field (the DOM holds it, never
  * React state or the store) with Copy, or one typed twice.
  */
-export const RecipientPassphrase = forwardRef<RecipientPassHandle, { active: boolean }>(
-  function RecipientPassphrase({ active }, ref) {
-    const [mode, setMode] = useState<PassMode>('generate');
-    const [saved, setSaved] = useState(false);
-    const [copied, setCopied] = useState<'idle' | 'copied' | 'failed'>('idle');
-    const genRef = useRef<HTMLInputElement>(null);
-    const typedRef = useRef<NewPassphraseHandle>(null);
-    const genId = useId();
-    const savedId = useId();
+export const RecipientPassphrase = forwardRef<
+  RecipientPassHandle,
+  { active: boolean; onChange?: () => void }
+>(function RecipientPassphrase({ active, onChange }, ref) {
+  const [mode, setMode] = useState<PassMode>('generate');
+  const [saved, setSaved] = useState(false);
+  const [copied, setCopied] = useState<'idle' | 'copied' | 'failed'>('idle');
+  const genRef = useRef<HTMLInputElement>(null);
+  const typedRef = useRef<NewPassphraseHandle>(null);
+  const genId = useId();
+  const savedId = useId();
 
-    useEffect(() => {
-      if (active && mode === 'generate' && genRef.current && !genRef.current.value) {
-        genRef.current.value = generatePassphrase();
+  useEffect(() => {
+    if (active && mode === 'generate' && genRef.current && !genRef.current.value) {
+      genRef.current.value = generatePassphrase();
+    }
+  }, [active, mode]);
+
+  const check = (): string | null => {
+    if (mode === 'type') return typedRef.current?.check() ?? 'Type the passphrase.';
+    if (!genRef.current?.value) return 'Generate a passphrase first.';
+    if (!saved) return 'Confirm that you copied or wrote down the passphrase.';
+    return null;
+  };
+
+  useImperativeHandle(ref, () => ({
+    check,
+    read() {
+      if (mode === 'type') {
+        return typedRef.current?.read() ?? { ok: false, reason: 'Type the passphrase.' };
       }
-    }, [active, mode]);
+      const problem = check();
+      if (problem) return { ok: false, reason: problem };
+      return { ok: true, bytes: takePassphrase(genRef.current) };
+    },
+  }));
 
-    const check = (): string | null => {
-      if (mode === 'type') return typedRef.current?.check() ?? 'Type the passphrase.';
-      if (!genRef.current?.value) return 'Generate a passphrase first.';
-      if (!saved) return 'Confirm that you copied or wrote down the passphrase.';
-      return null;
-    };
+  const regenerate = () => {
+    if (genRef.current) genRef.current.value = generatePassphrase();
+    setSaved(false);
+    setCopied('idle');
+  };
 
-    useImperativeHandle(ref, () => ({
-      check,
-      read() {
-        if (mode === 'type') {
-          return typedRef.current?.read() ?? { ok: false, reason: 'Type the passphrase.' };
-        }
-        const problem = check();
-        if (problem) return { ok: false, reason: problem };
-        return { ok: true, bytes: takePassphrase(genRef.current) };
-      },
-    }));
-
-    const regenerate = () => {
-      if (genRef.current) genRef.current.value = generatePassphrase();
-      setSaved(false);
-      setCopied('idle');
-    };
-
-    return (
-      <div className="stack">
-        <fieldset className="choices compact">
-          <legend>Passphrase for the recipient</legend>
-          <label className={`choice ${mode === 'generate' ? 'chosen' : ''}`}>
+  return (
+    <div className="stack">
+      <fieldset className="choices compact">
+        <legend>Passphrase for the recipient</legend>
+        <label className={`choice ${mode === 'generate' ? 'chosen' : ''}`}>
+          <input
+            type="radio"
+            name="recipient-pass"
+            checked={mode === 'generate'}
+            onChange={() => {
+              setMode('generate');
+              onChange?.();
+            }}
+          />
+          <span>
+            <strong>Generate a strong passphrase (recommended)</strong>
+          </span>
+        </label>
+        <label className={`choice ${mode === 'type' ? 'chosen' : ''}`}>
+          <input
+            type="radio"
+            name="recipient-pass"
+            checked={mode === 'type'}
+            onChange={() => {
+              setMode('type');
+              onChange?.();
+            }}
+          />
+          <span>
+            <strong>Type one myself</strong>
+          </span>
+        </label>
+      </fieldset>
+      <div hidden={mode !== 'generate'} className="stack">
+        <div className="field">
+          <label htmlFor={genId}>Generated passphrase</label>
+          <div className="input-with-button">
             <input
-              type="radio"
-              name="recipient-pass"
-              checked={mode === 'generate'}
-              onChange={() => setMode('generate')}
+              id={genId}
+              ref={genRef}
+              className="secret-display"
+              readOnly
+              spellCheck={false}
+              autoComplete="off"
             />
-            <span>
-              <strong>Generate a strong passphrase (recommended)</strong>
-            </span>
-          </label>
-          <label className={`choice ${mode === 'type' ? 'chosen' : ''}`}>
-            <input
-              type="radio"
-              name="recipient-pass"
-              checked={mode === 'type'}
-              onChange={() => setMode('type')}
-            />
-            <span>
-              <strong>Type one myself</strong>
-            </span>
-          </label>
-        </fieldset>
-        <div hidden={mode !== 'generate'} className="stack">
-          <div className="field">
-            <label htmlFor={genId}>Generated passphrase</label>
-            <div className="input-with-button">
-              <input
-                id={genId}
-                ref={genRef}
-                className="secret-display"
-                readOnly
-                spellCheck={false}
-                autoComplete="off"
-              />
-              <button
-                type="button"
-                className="button"
-                onClick={() => {
-                  const v = genRef.current?.value ?? '';
-                  void copyText(v).then((ok) => setCopied(ok ? 'copied' : 'failed'));
-                }}
-              >
-                <Icon name={copied === 'copied' ? 'check' : 'file'} />
-                {copied === 'copied' ? 'Copied' : 'Copy'}
-              </button>
-              <button
-                type="button"
-                className="icon-button"
-                aria-label="Generate another passphrase"
-                onClick={regenerate}
-              >
-                <Icon name="dice" />
-              </button>
-            </div>
-            {copied === 'failed' && (
-              <p className="hint">Copying was refused here: select the text and copy it by hand.</p>
-            )}
+            <button
+              type="button"
+              className="button"
+              onClick={() => {
+                const v = genRef.current?.value ?? '';
+                void copyText(v).then((ok) => setCopied(ok ? 'copied' : 'failed'));
+              }}
+            >
+              <Icon name={copied === 'copied' ? 'check' : 'file'} />
+              {copied === 'copied' ? 'Copied' : 'Copy'}
+            </button>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label="Generate another passphrase"
+              onClick={regenerate}
+            >
+              <Icon name="dice" />
+            </button>
           </div>
-          <div className="alert warn" role="note">
-            <Icon name="warning" />
-            <div>
-              <strong>Send this passphrase separately, not with the bundle.</strong>
-              <p>
-                Use another channel: read it out on the phone, or a different messenger. Whoever
-                gets both the bundle and the passphrase can open the disk. It is shown only now and
-                is not stored anywhere.
-              </p>
-            </div>
+          {copied === 'failed' && (
+            <p className="hint">Copying was refused here: select the text and copy it by hand.</p>
+          )}
+        </div>
+        <div className="alert warn" role="note">
+          <Icon name="warning" />
+          <div>
+            <strong>Send this passphrase separately, not with the bundle.</strong>
+            <p>
+              Use another channel: read it out on the phone, or a different messenger. Whoever gets
+              both the bundle and the passphrase can open the disk. It is shown only now and is not
+              stored anywhere.
+            </p>
           </div>
-          <label className="check" htmlFor={savedId}>
-            <input
-              id={savedId}
-              type="checkbox"
-              checked={saved}
-              onChange={(e) => setSaved(e.target.checked)}
-            />
-            I have copied or written down the passphrase
-          </label>
         </div>
-        <div hidden={mode !== 'type'} className="stack">
-          <NewPassphrase ref={typedRef} label="Recipient passphrase" />
-          <p className="hint">
-            <Icon name="info" size={14} /> Send it separately, not with the bundle.
-          </p>
-        </div>
+        <label className="check" htmlFor={savedId}>
+          <input
+            id={savedId}
+            type="checkbox"
+            checked={saved}
+            onChange={(e) => {
+              setSaved(e.target.checked);
+              onChange?.();
+            }}
+          />
+          I have copied or written down the passphrase
+        </label>
       </div>
-    );
-  }
-);
+      <div hidden={mode !== 'type'} className="stack">
+        <NewPassphrase ref={typedRef} label="Recipient passphrase" />
+        <p className="hint">
+          <Icon name="info" size={14} /> Send it separately, not with the bundle.
+        </p>
+      </div>
+    </div>
+  );
+});
 
 /** Fresh master key (default) or keep it, with the trade-off in plain words. */
 export function MasterKeyChoice(props: {
@@ -206,6 +216,8 @@ export function MasterKeyChoice(props: {
   );
 }
 
+const isImage = (name: string) => /\.(qcow2|luks|img)$/.test(name);
+
 /** The files of a finished bundle. */
 export function BundleContents({ files }: { files: DirectoryEntry[] }) {
   const what: Record<string, string> = {
@@ -216,16 +228,18 @@ export function BundleContents({ files }: { files: DirectoryEntry[] }) {
   };
   return (
     <ul className="file-list" aria-label="Bundle contents">
-      {files.map((f) => (
-        <li key={f.path}>
-          <Icon name={/\.(qcow2|luks|img)$/.test(f.name) ? 'disk' : 'file'} />
-          <span className="grow">
-            <strong>{f.name}</strong>
-            <span className="muted small"> · {what[f.name] ?? 'Encrypted disk image'}</span>
-          </span>
-          <span className="muted small">{formatBytes(f.size)}</span>
-        </li>
-      ))}
+      {[...files]
+        .sort((a, b) => Number(isImage(b.name)) - Number(isImage(a.name)))
+        .map((f) => (
+          <li key={f.path}>
+            <Icon name={isImage(f.name) ? 'disk' : 'file'} />
+            <span className="grow">
+              <strong>{f.name}</strong>
+              <span className="muted small"> · {what[f.name] ?? 'Encrypted disk image'}</span>
+            </span>
+            <span className="muted small">{formatBytes(f.size)}</span>
+          </li>
+        ))}
     </ul>
   );
 }
