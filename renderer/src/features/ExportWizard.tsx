@@ -23,7 +23,7 @@ import {
 } from '../lib/format.js';
 import { useStore } from '../store/index.js';
 import {
-  BundleContents,
+  ExportDone,
   MasterKeyChoice,
   RecipientPassphrase,
   type RecipientPassHandle,
@@ -351,37 +351,13 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
         <div className="stack" aria-live="polite">
           <JobProgress job={job} onCancel={() => void cancelJob(job.id)} />
           {ok && (
-            <div className="alert success" role="status">
-              <Icon name="shield" />
-              <div>
-                <strong>Bundle ready.</strong>
-                <p>
-                  Send the folder{tarPath ? ' (or the .tar file)' : ''} to {recipient.trim()}, and
-                  the passphrase separately.
-                </p>
-              </div>
-            </div>
-          )}
-          {ok && files && <BundleContents files={files} />}
-          {ok && (
-            <dl className="facts">
-              <dt>Folder</dt>
-              <dd className="path">{bundleDir}</dd>
-              {tarPath && (
-                <>
-                  <dt>Archive</dt>
-                  <dd className="path">{tarPath}</dd>
-                </>
-              )}
-              {sha && (
-                <>
-                  <dt>SHA-256</dt>
-                  <dd>
-                    <code className="break">{sha}</code>
-                  </dd>
-                </>
-              )}
-            </dl>
+            <ExportDone
+              recipient={recipient.trim()}
+              bundleDir={bundleDir}
+              tarPath={tarPath}
+              sha={sha}
+              files={files}
+            />
           )}
           {job.state === 'cancelled' && (
             <p className="alert info" role="status">

@@ -243,3 +243,47 @@ export function BundleContents({ files }: { files: DirectoryEntry[] }) {
     </ul>
   );
 }
+
+/** The done page: where the bundle is, what it holds, its checksum. */
+export function ExportDone(props: {
+  recipient: string;
+  bundleDir: string;
+  tarPath: string | null;
+  sha: string | null;
+  files: DirectoryEntry[] | null;
+}) {
+  const { recipient, bundleDir, tarPath, sha, files } = props;
+  return (
+    <>
+      <div className="alert success" role="status">
+        <Icon name="shield" />
+        <div>
+          <strong>Bundle ready.</strong>
+          <p>
+            Send the folder{tarPath ? ' (or the .tar file)' : ''} to {recipient.trim()}, and the
+            passphrase separately.
+          </p>
+        </div>
+      </div>
+      {files && <BundleContents files={files} />}
+      <dl className="facts">
+        <dt>Folder</dt>
+        <dd className="path">{bundleDir}</dd>
+        {tarPath && (
+          <>
+            <dt>Archive</dt>
+            <dd className="path">{tarPath}</dd>
+          </>
+        )}
+        {sha && (
+          <>
+            <dt>SHA-256</dt>
+            <dd>
+              <code className="break">{sha}</code>
+            </dd>
+          </>
+        )}
+      </dl>
+    </>
+  );
+}
