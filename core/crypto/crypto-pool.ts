@@ -84,6 +84,19 @@ function ownsBuffer(data: Uint8Array): data is Uint8Array & { buffer: ArrayBuffe
   );
 }
 
+/** True when `data` lives in shared memory: workers then work on it in place, zero copy. */
+export function isShared(data: Uint8Array): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && data.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * A buffer in shared memory, for data that will go through a crypto pool: the workers
+ * encrypt or decrypt it in place, with no copy and no transfer (DESIGN.md constraint 3).
+ */
+export function sharedBuffer(length: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(length));
+}
+
 function inlinePool(sc: SectorCrypto): CryptoPool {
   return {
     encrypt: async (data, iv) => {
@@ -135,7 +148,7 @@ export function createCryptoPool(
       if (!p) return;
       slot.pending.delete(m.id);
       if (slot.pending.size === 0) worker.unref();
-      if (m.type === 'done') p.resolve(new Uint8Array(m.buf, m.offset, m.length));
+      if (m.type === 'done') p.resolve(new Uint8Array(m.buf, m.offset, m.length) as Uint8Array);
       else p.reject(toError(m.code, m.message));
     });
     const die = (why: string) => {
@@ -163,7 +176,7 @@ export function createCryptoPool(
 
   function send(op: JobMessage['op'], data: Uint8Array, ivSector: number): Promise<Uint8Array> {
     const slot = pick();
-    const own = ownsBuffer(data) ? data : data.slice();
+    const own = isShared(data) || ownsBuffer(data) ? data : data.slice();
     const id = nextId++;
     const msg: JobMessage = {
       type: 'job',
@@ -177,7 +190,7 @@ export function createCryptoPool(
     return new Promise<Uint8Array>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       slot.worker.ref();
-      slot.worker.postMessage(msg, [msg.buf]);
+      slot.worker.postMessage(msg, msg.buf instanceof ArrayBuffer ? [msg.buf] : []);
     });
   }
 
@@ -201,14 +214,20 @@ export function createCryptoPool(
     const idle = slots.filter((s) => !s.dead && s.pending.size === 0).length;
     const parts = Math.min(idle, Math.floor(data.length / SPLIT_MIN));
     if (parts < 2) return send(op, data, ivSector);
-    // Large call: split into sector-aligned parts, one per worker, and reassemble in place.
+    // Large call: split into sector-aligned parts, one per worker. Shared memory is worked on
+    // in place through views; other buffers are copied out and back.
     const units = data.length / sectorSize;
     const per = Math.ceil(units / parts) * sectorSize;
-    const jobs: Promise<void>[] = [];
+    const shared = isShared(data);
+    const jobs: Promise<unknown>[] = [];
     for (let off = 0; off < data.length; off += per) {
       const end = Math.min(data.length, off + per);
       const iv = ivSector + off / 512;
-      jobs.push(send(op, data.slice(off, end), iv).then((r) => data.set(r, off)));
+      jobs.push(
+        shared
+          ? send(op, data.subarray(off, end), iv)
+          : send(op, data.slice(off, end), iv).then((r) => data.set(r, off))
+      );
     }
     await Promise.all(jobs);
     return data;

@@ -55,3 +55,33 @@ export function inlineDataCipher(sc: SectorCrypto): DataCipher {
     dispose: async () => sc.dispose(),
   };
 }
+
+/** Slice size for {@link encryptThenWrite}: the pool splits each slice across its workers. */
+const PIPELINE_SLICE = 1024 * 1024;
+
+/**
+ * Encrypts `data` (IV sectors from `ivSector`, counted in 512-byte units) and writes it with
+ * `write(encrypted, byteOffsetInData)`, in slices, so the encryption of slice k+1 overlaps
+ * the write of slice k. Everything is written when the promise resolves.
+ */
+export async function encryptThenWrite(
+  cipher: DataCipher,
+  data: Uint8Array,
+  ivSector: number,
+  write: (encrypted: Uint8Array, offset: number) => Promise<void>
+): Promise<void> {
+  const slice = Math.max(cipher.sectorSize, PIPELINE_SLICE - (PIPELINE_SLICE % cipher.sectorSize));
+  let pending: Promise<void> = Promise.resolve();
+  try {
+    for (let off = 0; off < data.length; off += slice) {
+      const part = data.subarray(off, Math.min(data.length, off + slice));
+      const enc = await cipher.encrypt(part, ivSector + off / 512);
+      await pending;
+      pending = write(enc, off);
+    }
+  } finally {
+    // Never leave a write running behind the caller's back.
+    await pending.catch(() => undefined);
+  }
+  await pending;
+}

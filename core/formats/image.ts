@@ -35,7 +35,11 @@ export interface GuestWriter {
   readonly virtualSize: number;
   /** Writes should be aligned to this unit (the last one may be short at the disk's end). */
   readonly granularity: number;
-  /** Writes guest bytes; allocates and (for encrypted images) encrypts as needed. */
+  /**
+   * Writes guest bytes; allocates and (for encrypted images) encrypts as needed. The writer
+   * may use `buf` as scratch (e.g. encrypt a shared-memory buffer in place): callers must not
+   * rely on its contents afterwards.
+   */
   write(buf: Uint8Array, guestOffset: number): Promise<void>;
   /** Flushes metadata and data durably (fsync). */
   flush(): Promise<void>;

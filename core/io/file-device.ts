@@ -1,8 +1,23 @@
 /** `BlockDevice` over a file opened with `node:fs/promises`. */
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
+import { dirname } from 'node:path';
 import { toVaultError } from '../api/errors.js';
+import { alignedSharedBuffer, DIRECT_ALIGN, isDirectAligned } from './aligned-buffer.js';
 import type { BlockDevice } from './block-device.js';
+
+/** Size of the pieces large reads and writes are split into. */
+const PIECE = 1024 * 1024;
+/** At most this many pieces of one call are in flight (libuv has 4 threads by default). */
+const MAX_PIECES = 4;
+
+/** `[start, end)` pieces of a `length`-byte transfer: at most MAX_PIECES, each ≥ PIECE. */
+function pieces(length: number): [number, number][] {
+  const size = Math.max(PIECE, Math.ceil(length / MAX_PIECES / 4096) * 4096);
+  const out: [number, number][] = [];
+  for (let a = 0; a < length; a += size) out.push([a, Math.min(length, a + size)]);
+  return out;
+}
 
 export interface OpenFileOptions {
   /** Open read-write (default read-only: sources are never modified). */
@@ -11,13 +26,23 @@ export interface OpenFileOptions {
   createExclusive?: boolean;
   /** Create or truncate. */
   createTruncate?: boolean;
+  /**
+   * Also open the file with `O_DIRECT` for large aligned writes (outputs of conversions):
+   * fresh multi-GiB files written through the page cache stall in dirty-page throttling.
+   * Unaligned writes (metadata) still go through the page cache.
+   */
+  direct?: boolean;
 }
 
 export class FileDevice implements BlockDevice {
+  /** Aligned bounce buffers for direct writes from unaligned callers, one per piece. */
+  private bounce: Uint8Array[] = [];
+
   private constructor(
     readonly path: string,
     readonly writable: boolean,
-    private readonly fh: FileHandle
+    private readonly fh: FileHandle,
+    private readonly directFh?: FileHandle
   ) {}
 
   static async open(path: string, opts: OpenFileOptions = {}): Promise<FileDevice> {
@@ -26,12 +51,18 @@ export class FileDevice implements BlockDevice {
     if (writable) flags = constants.O_RDWR;
     if (opts.createExclusive) flags |= constants.O_CREAT | constants.O_EXCL;
     if (opts.createTruncate) flags |= constants.O_CREAT | constants.O_TRUNC;
+    let fh: FileHandle;
     try {
-      const fh = await open(path, flags, 0o600);
-      return new FileDevice(path, writable, fh);
+      fh = await open(path, flags, 0o600);
     } catch (e) {
       throw toVaultError(e);
     }
+    let direct: FileHandle | undefined;
+    if (opts.direct && writable) {
+      // The second handle shares the inode; it is optional (tmpfs and others refuse O_DIRECT).
+      direct = await open(path, constants.O_RDWR | constants.O_DIRECT).catch(() => undefined);
+    }
+    return new FileDevice(path, writable, fh, direct);
   }
 
   async size(): Promise<number> {
@@ -39,6 +70,20 @@ export class FileDevice implements BlockDevice {
   }
 
   async read(buf: Uint8Array, position: number): Promise<number> {
+    if (buf.length < 2 * PIECE) return this.readPiece(buf, position);
+    // Large reads go as parallel pieces: the kernel overlaps them (libuv's thread pool).
+    const counts = await Promise.all(
+      pieces(buf.length).map(([a, b]) => this.readPiece(buf.subarray(a, b), position + a))
+    );
+    let total = 0;
+    for (const [i, [a, b]] of pieces(buf.length).entries()) {
+      total = a + (counts[i] as number);
+      if (total < b) break;
+    }
+    return total;
+  }
+
+  private async readPiece(buf: Uint8Array, position: number): Promise<number> {
     let done = 0;
     while (done < buf.length) {
       const { bytesRead } = await this.fh.read(buf, done, buf.length - done, position + done);
@@ -49,14 +94,52 @@ export class FileDevice implements BlockDevice {
   }
 
   async write(buf: Uint8Array, position: number): Promise<void> {
-    let done = 0;
     try {
-      while (done < buf.length) {
-        const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, position + done);
-        done += bytesWritten;
-      }
+      if (buf.length < 2 * PIECE) return await this.writePiece(buf, position);
+      // Large writes go as parallel pieces: buffered writes of fresh files are much faster
+      // with a few in flight than one at a time (measured: ~2x for 4 MiB in 1 MiB pieces).
+      await Promise.all(
+        pieces(buf.length).map(([a, b]) => this.writePiece(buf.subarray(a, b), position + a))
+      );
     } catch (e) {
       throw toVaultError(e);
+    }
+  }
+
+  private async writePiece(buf: Uint8Array, position: number): Promise<void> {
+    if (this.directFh && position % DIRECT_ALIGN === 0 && buf.length % DIRECT_ALIGN === 0) {
+      if (await this.writeDirect(buf, position)) return;
+    }
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, position + done);
+      done += bytesWritten;
+    }
+  }
+
+  /**
+   * Writes through the `O_DIRECT` handle, from `buf` itself when it is aligned in memory,
+   * otherwise through a bounce buffer. Returns false when direct I/O is not possible here.
+   */
+  private async writeDirect(buf: Uint8Array, position: number): Promise<boolean> {
+    const fh = this.directFh as FileHandle;
+    let src = buf;
+    let bounce: Uint8Array | undefined;
+    if (!isDirectAligned(buf)) {
+      bounce = this.bounce.pop() ?? alignedSharedBuffer(2 * PIECE, dirname(this.path));
+      if (!bounce || buf.length > bounce.length) return false;
+      bounce.set(buf);
+      src = bounce.subarray(0, buf.length);
+    }
+    try {
+      let done = 0;
+      while (done < src.length) {
+        const { bytesWritten } = await fh.write(src, done, src.length - done, position + done);
+        done += bytesWritten;
+      }
+      return true;
+    } finally {
+      if (bounce) this.bounce.push(bounce);
     }
   }
 
@@ -66,10 +149,16 @@ export class FileDevice implements BlockDevice {
 
   async flush(): Promise<void> {
     await this.fh.sync();
+    await this.directFh?.sync();
   }
 
   async close(): Promise<void> {
-    await this.fh.close();
+    this.bounce = [];
+    try {
+      await this.directFh?.close();
+    } finally {
+      await this.fh.close();
+    }
   }
 
   /** Bytes actually allocated on disk (st_blocks × 512). */

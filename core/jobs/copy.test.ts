@@ -54,7 +54,7 @@ test('the pipeline overlaps reads with writes and keeps at most maxInFlight buff
   src.put(0, patternBytes(24 * MiB, 3));
   const dst = new MemoryImage(24 * MiB);
   const shared = newStats();
-  const reader = src.reader({ stats: shared });
+  const reader = src.reader({ stats: shared, readDelayMs: 1 });
   const writer = dst.writer({ stats: shared, writeDelayMs: 2 });
   let maxOutstanding = 0;
   const origRead = reader.read.bind(reader);
@@ -70,7 +70,12 @@ test('the pipeline overlaps reads with writes and keeps at most maxInFlight buff
     await origWrite(buf, off);
     writtenChunks++;
   };
-  await copyGuestData(reader, writer, { signal: new AbortController().signal }, { maxInFlight: 3 });
+  await copyGuestData(
+    reader,
+    writer,
+    { signal: new AbortController().signal },
+    { maxInFlight: 3, chunkSize: MiB }
+  );
   assert.deepEqual(dst.data, src.data);
   assert.equal(readChunks, 24);
   assert.ok(maxOutstanding <= 3, `outstanding chunks: ${maxOutstanding}`);
@@ -90,6 +95,7 @@ test('checkpoints flush the writer first and report chunk-aligned offsets', asyn
     writer,
     { signal: new AbortController().signal },
     {
+      chunkSize: MiB,
       checkpointEvery: 3 * MiB,
       onCheckpoint: async (at) => {
         const written = writer.stats.writes.reduce((n, w) => n + w.length, 0);
@@ -117,6 +123,7 @@ test('resume from an offset copies only the rest; cancel stops between chunks', 
     dst.writer(),
     { signal: new AbortController().signal },
     {
+      chunkSize: MiB,
       startOffset: 5 * MiB,
     }
   );
@@ -145,7 +152,12 @@ test('a failing write surfaces its error without unhandled rejections', async ()
   src.put(0, patternBytes(8 * MiB, 12));
   const writer = new MemoryImage(8 * MiB).writer({ failAfterWrites: 2, writeDelayMs: 1 });
   await assert.rejects(
-    copyGuestData(src.reader(), writer, { signal: new AbortController().signal }),
+    copyGuestData(
+      src.reader(),
+      writer,
+      { signal: new AbortController().signal },
+      { chunkSize: MiB }
+    ),
     { code: 'IO', message: 'simulated kill' }
   );
   assert.equal(writer.stats.writes.length, 2);

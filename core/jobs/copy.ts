@@ -13,6 +13,7 @@ import { fail } from '../api/errors.js';
 import type { GuestReader, GuestWriter } from '../formats/image.js';
 import { countDataBytes, dataRanges, isAllZero } from './extents.js';
 import type { ProgressReporter } from './progress.js';
+import { bulkBuffer } from '../io/aligned-buffer.js';
 
 /** What the copy loop needs from a job. */
 export interface CopyContext {
@@ -45,9 +46,11 @@ export interface CopyStats {
 }
 
 const MiB = 1024 * 1024;
+/** Default chunk: big enough to split across the crypto workers and amortise I/O calls. */
+const DEFAULT_CHUNK = 4 * MiB;
 
 /** The chunk size used for `dst`: `requested` rounded up to a multiple of its granularity. */
-export function copyChunkSize(dst: GuestWriter, requested = MiB): number {
+export function copyChunkSize(dst: GuestWriter, requested = DEFAULT_CHUNK): number {
   const g = Math.max(1, dst.granularity);
   return Math.max(g, Math.ceil(requested / g) * g);
 }
@@ -78,7 +81,7 @@ export async function copyGuestData(
     throw fail('INVALID_ARGUMENT', `Resume offset ${start} is not a multiple of ${chunkSize}`);
   }
   const unit = writeUnit(dst, chunkSize);
-  const maxInFlight = Math.max(2, opts.maxInFlight ?? 3);
+  const maxInFlight = Math.max(2, opts.maxInFlight ?? 4);
   const checkpointEvery = Math.max(chunkSize, opts.checkpointEvery ?? 64 * MiB);
   const size = src.virtualSize;
   const stats: CopyStats = { dataBytes: 0, bytesRead: 0, bytesWritten: 0, chunkSize };
@@ -122,22 +125,31 @@ export async function copyGuestData(
       if (ranges.length === 0) continue; // all zero extents: nothing to read or write
       while (inFlight.length >= maxInFlight - 1) await inFlight.shift();
       let buf = free.pop();
-      if (!buf || buf.byteLength !== chunkSize) buf = new Uint8Array(chunkSize);
+      // Shared, aligned memory: crypto workers work on it in place and O_DIRECT writes
+      // go out from it without copies.
+      if (!buf || buf.byteLength !== chunkSize) buf = bulkBuffer(chunkSize);
       const chunk = buf;
-      let data = 0;
-      let cursor = 0;
-      for (const r of ranges) {
-        const s = r.start - off;
-        const e = r.end - off;
-        chunk.fill(0, cursor, s);
-        await src.read(chunk.subarray(s, e), r.start);
-        stats.bytesRead += e - s;
-        data += e - s;
-        cursor = e;
-      }
-      chunk.fill(0, cursor, len);
-      checkCancel();
-      const w = writeTail.then(() => writeChunk(chunk, off, len, data));
+      // Reads of several chunks run at once (decryption keeps every worker busy); writes
+      // stay in order, each after its own read.
+      const read = (async () => {
+        let data = 0;
+        let cursor = 0;
+        for (const r of ranges) {
+          const s = r.start - off;
+          const e = r.end - off;
+          chunk.fill(0, cursor, s);
+          await src.read(chunk.subarray(s, e), r.start);
+          stats.bytesRead += e - s;
+          data += e - s;
+          cursor = e;
+        }
+        chunk.fill(0, cursor, len);
+        return data;
+      })();
+      const w = Promise.all([read, writeTail]).then(([data]) => {
+        checkCancel();
+        return writeChunk(chunk, off, len, data);
+      });
       w.then(
         () => free.push(chunk),
         () => undefined

@@ -22,6 +22,8 @@ export interface FakeStats {
 export interface FakeOptions {
   /** Delay each write by this many ms (setTimeout), to make overlap observable. */
   writeDelayMs?: number;
+  /** Delay each read by this many ms (setTimeout), like real I/O. */
+  readDelayMs?: number;
   /** Throw `IO` ("simulated kill") on the write after this many successful writes. */
   failAfterWrites?: number;
   /** Shared stats object (e.g. to watch reads and writes together). */
@@ -81,7 +83,10 @@ export class MemoryImage {
         stats.reads.push({ offset: off, length: buf.length });
         stats.readBuffers.add(buf.buffer);
         if (stats.activeWrites > 0) stats.readsDuringWrite++;
-        await Promise.resolve();
+        await (opts.readDelayMs
+          ? new Promise((r) => setTimeout(r, opts.readDelayMs))
+          : Promise.resolve());
+        if (stats.activeWrites > 0) stats.readsDuringWrite++;
         buf.set(data.subarray(off, off + buf.length));
       },
       async map(off, len) {

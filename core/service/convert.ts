@@ -91,7 +91,7 @@ async function runPlanned(p: PlannedConversion, ctx: JobContext): Promise<Conver
           topLayerOnly: p.topLayerOnly,
         }),
       createTarget: async (partial, src) => {
-        const dev = await FileDevice.open(partial, { createTruncate: true });
+        const dev = await FileDevice.open(partial, { createTruncate: true, direct: true });
         try {
           return owningWriter(await createTarget(dev, targetSpec(src.virtualSize)), dev);
         } catch (e) {
@@ -100,7 +100,7 @@ async function runPlanned(p: PlannedConversion, ctx: JobContext): Promise<Conver
         }
       },
       reopenTarget: async (partial, src) => {
-        const dev = await FileDevice.open(partial, { write: true });
+        const dev = await FileDevice.open(partial, { write: true, direct: true });
         try {
           return owningWriter(await reopenTarget(dev, targetSpec(src.virtualSize)), dev);
         } catch (e) {

@@ -42,7 +42,8 @@ port.on('message', (msg: ToWorker) => {
           e instanceof Error ? e.message : String((e as { message?: string }).message);
         reply = { type: 'error', id: msg.id, code, message };
       }
-      port.postMessage(reply, reply.type === 'done' ? [reply.buf] : []);
+      const transfer = reply.type === 'done' && reply.buf instanceof ArrayBuffer ? [reply.buf] : [];
+      port.postMessage(reply, transfer);
       break;
     }
     case 'close':

@@ -13,12 +13,15 @@ export interface KeyMessage {
   key: Uint8Array;
 }
 
-/** One bulk operation on `buf[offset, offset + length)`; `buf` is transferred both ways. */
+/**
+ * One bulk operation on `buf[offset, offset + length)`, done in place. An `ArrayBuffer` is
+ * transferred both ways; a `SharedArrayBuffer` is shared (zero copy, nothing detached).
+ */
 export interface JobMessage {
   type: 'job';
   id: number;
   op: 'encrypt' | 'decrypt';
-  buf: ArrayBuffer;
+  buf: ArrayBuffer | SharedArrayBuffer;
   offset: number;
   length: number;
   ivSector: number;
@@ -31,5 +34,11 @@ export interface CloseMessage {
 export type ToWorker = KeyMessage | JobMessage | CloseMessage;
 
 export type FromWorker =
-  | { type: 'done'; id: number; buf: ArrayBuffer; offset: number; length: number }
+  | {
+      type: 'done';
+      id: number;
+      buf: ArrayBuffer | SharedArrayBuffer;
+      offset: number;
+      length: number;
+    }
   | { type: 'error'; id: number; code: string; message: string };

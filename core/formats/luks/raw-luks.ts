@@ -8,7 +8,8 @@
 import { fail } from '../../api/errors.js';
 import type { EncryptionInfo } from '../../api/types.js';
 import { readInto, type BlockDevice } from '../../io/block-device.js';
-import type { DataCipher, HeaderIO } from '../encryption.js';
+import { encryptThenWrite, type DataCipher, type HeaderIO } from '../encryption.js';
+import { isShared, sharedBuffer } from '../../crypto/crypto-pool.js';
 import type { Extent, GuestReader, GuestWriter } from '../image.js';
 import { dataCipherFor } from './data-cipher.js';
 import { headerIOForDevice } from './header-io.js';
@@ -100,6 +101,12 @@ export async function openRawLuks(
       if (guestOffset < 0 || end > geo.size)
         throw fail('INVALID_ARGUMENT', 'Read beyond the end of the disk');
       const ss = geo.sectorSize;
+      if (isShared(buf) && guestOffset % ss === 0 && buf.length % ss === 0) {
+        // Zero-copy path: read straight into the caller's shared buffer, decrypt in place.
+        await readInto(dev, buf, geo.offset + guestOffset, 'LUKS payload');
+        await cipher.decrypt(buf, unlocked.ivTweak + guestOffset / LUKS_SECTOR);
+        return;
+      }
       let pos = Math.floor(guestOffset / ss) * ss;
       while (pos < end) {
         const chunkEnd = Math.min(Math.ceil(end / ss) * ss, pos + CHUNK);
@@ -196,15 +203,21 @@ export async function createRawLuks(
   }
   const written = new RangeSet();
   let closed = false;
+  /** End of the highest write so far: `flush()` makes everything below it valid. */
+  let highWater = 0;
+  const zeros = sharedBuffer(CHUNK);
 
-  const encryptAndWrite = async (plain: Uint8Array, guestOffset: number): Promise<void> => {
-    const enc = await cipher.encrypt(plain, guestOffset / LUKS_SECTOR);
-    await dev.write(enc, payload + guestOffset);
-  };
-  const fillGaps = async (): Promise<void> => {
-    for (const [a, b] of written.gaps(virtualSize)) {
+  const encryptAndWrite = (plain: Uint8Array, guestOffset: number): Promise<void> =>
+    encryptThenWrite(cipher, plain, guestOffset / LUKS_SECTOR, (enc, off) =>
+      dev.write(enc, payload + guestOffset + off)
+    );
+  /** Encrypted zeros for every never-written range below `limit` (holes would decrypt to noise). */
+  const fillGaps = async (limit: number): Promise<void> => {
+    for (const [a, b] of written.gaps(limit)) {
       for (let pos = a; pos < b; pos += CHUNK) {
-        await encryptAndWrite(new Uint8Array(Math.min(CHUNK, b - pos)), pos);
+        const piece = zeros.subarray(0, Math.min(CHUNK, b - pos));
+        piece.fill(0);
+        await encryptAndWrite(piece, pos);
       }
       written.add(a, b);
     }
@@ -221,20 +234,28 @@ export async function createRawLuks(
       if (guestOffset % LUKS_SECTOR !== 0 || buf.length % LUKS_SECTOR !== 0) {
         throw fail('INVALID_ARGUMENT', 'Writes to a LUKS volume must be 512-byte aligned');
       }
-      for (let pos = 0; pos < buf.length; pos += CHUNK) {
-        const piece = buf.slice(pos, Math.min(buf.length, pos + CHUNK));
-        await encryptAndWrite(piece, guestOffset + pos);
+      if (isShared(buf)) {
+        // The caller's shared buffer is encrypted in place (GuestWriter.write may use it as
+        // scratch): no copy, the pool works on it directly.
+        await encryptAndWrite(buf, guestOffset);
+      } else {
+        for (let pos = 0; pos < buf.length; pos += CHUNK) {
+          const piece = buf.slice(pos, Math.min(buf.length, pos + CHUNK));
+          await encryptAndWrite(piece, guestOffset + pos);
+        }
       }
       written.add(guestOffset, end);
+      highWater = Math.max(highWater, end);
     },
     async flush() {
-      await fillGaps();
+      // A checkpoint: everything below the highest write is valid; the rest is still to come.
+      await fillGaps(highWater);
       await dev.flush();
     },
     async close() {
       if (closed) return;
       try {
-        await fillGaps();
+        await fillGaps(virtualSize);
         await dev.flush();
       } finally {
         closed = true;

@@ -14,6 +14,7 @@ import { INCOMPAT_CORRUPT, INCOMPAT_DIRTY, readQcow2Header, type Qcow2Header } f
 import { L2Resolver, type Segment } from './resolve.js';
 import { readSnapshots, type Qcow2Snapshot } from './snapshots.js';
 import { COMPRESSED_HI, ZERO_LO, entryOffset } from './entries.js';
+import { isShared } from '../../crypto/crypto-pool.js';
 
 export interface Qcow2OpenOptions {
   /** Opens the backing image; the path is already resolved relative to the image like QEMU. */
@@ -164,11 +165,17 @@ export class Qcow2Image implements GuestReader {
       throw fail('NEEDS_PASSPHRASE', 'The image is encrypted; a passphrase is needed to read it');
     }
     const head = host % 512;
+    const iv0 = this.cryptMethod === 2 ? (host - head) / 512 : (guest - head) / 512;
+    if (head === 0 && dst.length % 512 === 0 && isShared(dst)) {
+      // Zero-copy path: read into the caller's shared buffer and decrypt it in place.
+      await readOrZero(this.dev, dst, host);
+      await this.cipher.decrypt(dst, iv0);
+      return;
+    }
     const len = Math.ceil((head + dst.length) / 512) * 512;
     const tmp = new Uint8Array(len);
     await readOrZero(this.dev, tmp, host - head);
-    const iv = this.cryptMethod === 2 ? (host - head) / 512 : (guest - head) / 512;
-    const plain = await this.cipher.decrypt(tmp, iv);
+    const plain = await this.cipher.decrypt(tmp, iv0);
     dst.set(plain.subarray(head, head + dst.length));
   }
 

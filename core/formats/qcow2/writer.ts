@@ -5,13 +5,14 @@
  */
 import { fail } from '../../api/errors.js';
 import { readExact, type BlockDevice } from '../../io/block-device.js';
-import type { DataCipher } from '../encryption.js';
+import { encryptThenWrite, type DataCipher } from '../encryption.js';
 import type { GuestWriter } from '../image.js';
 import { ClusterAllocator, WRITER_REFCOUNT_ORDER } from './allocator.js';
 import { COPIED_HI, entryOffset, writeU64 } from './entries.js';
 import { buildHeader, type HeaderFields } from './header-write.js';
 import { Lru } from './lru.js';
 import { l2CacheCapacity } from './resolve.js';
+import { isShared } from '../../crypto/crypto-pool.js';
 
 interface L2Slot {
   host: number;
@@ -146,11 +147,18 @@ export class Qcow2Writer implements GuestWriter {
   /** Writes whole clusters (zero-padded, encrypted when needed) at `host`. */
   private async writeRun(chunks: Uint8Array[], host: number, guest: number): Promise<void> {
     const cs = this.cs;
-    let data: Uint8Array = new Uint8Array(chunks.length * cs);
-    chunks.forEach((c, k) => data.set(c, k * cs));
     const c = this.st.cipher;
-    if (c) data = await c.encrypt(data, (this.st.header.cryptMethod === 2 ? host : guest) / 512);
-    await this.dev.write(data, host);
+    let data = contiguousRun(chunks, cs);
+    // Unencrypted data is written from the caller's buffer as is; encrypted data only when
+    // the buffer is shared memory the pool encrypts in place (GuestWriter.write may use the
+    // caller's buffer as scratch). Otherwise copy into a fresh zero-padded run.
+    if (!data || (c && !isShared(data))) {
+      data = new Uint8Array(chunks.length * cs);
+      chunks.forEach((chunk, k) => data?.set(chunk, k * cs));
+    }
+    if (!c) return this.dev.write(data, host);
+    const iv = (this.st.header.cryptMethod === 2 ? host : guest) / 512;
+    await encryptThenWrite(c, data, iv, (enc, off) => this.dev.write(enc, host + off));
   }
 
   /** Writes all metadata (a fully valid image for everything written so far) and fsyncs. */
@@ -186,4 +194,21 @@ export class Qcow2Writer implements GuestWriter {
       await this.dev.close();
     }
   }
+}
+
+/** The clusters as one view when they are consecutive full clusters of one buffer. */
+function contiguousRun(chunks: Uint8Array[], cs: number): Uint8Array | undefined {
+  const first = chunks[0];
+  if (!first) return undefined;
+  for (let k = 0; k < chunks.length; k++) {
+    const c = chunks[k] as Uint8Array;
+    if (
+      c.buffer !== first.buffer ||
+      c.byteOffset !== first.byteOffset + k * cs ||
+      c.length !== cs
+    ) {
+      return undefined;
+    }
+  }
+  return new Uint8Array(first.buffer, first.byteOffset, chunks.length * cs);
 }

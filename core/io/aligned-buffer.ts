@@ -1,0 +1,73 @@
+/**
+ * Memory-aligned shared buffers for `O_DIRECT` writes (DESIGN.md constraint 3: "Node has the
+ * flag but no aligned allocation: over-allocate and align by offset").
+ *
+ * JavaScript cannot see a buffer's address, so the alignment offset is found by probing: a
+ * 4096-byte `O_DIRECT` write to a scratch file succeeds only from a suitably aligned address.
+ * Probing needs a filesystem that supports `O_DIRECT` (tmpfs does not); callers give the
+ * directory of the file they will write.
+ */
+import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Memory, offset and length alignment used for direct I/O. */
+export const DIRECT_ALIGN = 4096;
+/** Candidate offsets are tried in steps of 16 bytes (allocators return 16-byte-aligned blocks). */
+const PROBE_STEP = 16;
+
+/** Offset of the aligned start within each shared buffer we handed out. */
+const alignedStarts = new WeakMap<ArrayBufferLike, number>();
+
+/**
+ * Returns `size` bytes of shared memory whose address is 4096-aligned, or `undefined` when
+ * `dir` cannot do direct I/O (then the caller should not use `O_DIRECT` at all).
+ */
+export function alignedSharedBuffer(size: number, dir: string): Uint8Array | undefined {
+  const sab = new SharedArrayBuffer(size + DIRECT_ALIGN);
+  const probePath = join(dir, `.image-vault-probe-${randomBytes(6).toString('hex')}`);
+  let fd: number;
+  try {
+    fd = openSync(probePath, constants.O_RDWR | constants.O_CREAT | constants.O_DIRECT, 0o600);
+  } catch {
+    return undefined;
+  }
+  try {
+    for (let k = 0; k < DIRECT_ALIGN; k += PROBE_STEP) {
+      try {
+        writeSync(fd, new Uint8Array(sab, k, DIRECT_ALIGN), 0, DIRECT_ALIGN, 0);
+      } catch {
+        continue;
+      }
+      alignedStarts.set(sab, k);
+      return new Uint8Array(sab, k, size);
+    }
+    return undefined;
+  } finally {
+    closeSync(fd);
+    try {
+      unlinkSync(probePath);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** True when `view` starts on a 4096-byte boundary of a buffer from `alignedSharedBuffer`. */
+export function isDirectAligned(view: Uint8Array): boolean {
+  const start = alignedStarts.get(view.buffer);
+  return start !== undefined && (view.byteOffset - start) % DIRECT_ALIGN === 0;
+}
+
+/**
+ * Shared memory for bulk data: 4096-aligned when any of `dirs` can probe it (so an
+ * `O_DIRECT` output can be written from it without a bounce copy), plain shared otherwise.
+ */
+export function bulkBuffer(size: number, dirs: string[] = [tmpdir(), process.cwd()]): Uint8Array {
+  for (const dir of dirs) {
+    const b = alignedSharedBuffer(size, dir);
+    if (b) return b;
+  }
+  return new Uint8Array(new SharedArrayBuffer(size));
+}
