@@ -17,7 +17,7 @@ import { build, ensureDependencies, ensurePeers, root } from './lib/setup.mjs';
 
 ensureDependencies();
 ensurePeers(['qemu-img', 'qemu-io', 'cryptsetup']);
-build();
+if (!process.argv.includes('--no-build')) build();
 
 const GiB = 1 << 30;
 const MiB = 1 << 20;
@@ -31,17 +31,44 @@ const ITER = 'iter-time=10';
 
 /** Runs a command under /usr/bin/time; returns seconds and peak RSS in MiB. */
 function timed(cmd, args) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-  });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
-  const last = r.stderr.trim().split('\n').pop().split(' ');
-  return { s: Number(last[0]), rssMiB: Number(last[1]) / 1024 };
+  for (let attempt = 0; ; attempt++) {
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
+    // qemu-img's PBKDF2 benchmark sometimes fails at tiny iter-times (spec/README.md): retry.
+    if (r.status !== 0 && /accurate CPU usage/.test(r.stderr) && attempt < 5) continue;
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+    const last = r.stderr.trim().split('\n').pop().split(' ');
+    return { s: Number(last[0]), rssMiB: Number(last[1]) / 1024 };
+  }
 }
 const rm = (...files) => files.forEach((f) => rmSync(f, { force: true }));
 const ours = (...args) => timed(process.execPath, [cli, ...args]);
 const qemu = (...args) => timed('qemu-img', args);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/**
+ * Runs ours and qemu's command alternately ROUNDS times (removing `outputs` before each run)
+ * and keeps each side's best time: this machine's disk is noisy, and the best run is the
+ * fairest comparison of what each implementation can do.
+ */
+function pair(name, outputs, oursArgs, qemuArgs) {
+  let o;
+  let q;
+  for (let i = 0; i < ROUNDS; i++) {
+    rm(...outputs);
+    const a = ours(...oursArgs);
+    rm(...outputs);
+    const b = qemu(...qemuArgs);
+    o =
+      !o || a.s < o.s
+        ? { ...a, rssMiB: Math.max(a.rssMiB, o?.rssMiB ?? 0) }
+        : { ...o, rssMiB: Math.max(a.rssMiB, o.rssMiB) };
+    q = !q || b.s < q.s ? b : q;
+  }
+  row(name, o, q);
+}
 const secret = (id, file) => ['--object', `secret,id=${id},file=${file}`];
 
 function makeRandomRaw(path, size, allocatedFraction = 1) {
@@ -77,18 +104,27 @@ try {
   );
 
   // 1 GiB random raw → qcow2+LUKS and back
-  let q = qemu(
-    'convert',
-    ...qemuFast,
-    ...secret('s', pw),
-    '-O',
-    'qcow2',
-    '-o',
-    `encrypt.format=luks,encrypt.key-secret=s,encrypt.${ITER}`,
-    raw,
-    ql
+  const luksQ = ['-o', `encrypt.format=luks,encrypt.key-secret=s,encrypt.${ITER}`];
+  pair(
+    'encrypt 1 GiB raw → qcow2+LUKS',
+    [ql, ol],
+    [
+      'convert',
+      '--no-verify',
+      '-O',
+      'qcow2',
+      '--encrypt',
+      '-o',
+      ITER,
+      '--passphrase-file',
+      pw,
+      raw,
+      ol,
+    ],
+    ['convert', ...qemuFast, ...secret('s', pw), '-O', 'qcow2', ...luksQ, raw, ql]
   );
-  let o = ours(
+  rm(ql);
+  ours(
     'convert',
     '--no-verify',
     '-O',
@@ -101,19 +137,22 @@ try {
     raw,
     ol
   );
-  row('encrypt 1 GiB raw → qcow2+LUKS', o, q);
-  q = qemu(
-    'convert',
-    ...qemuFast,
-    ...secret('s', pw),
-    '--image-opts',
-    `driver=qcow2,file.filename=${ql},encrypt.key-secret=s`,
-    '-O',
-    'raw',
-    qr
+  pair(
+    'decrypt 1 GiB qcow2+LUKS → raw',
+    [qr, or],
+    ['convert', '--no-verify', '-O', 'raw', '--source-passphrase-file', pw, ol, or],
+    [
+      'convert',
+      ...qemuFast,
+      ...secret('s', pw),
+      '--image-opts',
+      `driver=qcow2,file.filename=${ol},encrypt.key-secret=s`,
+      '-O',
+      'raw',
+      qr,
+    ]
   );
-  o = ours('convert', '--no-verify', '-O', 'raw', '--source-passphrase-file', pw, ol, or);
-  row('decrypt 1 GiB qcow2+LUKS → raw', o, q);
+  rm(qr, or, join(dir, 'v.qcow2'));
   const v = ours(
     'convert',
     '-O',
@@ -127,41 +166,48 @@ try {
     join(dir, 'v.qcow2')
   );
   console.log(`  (encrypt with verify on: ${v.s.toFixed(2)} s)`);
-  rm(ql, ol, qr, or, join(dir, 'v.qcow2'));
+  rm(ol, join(dir, 'v.qcow2'));
 
   // raw → raw LUKS and back
   const qL = join(dir, 'q.luks'),
     oL = join(dir, 'o.luks');
-  q = qemu(
-    'convert',
-    ...qemuFast,
-    ...secret('s', pw),
-    '-O',
-    'luks',
-    '-o',
-    `key-secret=s,${ITER}`,
-    raw,
-    qL
+  pair(
+    'encrypt 1 GiB raw → raw LUKS',
+    [qL, oL],
+    ['convert', '--no-verify', '-O', 'luks', '-o', ITER, '--passphrase-file', pw, raw, oL],
+    [
+      'convert',
+      ...qemuFast,
+      ...secret('s', pw),
+      '-O',
+      'luks',
+      '-o',
+      `key-secret=s,${ITER}`,
+      raw,
+      qL,
+    ]
   );
-  o = ours('convert', '--no-verify', '-O', 'luks', '-o', ITER, '--passphrase-file', pw, raw, oL);
-  row('encrypt 1 GiB raw → raw LUKS', o, q);
-  q = qemu(
-    'convert',
-    ...qemuFast,
-    ...secret('s', pw),
-    '--image-opts',
-    `driver=luks,file.filename=${qL},key-secret=s`,
-    '-O',
-    'raw',
-    qr
+  rm(qL);
+  ours('convert', '--no-verify', '-O', 'luks', '-o', ITER, '--passphrase-file', pw, raw, oL);
+  pair(
+    'decrypt 1 GiB raw LUKS → raw',
+    [qr, or],
+    ['convert', '--no-verify', '-O', 'raw', '--source-passphrase-file', pw, oL, or],
+    [
+      'convert',
+      ...qemuFast,
+      ...secret('s', pw),
+      '--image-opts',
+      `driver=luks,file.filename=${oL},key-secret=s`,
+      '-O',
+      'raw',
+      qr,
+    ]
   );
-  o = ours('convert', '--no-verify', '-O', 'raw', '--source-passphrase-file', pw, oL, or);
-  row('decrypt 1 GiB raw LUKS → raw', o, q);
-  rm(qL, oL, qr, or, raw);
+  rm(oL, qr, or);
 
   // legacy AES qcow2 → qcow2+LUKS (migration), 1 GiB
   const aes = join(dir, 'aes.qcow2');
-  makeRandomRaw(raw, GiB);
   qemu(
     'convert',
     ...secret('s', pw),
@@ -173,34 +219,37 @@ try {
     aes
   );
   rm(raw);
-  q = qemu(
-    'convert',
-    ...qemuFast,
-    ...secret('s', pw),
-    ...secret('n', pw2),
-    '--image-opts',
-    `driver=qcow2,file.filename=${aes},encrypt.key-secret=s`,
-    '-O',
-    'qcow2',
-    '-o',
-    `encrypt.format=luks,encrypt.key-secret=n,encrypt.${ITER}`,
-    ql
+  pair(
+    'migrate 1 GiB legacy AES → qcow2+LUKS',
+    [ql, ol],
+    [
+      'migrate',
+      '--no-verify',
+      '--force',
+      '--old-passphrase-file',
+      pw,
+      '--passphrase-file',
+      pw2,
+      '-o',
+      ITER,
+      aes,
+      ol,
+    ],
+    [
+      'convert',
+      ...qemuFast,
+      ...secret('s', pw),
+      ...secret('n', pw2),
+      '--image-opts',
+      `driver=qcow2,file.filename=${aes},encrypt.key-secret=s`,
+      '-O',
+      'qcow2',
+      '-o',
+      `encrypt.format=luks,encrypt.key-secret=n,encrypt.${ITER}`,
+      ql,
+    ]
   );
-  o = ours(
-    'migrate',
-    '--no-verify',
-    '--force',
-    '--old-passphrase-file',
-    pw,
-    '--passphrase-file',
-    pw2,
-    '-o',
-    ITER,
-    aes,
-    ol
-  );
-  row('migrate 1 GiB legacy AES → qcow2+LUKS', o, q);
-  rm(ol);
+  rm(ol, ql);
   const mv = ours(
     'migrate',
     '--force',
@@ -214,67 +263,60 @@ try {
     ol
   );
   console.log(`  (migrate with verify on: ${mv.s.toFixed(2)} s)`);
-  rm(aes, ql, ol);
+  rm(aes, ol);
 
   // 4 GiB sparse raw with 10 % allocated: plain → qcow2, → qcow2+LUKS and back
   const sparse = join(dir, 'sparse.raw');
   makeRandomRaw(sparse, 4 * GiB, 0.1);
-  q = qemu('convert', ...qemuFast, '-O', 'qcow2', sparse, ql);
-  o = ours('convert', '--no-verify', '-O', 'qcow2', sparse, ol);
-  row('4 GiB sparse (10 %) raw → qcow2', o, q);
-  rm(ql, ol);
-  q = qemu(
-    'convert',
-    ...qemuFast,
-    ...secret('s', pw),
-    '-O',
-    'qcow2',
-    '-o',
-    `encrypt.format=luks,encrypt.key-secret=s,encrypt.${ITER}`,
-    sparse,
-    ql
+  pair(
+    '4 GiB sparse (10 %) raw → qcow2',
+    [ql, ol],
+    ['convert', '--no-verify', '-O', 'qcow2', sparse, ol],
+    ['convert', ...qemuFast, '-O', 'qcow2', sparse, ql]
   );
-  o = ours(
-    'convert',
-    '--no-verify',
-    '-O',
-    'qcow2',
-    '--encrypt',
-    '-o',
-    ITER,
-    '--passphrase-file',
-    pw,
-    sparse,
-    ol
+  pair(
+    '4 GiB sparse (10 %) → qcow2+LUKS',
+    [ql, ol],
+    [
+      'convert',
+      '--no-verify',
+      '-O',
+      'qcow2',
+      '--encrypt',
+      '-o',
+      ITER,
+      '--passphrase-file',
+      pw,
+      sparse,
+      ol,
+    ],
+    ['convert', ...qemuFast, ...secret('s', pw), '-O', 'qcow2', ...luksQ, sparse, ql]
   );
-  row('4 GiB sparse (10 %) → qcow2+LUKS', o, q);
-  q = qemu(
-    'convert',
-    ...qemuFast,
-    ...secret('s', pw),
-    '--image-opts',
-    `driver=qcow2,file.filename=${ql},encrypt.key-secret=s`,
-    '-O',
-    'qcow2',
-    qr
+  rm(ql);
+  pair(
+    '4 GiB sparse qcow2+LUKS → qcow2',
+    [qr, or],
+    ['convert', '--no-verify', '-O', 'qcow2', '--source-passphrase-file', pw, ol, or],
+    [
+      'convert',
+      ...qemuFast,
+      ...secret('s', pw),
+      '--image-opts',
+      `driver=qcow2,file.filename=${ol},encrypt.key-secret=s`,
+      '-O',
+      'qcow2',
+      qr,
+    ]
   );
-  o = ours('convert', '--no-verify', '-O', 'qcow2', '--source-passphrase-file', pw, ol, or);
-  row('4 GiB sparse qcow2+LUKS → qcow2', o, q);
-  rm(ql, ol, qr, or, sparse);
+  rm(ol, qr, or, sparse);
 
   // create with iter-time=10
-  q = qemu(
-    'create',
-    '-f',
-    'qcow2',
-    ...secret('s', pw),
-    '-o',
-    `encrypt.format=luks,encrypt.key-secret=s,encrypt.${ITER}`,
-    ql,
-    '10G'
+  pair(
+    'create 10G qcow2+LUKS, iter-time=10',
+    [ql, ol],
+    ['create', '-f', 'qcow2', '--encrypt', '-o', ITER, '--passphrase-file', pw, ol, '10G'],
+    ['create', '-f', 'qcow2', ...secret('s', pw), ...luksQ, ql, '10G']
   );
-  o = ours('create', '-f', 'qcow2', '--encrypt', '-o', ITER, '--passphrase-file', pw, ol, '10G');
-  row('create 10G qcow2+LUKS, iter-time=10', o, q);
   rm(ql, ol);
 
   // PBKDF2 strength at the real default (2000 ms)
