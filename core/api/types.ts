@@ -240,6 +240,26 @@ export interface ImportRequest {
   encryption?: EncryptOptions;
 }
 
+/** `manifest.json` of an export bundle: describes the image, never holds a secret. */
+export interface BundleManifest {
+  kind: 'image-vault-bundle';
+  version: 1;
+  tool: string;
+  createdAt: string;
+  recipient: string;
+  /** File name of the encrypted image inside the bundle folder. */
+  image: string;
+  format: 'qcow2' | 'luks';
+  virtualSize: number;
+  luksUuid: string;
+  cipher: string;
+  /** SHA-256 (hex) of the image file, verified on import. */
+  sha256: string;
+  /** UUID proposed for the libvirt secret. */
+  secretUuid: string;
+  freshMasterKey: boolean;
+}
+
 export interface LibvirtPlan {
   secretUuid: string;
   secretXml: string;
@@ -265,6 +285,8 @@ export interface VaultApi {
   startExport(req: ExportRequest): Promise<JobInfo>;
   startImport(req: ImportRequest): Promise<JobInfo>;
   libvirtPlan(path: string): Promise<LibvirtPlan>;
+  /** Reads and checks a bundle's manifest (shown before importing). */
+  readBundleManifest(bundleDir: string): Promise<BundleManifest>;
   listJobs(): Promise<JobInfo[]>;
   cancelJob(id: string): Promise<void>;
   listDirectory(path?: string): Promise<DirectoryListing>;

@@ -174,6 +174,7 @@ export const methodSchemas = {
   startExport: z.tuple([exportRequestSchema]),
   startImport: z.tuple([importRequestSchema]),
   libvirtPlan: z.tuple([pathSchema]),
+  readBundleManifest: z.tuple([pathSchema]),
   listJobs: z.tuple([]),
   cancelJob: z.tuple([jobId]),
   listDirectory: z.union([z.tuple([]), z.tuple([pathSchema.optional()])]),

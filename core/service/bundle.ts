@@ -13,7 +13,13 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { spawn } from 'node:child_process';
 import { fail } from '../api/errors.js';
-import type { ExportRequest, ImageInfo, ImportRequest, LibvirtPlan } from '../api/types.js';
+import type {
+  BundleManifest,
+  ExportRequest,
+  ImageInfo,
+  ImportRequest,
+  LibvirtPlan,
+} from '../api/types.js';
 import type { JobContext } from '../jobs/job-registry.js';
 import { withPartialOutput } from '../jobs/atomic-output.js';
 import { libvirtPlan, DEFAULT_LIBVIRT_URI } from '../libvirt/plan.js';
@@ -26,22 +32,6 @@ import { keyslotAdd, keyslotRemove, keyslotTest } from './keyslots.js';
 
 export const MANIFEST = 'manifest.json';
 export const TOOL_VERSION = 'image-vault 0.1.0';
-
-export interface BundleManifest {
-  kind: 'image-vault-bundle';
-  version: 1;
-  tool: string;
-  createdAt: string;
-  recipient: string;
-  image: string;
-  format: 'qcow2' | 'luks';
-  virtualSize: number;
-  luksUuid: string;
-  cipher: string;
-  sha256: string;
-  secretUuid: string;
-  freshMasterKey: boolean;
-}
 
 /** Streams a file through SHA-256, reporting bytes to the job's progress. */
 async function sha256File(path: string, ctx?: JobContext, copyTo?: string): Promise<string> {

@@ -20,7 +20,7 @@ import { createImage } from './create.js';
 import { inspectImage } from './inspect.js';
 import { keyslotAdd, keyslotChange, keyslotRemove, keyslotTest } from './keyslots.js';
 import { assessLegacy, convertJob, migrateJob } from './convert.js';
-import { exportJob, importJob, planForImage } from './bundle.js';
+import { exportJob, importJob, planForImage, readManifest } from './bundle.js';
 
 export interface VaultServiceOptions {
   /** Worker threads for bulk crypto per cipher (default: the number of cores). */
@@ -83,6 +83,7 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
       return jobs.start('import', `Import ${basename(req.bundleDir)}`, importJob(req, threads));
     },
     libvirtPlan: (path) => planForImage(path),
+    readBundleManifest: (dir) => readManifest(dir),
     async listJobs() {
       return jobs.list();
     },

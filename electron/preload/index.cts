@@ -33,6 +33,7 @@ const methods: Methods = {
   startExport: call('startExport'),
   startImport: call('startImport'),
   libvirtPlan: call('libvirtPlan'),
+  readBundleManifest: call('readBundleManifest'),
   listJobs: call('listJobs'),
   cancelJob: call('cancelJob'),
   listDirectory: call('listDirectory'),

@@ -32,17 +32,16 @@ const info = {
   },
 } as unknown as ImageInfo;
 
-function fakeApi(names: string[], manifest?: Record<string, unknown>): VaultApi {
-  const api = {
+function fakeApi(names: string[], manifest: Record<string, unknown> = {}): VaultApi {
+  return {
     listDirectory: async () => listing(names),
     inspect: async () => info,
-  } as unknown as VaultApi & { readBundleManifest?: () => Promise<unknown> };
-  if (manifest) api.readBundleManifest = async () => manifest;
-  return api;
+    readBundleManifest: async () => manifest,
+  } as unknown as VaultApi;
 }
 
 describe('readBundle', () => {
-  it('uses the manifest when the transport offers it', async () => {
+  it('uses the manifest for recipient, UUID and checksum', async () => {
     useBridgeForTests(
       fakeApi(['manifest.json', 'vm.qcow2', 'disk.xml'], {
         image: 'vm.qcow2',
@@ -61,7 +60,7 @@ describe('readBundle', () => {
     assert.equal(b.imagePath, `${DIR}/vm.qcow2`);
   });
 
-  it('falls back to inspect without a manifest reader, and refuses non-bundles', async () => {
+  it('fills what the manifest lacks from inspect, and refuses non-bundles', async () => {
     useBridgeForTests(fakeApi(['manifest.json', 'vm.qcow2']));
     const b = await readBundle(DIR);
     assert.equal(b.recipient, undefined);

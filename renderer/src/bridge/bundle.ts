@@ -49,13 +49,10 @@ export async function readBundle(dir: string): Promise<BundleSummary> {
       `${listing.path} has no ${MANIFEST_FILE}: it is not an Image Vault bundle folder.`
     );
   }
-  let manifest: Record<string, unknown> = {};
-  const reader = (api() as { readBundleManifest?: (d: string) => Promise<unknown> })
-    .readBundleManifest;
-  if (typeof reader === 'function') {
-    const m = await reader(listing.path);
-    if (m && typeof m === 'object') manifest = m as Record<string, unknown>;
-  }
+  const manifest = (await api().readBundleManifest(listing.path)) as unknown as Record<
+    string,
+    unknown
+  >;
   const imageName =
     str(manifest.image) ??
     files.find((f) => /\.(qcow2|luks)$/i.test(f.name))?.name ??

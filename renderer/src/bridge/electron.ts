@@ -48,6 +48,7 @@ export function createElectronApi(bridge: ElectronVaultBridge): VaultApi {
     startExport: (req) => unwrap(bridge.startExport(req)),
     startImport: (req) => unwrap(bridge.startImport(req)),
     libvirtPlan: (path) => unwrap(bridge.libvirtPlan(path)),
+    readBundleManifest: (dir) => unwrap(bridge.readBundleManifest(dir)),
     listJobs: () => unwrap(bridge.listJobs()),
     cancelJob: (id) => unwrap(bridge.cancelJob(id)),
     listDirectory: (path) => unwrap(bridge.listDirectory(path)),

@@ -294,6 +294,9 @@ export function createFakeApi(opts: { jobStepMs?: number } = {}): VaultApi {
     async libvirtPlan() {
       throw new ApiError('UNSUPPORTED_FEATURE', 'Not available in demo mode');
     },
+    async readBundleManifest() {
+      throw new ApiError('UNSUPPORTED_FEATURE', 'Bundles are not available in demo mode');
+    },
     async listJobs() {
       return [...jobs.values()].map((j) => structuredClone(j));
     },

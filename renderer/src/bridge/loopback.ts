@@ -20,14 +20,8 @@ export function takeTokenFromLocation(loc: Location, hist: History): string | nu
   return match[1];
 }
 
-/** Loopback-only calls beyond `VaultApi` (see `core/server/extras.ts`). */
-export interface LoopbackExtras {
-  /** The non-secret `manifest.json` of an export bundle folder. */
-  readBundleManifest(dir: string): Promise<unknown>;
-}
-
 /** Creates the loopback adapter; `token` is kept in this closure only. */
-export function createLoopbackApi(token: string, base = '/api/'): VaultApi & LoopbackExtras {
+export function createLoopbackApi(token: string, base = '/api/'): VaultApi {
   const headers = { Authorization: `Bearer ${token}` };
 
   async function call<T>(method: string, args: unknown[]): Promise<T> {
@@ -103,7 +97,7 @@ export function createLoopbackApi(token: string, base = '/api/'): VaultApi & Loo
     streaming = false;
   }
 
-  const api: VaultApi & LoopbackExtras = {
+  const api: VaultApi = {
     readBundleManifest: (dir) => call('readBundleManifest', [dir]),
     inspect: (path) => call('inspect', [path]),
     create: (req) => call('create', [req]),
