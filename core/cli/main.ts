@@ -20,16 +20,17 @@ export async function main(argv: string[], io: CliIo = createCliIo()): Promise<n
     io.out(`image-vault ${VERSION}`);
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
     io.err(`image-vault: unknown command "${name}" (try image-vault --help)`);
     return 1;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(command.help);
-    return 0;
-  }
   try {
+    const command = await load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(command.help);
+      return 0;
+    }
     return await command.run(rest, io);
   } catch (e) {
     const err = toVaultError(e);

@@ -36,6 +36,11 @@ export interface GuestWriter {
   /** Writes should be aligned to this unit (the last one may be short at the disk's end). */
   readonly granularity: number;
   /**
+   * How many `write` calls may run at once on disjoint ranges (default 1: strictly one after
+   * another). Stateless writers (raw) allow more so the disk sees a deeper queue.
+   */
+  readonly concurrentWrites?: number;
+  /**
    * Writes guest bytes; allocates and (for encrypted images) encrypts as needed. The writer
    * may use `buf` as scratch (e.g. encrypt a shared-memory buffer in place): callers must not
    * rely on its contents afterwards.

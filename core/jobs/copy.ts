@@ -98,7 +98,9 @@ export async function copyGuestData(
 
   const free: Uint8Array[] = [];
   const inFlight: Promise<void>[] = [];
-  let writeTail: Promise<void> = Promise.resolve();
+  /** The last `concurrency` writes; a new write starts once the oldest of them is done. */
+  const concurrency = Math.max(1, Math.min(dst.concurrentWrites ?? 1, maxInFlight - 1));
+  const recentWrites: Promise<void>[] = [];
   let nextCheckpoint = start + checkpointEvery;
 
   const writeChunk = async (buf: Uint8Array, offset: number, len: number, data: number) => {
@@ -146,7 +148,8 @@ export async function copyGuestData(
         chunk.fill(0, cursor, len);
         return data;
       })();
-      const w = Promise.all([read, writeTail]).then(([data]) => {
+      const gate = recentWrites.length >= concurrency ? recentWrites.shift() : undefined;
+      const w = Promise.all([read, gate]).then(([data]) => {
         checkCancel();
         return writeChunk(chunk, off, len, data);
       });
@@ -154,7 +157,7 @@ export async function copyGuestData(
         () => free.push(chunk),
         () => undefined
       );
-      writeTail = w;
+      recentWrites.push(w);
       inFlight.push(w);
 
       const end = off + len;

@@ -226,6 +226,8 @@ export async function createRawLuks(
   return {
     virtualSize,
     granularity: GRANULARITY,
+    // Writes touch only their own range (and the range set, updated synchronously).
+    concurrentWrites: 2,
     async write(buf, guestOffset) {
       if (closed) throw fail('INVALID_ARGUMENT', 'The LUKS writer is closed');
       const end = guestOffset + buf.length;

@@ -43,6 +43,8 @@ export async function openRaw(dev: BlockDevice): Promise<RawImage> {
 
 class RawWriter implements GuestWriter {
   readonly granularity = RAW_GRANULARITY;
+  /** Writes touch only their own range: two may run at once. */
+  readonly concurrentWrites = 2;
   private readonly zero = Buffer.alloc(RAW_GRANULARITY);
   constructor(
     private readonly dev: BlockDevice,
