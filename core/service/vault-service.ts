@@ -62,25 +62,26 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
       return jobs.start(
         'convert',
         `Convert ${basename(req.source)} → ${basename(req.target)}`,
-        convertJob(req, threads)
+        wiping(convertJob(req, threads), req.passphrase, req.sourcePassphrase)
       );
     },
     async startMigrate(req) {
       return jobs.start(
         'migrate',
         `Migrate ${basename(req.source)} to LUKS`,
-        migrateJob(req, threads)
+        wiping(migrateJob(req, threads), req.oldPassphrase, req.passphrase)
       );
     },
     async startExport(req) {
       return jobs.start(
         'export',
         `Export ${basename(req.source)} for ${req.recipient}`,
-        exportJob(req, threads)
+        wiping(exportJob(req, threads), req.sourcePassphrase, req.recipientPassphrase)
       );
     },
     async startImport(req) {
-      return jobs.start('import', `Import ${basename(req.bundleDir)}`, importJob(req, threads));
+      const run = wiping(importJob(req, threads), req.passphrase, req.newPassphrase);
+      return jobs.start('import', `Import ${basename(req.bundleDir)}`, run);
     },
     libvirtPlan: (path) => planForImage(path),
     readBundleManifest: (dir) => readManifest(dir),

@@ -1,0 +1,75 @@
+/**
+ * Test-only: LUKS interop helpers shared by the CLI suites — read guest bytes through
+ * qemu-img and through our CLI, and ask qemu whether it accepts a passphrase. Secrets are
+ * always passed by file.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cli } from './cli.js';
+import { run, runOk } from './peers.js';
+
+export type QemuDriver = 'qcow2' | 'luks';
+
+function keyOpt(driver: QemuDriver): string {
+  return driver === 'qcow2' ? 'encrypt.key-secret' : 'key-secret';
+}
+
+/** Opens `image` in qemu with passphrase file `pwFile`; true when it accepts it. */
+export async function qemuAccepts(
+  image: string,
+  driver: QemuDriver,
+  pwFile: string
+): Promise<boolean> {
+  // qemu-img info opens without I/O and never checks the passphrase: read a sector instead.
+  const r = await run('qemu-io', [
+    '--object',
+    `secret,id=k,file=${pwFile}`,
+    '-r',
+    '--image-opts',
+    `driver=${driver},file.filename=${image},${keyOpt(driver)}=k`,
+    '-c',
+    'read 0 512',
+  ]);
+  if (r.code !== 0) assert.match(r.stderr, /Invalid password|Unable to decrypt|no keyslot/i);
+  return r.code === 0;
+}
+
+/** Guest bytes as `qemu-img convert -O raw` reads them (written to `dir`). */
+export async function qemuRaw(
+  dir: string,
+  image: string,
+  driver: QemuDriver,
+  pwFile: string
+): Promise<Buffer> {
+  const out = join(dir, 'qemu-out.raw');
+  await runOk('qemu-img', [
+    'convert',
+    '--object',
+    `secret,id=k,file=${pwFile}`,
+    '--image-opts',
+    `driver=${driver},file.filename=${image},${keyOpt(driver)}=k`,
+    '-O',
+    'raw',
+    out,
+  ]);
+  return readFile(out);
+}
+
+/** Guest bytes as our `convert -O raw` reads them (written to `dir`). */
+export async function ourRaw(dir: string, image: string, pwFile: string): Promise<Buffer> {
+  const out = join(dir, 'our-out.raw');
+  const r = await cli(
+    'convert',
+    '-O',
+    'raw',
+    '--overwrite',
+    '--no-verify',
+    '--source-passphrase-file',
+    pwFile,
+    image,
+    out
+  );
+  assert.equal(r.code, 0, r.stderr);
+  return readFile(out);
+}
