@@ -49,22 +49,20 @@ const qemu = (...args) => timed('qemu-img', args);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 /**
- * Runs ours and qemu's command alternately ROUNDS times (removing `outputs` before each run)
- * and keeps each side's best time: this machine's disk is noisy, and the best run is the
+ * Runs ours and qemu's command alternately ROUNDS times (each side's output removed before its run)
+ * and keeps each side's best time (both outputs remain afterwards): this machine's disk is noisy, and the best run is the
  * fairest comparison of what each implementation can do.
  */
-function pair(name, outputs, oursArgs, qemuArgs) {
+function pair(name, [qemuOut, oursOut], oursArgs, qemuArgs) {
   let o;
   let q;
   for (let i = 0; i < ROUNDS; i++) {
-    rm(...outputs);
+    rm(oursOut);
     const a = ours(...oursArgs);
-    rm(...outputs);
+    rm(qemuOut);
     const b = qemu(...qemuArgs);
-    o =
-      !o || a.s < o.s
-        ? { ...a, rssMiB: Math.max(a.rssMiB, o?.rssMiB ?? 0) }
-        : { ...o, rssMiB: Math.max(a.rssMiB, o.rssMiB) };
+    const rss = Math.max(a.rssMiB, o?.rssMiB ?? 0);
+    o = !o || a.s < o.s ? { ...a, rssMiB: rss } : { ...o, rssMiB: rss };
     q = !q || b.s < q.s ? b : q;
   }
   row(name, o, q);

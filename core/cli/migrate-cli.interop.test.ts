@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
@@ -163,6 +163,29 @@ describe('legacy AES migration vs qemu-img', opts, () => {
     await assertMigratedEqual(legacy, 'qcow2', out);
     const info = JSON.parse((await cli('info', '--json', out)).stdout);
     assert.equal(info['backing-filename'], undefined, 'flattened: no backing reference');
+  });
+
+  test('--keep-backing keeps the raw backing reference, valid from another folder', async () => {
+    const legacy = join(dir, 'overlay.qcow2');
+    const outDir = join(dir, 'elsewhere');
+    await mkdir(outDir);
+    const out = join(outDir, 'kept.qcow2');
+    const r = await cli(
+      'migrate',
+      '--keep-backing',
+      '--old-passphrase-file',
+      oldPw,
+      '--passphrase-file',
+      newPw,
+      '-o',
+      'iter-time=10',
+      legacy,
+      out
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const info = JSON.parse((await cli('info', '--json', out)).stdout);
+    assert.equal(info['backing-filename'], '../base.raw');
+    await assertMigratedEqual(legacy, 'qcow2', out);
   });
 
   test('a wrong old passphrase on real-looking data is refused before any output', async () => {

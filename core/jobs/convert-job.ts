@@ -31,6 +31,11 @@ export interface ConversionSpec {
   reopenTarget(partialPath: string, source: GuestReader): Promise<GuestWriter>;
   /** Opens a finished output for reading (verification). */
   openResult(path: string): Promise<GuestReader>;
+  /**
+   * Opens the source as verification compares it, when that differs from what is copied
+   * (e.g. copying only the top layer of a chain but comparing whole chains).
+   */
+  openVerifySource?(): Promise<GuestReader>;
   /** The source file's identity, recorded in and checked against the resume journal. */
   sourceIdentity: SourceIdentity;
   /** Public target parameters recorded in the journal (never secrets). */
@@ -127,10 +132,12 @@ export async function runConversion(
         if (verify) {
           ctx.progress.setPhase('verifying');
           const result = await spec.openResult(partial);
+          const expected = spec.openVerifySource ? await spec.openVerifySource() : source;
           try {
-            await verifyGuestEqual(source, result, ctx);
+            await verifyGuestEqual(expected, result, ctx);
           } finally {
             await result.close();
+            if (expected !== source) await expected.close();
           }
           ctx.progress.flush();
         }

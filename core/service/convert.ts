@@ -4,6 +4,7 @@
  * refusing a passphrase that decrypts to noise). Both run `runConversion`: output to
  * `TARGET.partial`, journal for `--resume`, verify, rename.
  */
+import { dirname, relative, resolve } from 'node:path';
 import { fail } from '../api/errors.js';
 import type { ConvertRequest, EncryptOptions, MigrateRequest, OutputFormat } from '../api/types.js';
 import { FileDevice } from '../io/file-device.js';
@@ -108,13 +109,13 @@ async function runPlanned(p: PlannedConversion, ctx: JobContext): Promise<Conver
           throw e;
         }
       },
+      // The result is always compared as a whole (with its backing chain) against the whole
+      // source, even when only the top layer was copied (--keep-backing).
       openResult: (path) =>
-        openImage(path, {
-          passphrase: p.passphrase,
-          threads: p.threads,
-          format: p.format,
-          topLayerOnly: p.topLayerOnly,
-        }),
+        openImage(path, { passphrase: p.passphrase, threads: p.threads, format: p.format }),
+      openVerifySource: p.topLayerOnly
+        ? () => openImage(p.source, { passphrase: p.sourcePassphrase, threads: p.threads })
+        : undefined,
       sourceIdentity: await identifySource(p.source),
       targetOptions,
       resume: p.resume,
@@ -179,6 +180,12 @@ export function migrateJob(req: MigrateRequest, threads?: number) {
     }
     ctx.throwIfCancelled();
     const keep = req.keepBacking === true && info.backingFile !== undefined;
+    // The reference must resolve from the target's folder, which may differ from the source's.
+    const backingPath = info.backingChain[0]?.path;
+    const backingRef =
+      keep && backingPath
+        ? relative(dirname(resolve(req.target)), resolve(backingPath))
+        : undefined;
     if (keep) {
       const backingEnc = info.backingChain[0];
       if (backingEnc) {
@@ -202,7 +209,7 @@ export function migrateJob(req: MigrateRequest, threads?: number) {
         verify: req.verify,
         resume: req.resume,
         topLayerOnly: keep,
-        backingFile: keep ? info.backingFile : undefined,
+        backingFile: keep ? backingRef : undefined,
         backingFormat: keep ? (info.backingFormat ?? info.backingChain[0]?.format) : undefined,
         threads,
       },
