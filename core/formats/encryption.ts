@@ -58,11 +58,14 @@ export function inlineDataCipher(sc: SectorCrypto): DataCipher {
 
 /** Slice size for {@link encryptThenWrite}: the pool splits each slice across its workers. */
 const PIPELINE_SLICE = 1024 * 1024;
+/** Slices being encrypted ahead of the one being written, and writes in flight. */
+const PIPELINE_DEPTH = 2;
 
 /**
  * Encrypts `data` (IV sectors from `ivSector`, counted in 512-byte units) and writes it with
- * `write(encrypted, byteOffsetInData)`, in slices, so the encryption of slice k+1 overlaps
- * the write of slice k. Everything is written when the promise resolves.
+ * `write(encrypted, byteOffsetInData)`, in slices: while slice k is written, the next slices
+ * are already being encrypted, so the cipher workers and the disk stay busy together.
+ * Everything is written when the promise resolves; nothing keeps running after a failure.
  */
 export async function encryptThenWrite(
   cipher: DataCipher,
@@ -71,17 +74,29 @@ export async function encryptThenWrite(
   write: (encrypted: Uint8Array, offset: number) => Promise<void>
 ): Promise<void> {
   const slice = Math.max(cipher.sectorSize, PIPELINE_SLICE - (PIPELINE_SLICE % cipher.sectorSize));
-  let pending: Promise<void> = Promise.resolve();
+  const offsets: number[] = [];
+  for (let off = 0; off < data.length; off += slice) offsets.push(off);
+  const encrypting: Promise<Uint8Array>[] = [];
+  const writing: Promise<void>[] = [];
+  let next = 0;
+  const startEncrypt = () => {
+    if (next >= offsets.length) return;
+    const off = offsets[next++] as number;
+    encrypting.push(
+      cipher.encrypt(data.subarray(off, Math.min(data.length, off + slice)), ivSector + off / 512)
+    );
+  };
   try {
-    for (let off = 0; off < data.length; off += slice) {
-      const part = data.subarray(off, Math.min(data.length, off + slice));
-      const enc = await cipher.encrypt(part, ivSector + off / 512);
-      await pending;
-      pending = write(enc, off);
+    for (let d = 0; d < PIPELINE_DEPTH; d++) startEncrypt();
+    for (const off of offsets) {
+      const enc = await (encrypting.shift() as Promise<Uint8Array>);
+      startEncrypt();
+      if (writing.length >= PIPELINE_DEPTH) await writing.shift();
+      writing.push(write(enc, off));
     }
+    while (writing.length > 0) await writing.shift();
   } finally {
-    // Never leave a write running behind the caller's back.
-    await pending.catch(() => undefined);
+    // Never leave encryption or a write running behind the caller's back.
+    await Promise.allSettled([...encrypting, ...writing]);
   }
-  await pending;
 }
