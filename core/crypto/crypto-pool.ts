@@ -134,32 +134,42 @@ export function createCryptoPool(
   if (threads === 0) return inlinePool(local);
   local.dispose();
 
-  const script = workerScript();
   const workerData: CryptoWorkerData = { spec, sectorSize };
   const slots: Slot[] = [];
-  for (let i = 0; i < threads; i++) {
-    const worker = new Worker(script.script, { workerData, eval: script.eval });
-    const slot: Slot = { worker, pending: new Map(), dead: false };
-    const k = copySecret(key);
-    worker.postMessage({ type: 'key', key: k }, [k.buffer as ArrayBuffer]);
-    wipe(k); // detached after transfer; harmless otherwise
-    worker.on('message', (m: FromWorker) => {
-      const p = slot.pending.get(m.id);
-      if (!p) return;
-      slot.pending.delete(m.id);
-      if (slot.pending.size === 0) worker.unref();
-      if (m.type === 'done') p.resolve(new Uint8Array(m.buf, m.offset, m.length) as Uint8Array);
-      else p.reject(toError(m.code, m.message));
-    });
-    const die = (why: string) => {
-      slot.dead = true;
-      for (const p of slot.pending.values()) p.reject(fail('INTERNAL', why));
-      slot.pending.clear();
-    };
-    worker.on('error', () => die('Crypto worker failed'));
-    worker.on('exit', () => die('Crypto worker exited'));
-    worker.unref();
-    slots.push(slot);
+  // Workers start on first use: an image that is only created (or only inspected) never
+  // pays for them. Until then the pool keeps its own copy of the key, wiped at start/close.
+  let pendingKey: Uint8Array | undefined = copySecret(key);
+
+  function startWorkers(): void {
+    const k0 = pendingKey;
+    if (!k0) return;
+    pendingKey = undefined;
+    const script = workerScript();
+    for (let i = 0; i < threads; i++) {
+      const worker = new Worker(script.script, { workerData, eval: script.eval });
+      const slot: Slot = { worker, pending: new Map(), dead: false };
+      const k = copySecret(k0);
+      worker.postMessage({ type: 'key', key: k }, [k.buffer as ArrayBuffer]);
+      wipe(k); // detached after transfer; harmless otherwise
+      worker.on('message', (m: FromWorker) => {
+        const p = slot.pending.get(m.id);
+        if (!p) return;
+        slot.pending.delete(m.id);
+        if (slot.pending.size === 0) worker.unref();
+        if (m.type === 'done') p.resolve(new Uint8Array(m.buf, m.offset, m.length) as Uint8Array);
+        else p.reject(toError(m.code, m.message));
+      });
+      const die = (why: string) => {
+        slot.dead = true;
+        for (const p of slot.pending.values()) p.reject(fail('INTERNAL', why));
+        slot.pending.clear();
+      };
+      worker.on('error', () => die('Crypto worker failed'));
+      worker.on('exit', () => die('Crypto worker exited'));
+      worker.unref();
+      slots.push(slot);
+    }
+    wipe(k0);
   }
 
   let nextId = 1;
@@ -200,6 +210,7 @@ export function createCryptoPool(
     ivSector: number
   ): Promise<Uint8Array> {
     if (closed) throw fail('INTERNAL', 'Crypto pool used after close');
+    startWorkers();
     if (data.length % sectorSize !== 0) {
       throw fail(
         'INVALID_ARGUMENT',
@@ -239,6 +250,8 @@ export function createCryptoPool(
     async close() {
       if (closed) return;
       closed = true;
+      if (pendingKey) wipe(pendingKey);
+      pendingKey = undefined;
       await Promise.allSettled(
         slots.flatMap((s) =>
           [...s.pending.values()].map(

@@ -65,7 +65,7 @@ export function scanSource(src: string): string[] {
   const problems: string[] = [];
   // Local name → node:crypto export name, for value imports.
   const imported = new Map<string, string>();
-  const importRe = new RegExp(`import\\s+([\\s\\S]*?)\\s+from\\s+${CRYPTO_MODULE}`, 'g');
+  const importRe = new RegExp(`import\\s+([^;]*?)\\s+from\\s+${CRYPTO_MODULE}`, 'g');
   for (const m of src.matchAll(importRe)) {
     const clause = (m[1] as string).trim();
     if (clause.startsWith('type ')) continue;

@@ -101,6 +101,11 @@ function cpuMs(f: () => void): number {
   return thread ? cpu : Math.min(cpu, wall);
 }
 
+/** Recent measurements, in PBKDF2 block-iterations per CPU millisecond, per hash. */
+const rateCache = new Map<HashName, { blockItersPerMs: number; at: number }>();
+/** How long a measurement is reused (CPU frequency and load drift). */
+const RATE_CACHE_MS = 10_000;
+
 /** Runs PBKDF2 with `iterations` on dummy inputs and returns the CPU milliseconds. */
 function timeRun(h: HashName, keyLength: number, iterations: number): number {
   const pw = new Uint8Array(16).fill(0x61);
@@ -123,6 +128,12 @@ export function calibratePbkdf2(h: HashName, keyLength: number, iterTimeMs: numb
   check(MIN_ITERATIONS, keyLength);
   // Cost grows with the number of output blocks; measure with the real output length.
   const blocks = Math.ceil(keyLength / digestSize(h));
+  const cached = rateCache.get(h);
+  if (cached && Date.now() - cached.at < RATE_CACHE_MS) {
+    // A LUKS format calibrates twice (slot key, then digest): reuse the fresh measurement.
+    const result = Math.floor((cached.blockItersPerMs / blocks) * iterTimeMs);
+    return Math.max(MIN_ITERATIONS, Math.min(MAX_ITERATIONS, result));
+  }
   const targetMs = 25;
   // Start small (pure-JS hashes run ~100x slower than native), grow towards ~25 ms.
   let iters = Math.max(256, Math.floor(2048 / blocks));
@@ -133,6 +144,7 @@ export function calibratePbkdf2(h: HashName, keyLength: number, iterTimeMs: numb
     ms = timeRun(h, keyLength, iters);
   }
   const perMs = iters / Math.max(ms, 0.001);
+  rateCache.set(h, { blockItersPerMs: perMs * blocks, at: Date.now() });
   const result = Math.floor(perMs * iterTimeMs);
   return Math.max(MIN_ITERATIONS, Math.min(MAX_ITERATIONS, result));
 }
