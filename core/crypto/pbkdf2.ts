@@ -103,6 +103,8 @@ function cpuMs(f: () => void): number {
 
 /** Recent measurements, in PBKDF2 block-iterations per CPU millisecond, per hash. */
 const rateCache = new Map<HashName, { blockItersPerMs: number; at: number }>();
+/** CPU time of the final probe when calibrating real (≥ 1 s) keyslot iteration counts. */
+const LONG_PROBE_MS = 250;
 /** How long a measurement is reused (CPU frequency and load drift). */
 const RATE_CACHE_MS = 10_000;
 
@@ -141,6 +143,12 @@ export function calibratePbkdf2(h: HashName, keyLength: number, iterTimeMs: numb
   for (let round = 0; round < 6 && ms < targetMs / 2; round++) {
     const factor = ms <= 0.05 ? 16 : Math.min(16, targetMs / ms);
     iters = Math.min(MAX_ITERATIONS, Math.ceil(iters * factor));
+    ms = timeRun(h, keyLength, iters);
+  }
+  if (iterTimeMs >= 1000) {
+    // Real keyslots: one longer probe (~250 ms, like cryptsetup's ≥ 500 ms runs measured in
+    // user CPU time) so short bursts of turbo or of a noisy neighbour do not skew the count.
+    iters = Math.min(MAX_ITERATIONS, Math.ceil(iters * (LONG_PROBE_MS / Math.max(ms, 0.05))));
     ms = timeRun(h, keyLength, iters);
   }
   const perMs = iters / Math.max(ms, 0.001);

@@ -11,7 +11,7 @@
  */
 import { fail } from '../api/errors.js';
 import type { GuestReader, GuestWriter } from '../formats/image.js';
-import { countDataBytes, dataRanges, isAllZero } from './extents.js';
+import { countDataBytes, dataRanges, isAllZero, rangeBytes } from './extents.js';
 import type { ProgressReporter } from './progress.js';
 import { bulkBuffer } from '../io/aligned-buffer.js';
 
@@ -28,7 +28,7 @@ export interface CopyOptions {
   maxInFlight?: number;
   /** Resume: guest offset below which everything is already in `dst` (chunk aligned). */
   startOffset?: number;
-  /** Checkpoint spacing in guest bytes (default 64 MiB). */
+  /** Checkpoint spacing in guest data bytes copied (default 256 MiB); holes do not count. */
   checkpointEvery?: number;
   /** Called after `dst.flush()` with the offset below which all data is durable. */
   onCheckpoint?: (guestOffset: number) => Promise<void>;
@@ -82,7 +82,7 @@ export async function copyGuestData(
   }
   const unit = writeUnit(dst, chunkSize);
   const maxInFlight = Math.max(2, opts.maxInFlight ?? 4);
-  const checkpointEvery = Math.max(chunkSize, opts.checkpointEvery ?? 64 * MiB);
+  const checkpointEvery = Math.max(chunkSize, opts.checkpointEvery ?? 256 * MiB);
   const size = src.virtualSize;
   const stats: CopyStats = { dataBytes: 0, bytesRead: 0, bytesWritten: 0, chunkSize };
 
@@ -101,7 +101,8 @@ export async function copyGuestData(
   /** The last `concurrency` writes; a new write starts once the oldest of them is done. */
   const concurrency = Math.max(1, Math.min(dst.concurrentWrites ?? 1, maxInFlight - 1));
   const recentWrites: Promise<void>[] = [];
-  let nextCheckpoint = start + checkpointEvery;
+  /** Guest data bytes copied since the last checkpoint (holes cost no work to redo). */
+  let sinceCheckpoint = 0;
 
   const writeChunk = async (buf: Uint8Array, offset: number, len: number, data: number) => {
     for (let u = 0; u < len;) {
@@ -161,11 +162,12 @@ export async function copyGuestData(
       inFlight.push(w);
 
       const end = off + len;
-      if (opts.onCheckpoint && end >= nextCheckpoint && end < size) {
+      sinceCheckpoint += rangeBytes(ranges);
+      if (opts.onCheckpoint && sinceCheckpoint >= checkpointEvery && end < size) {
         await drain(inFlight);
         await dst.flush();
         await opts.onCheckpoint(end);
-        nextCheckpoint = end + checkpointEvery;
+        sinceCheckpoint = 0;
       }
     }
     await drain(inFlight);
