@@ -43,6 +43,12 @@ describe('legacy AES migration vs qemu-img', opts, () => {
   });
   after(async () => cleanup?.());
 
+  /** Runs `image-vault migrate` with a fast KDF and the new passphrase. */
+  function migrate(legacy: string, out: string, oldPassphrase: string, ...flags: string[]) {
+    const args = ['--old-passphrase-file', oldPassphrase, '--passphrase-file', newPw];
+    return cli('migrate', ...flags, ...args, '-o', 'iter-time=10', legacy, out);
+  }
+
   async function legacyImage(
     name: string,
     driver: 'qcow2' | 'qcow',
@@ -103,17 +109,7 @@ describe('legacy AES migration vs qemu-img', opts, () => {
     assert.equal(info['format-specific'].data.encrypt.format, 'aes');
     assert.match(info.warnings.join(' '), /insecure/i);
     const out = join(dir, 'aes-migrated.qcow2');
-    const r = await cli(
-      'migrate',
-      '--old-passphrase-file',
-      oldPw,
-      '--passphrase-file',
-      newPw,
-      '-o',
-      'iter-time=10',
-      legacy,
-      out
-    );
+    const r = await migrate(legacy, out, oldPw);
     assert.equal(r.code, 0, r.stderr);
     await assertMigratedEqual(legacy, 'qcow2', out);
     assert.equal(await fileSha(legacy), before, 'the source is never modified');
@@ -122,17 +118,7 @@ describe('legacy AES migration vs qemu-img', opts, () => {
   test('qcow v1 AES → qcow2+LUKS', async () => {
     const legacy = await legacyImage('aes.qcow', 'qcow', '16M', writes);
     const out = join(dir, 'qcow1-migrated.qcow2');
-    const r = await cli(
-      'migrate',
-      '--old-passphrase-file',
-      oldPw,
-      '--passphrase-file',
-      newPw,
-      '-o',
-      'iter-time=10',
-      legacy,
-      out
-    );
+    const r = await migrate(legacy, out, oldPw);
     assert.equal(r.code, 0, r.stderr);
     await assertMigratedEqual(legacy, 'qcow', out);
   });
@@ -148,17 +134,7 @@ describe('legacy AES migration vs qemu-img', opts, () => {
       ['-b', 'base.raw', '-F', 'raw']
     );
     const out = join(dir, 'overlay-migrated.qcow2');
-    const r = await cli(
-      'migrate',
-      '--old-passphrase-file',
-      oldPw,
-      '--passphrase-file',
-      newPw,
-      '-o',
-      'iter-time=10',
-      legacy,
-      out
-    );
+    const r = await migrate(legacy, out, oldPw);
     assert.equal(r.code, 0, r.stderr);
     await assertMigratedEqual(legacy, 'qcow2', out);
     const info = JSON.parse((await cli('info', '--json', out)).stdout);
@@ -170,18 +146,7 @@ describe('legacy AES migration vs qemu-img', opts, () => {
     const outDir = join(dir, 'elsewhere');
     await mkdir(outDir);
     const out = join(outDir, 'kept.qcow2');
-    const r = await cli(
-      'migrate',
-      '--keep-backing',
-      '--old-passphrase-file',
-      oldPw,
-      '--passphrase-file',
-      newPw,
-      '-o',
-      'iter-time=10',
-      legacy,
-      out
-    );
+    const r = await migrate(legacy, out, oldPw, '--keep-backing');
     assert.equal(r.code, 0, r.stderr);
     const info = JSON.parse((await cli('info', '--json', out)).stdout);
     assert.equal(info['backing-filename'], '../base.raw');
@@ -191,17 +156,7 @@ describe('legacy AES migration vs qemu-img', opts, () => {
   test('a wrong old passphrase on real-looking data is refused before any output', async () => {
     const legacy = await legacyImage('wrongpw.qcow2', 'qcow2', '16M', writes);
     const out = join(dir, 'never.qcow2');
-    const r = await cli(
-      'migrate',
-      '--old-passphrase-file',
-      wrongPw,
-      '--passphrase-file',
-      newPw,
-      '-o',
-      'iter-time=10',
-      legacy,
-      out
-    );
+    const r = await migrate(legacy, out, wrongPw);
     assert.equal(r.code, 4, r.stderr);
     assert.match(r.stderr, /WRONG_PASSPHRASE/);
     assert.ok(!(await readdir(dir)).some((n) => n.startsWith('never.qcow2')));
