@@ -28,6 +28,7 @@ export {
   createLegacyAesCipher,
   createSectorCipher,
   LEGACY_AES_SPEC,
+  legacyAesKey,
   SECTOR_SIZES,
 } from './sector-cipher.js';
 export { constantTimeEqual, copySecret, wipe } from './secret.js';

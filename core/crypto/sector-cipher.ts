@@ -160,19 +160,28 @@ export const LEGACY_AES_SPEC: CipherSpec = {
 };
 
 /**
- * Legacy qcow / qcow2 `crypt_method = 1` cipher (spec/legacy-aes.md §1): the key is the
- * passphrase bytes up to the first NUL (QEMU reads the secret as a C string), truncated or
- * zero-padded to 16 bytes; AES-128-CBC, 512-byte sectors, IV = plain64 of the guest sector.
+ * The legacy qcow / qcow2 `crypt_method = 1` key (spec/legacy-aes.md §1): the passphrase
+ * bytes up to the first NUL (QEMU reads the secret as a C string), truncated or zero-padded
+ * to 16 bytes. The caller wipes it.
+ */
+export function legacyAesKey(passphrase: Uint8Array): Uint8Array {
+  const key = new Uint8Array(16);
+  const nul = passphrase.indexOf(0);
+  const len = Math.min(16, nul < 0 ? passphrase.length : nul);
+  key.set(passphrase.subarray(0, len));
+  return key;
+}
+
+/**
+ * Legacy qcow / qcow2 `crypt_method = 1` cipher: AES-128-CBC, 512-byte sectors, IV = plain64
+ * of the guest sector, key from {@link legacyAesKey}.
  */
 export function createLegacyAesCipher(
   passphrase: Uint8Array,
   provider: AesProvider = nodeProvider
 ): SectorCrypto {
-  const key = new Uint8Array(16);
+  const key = legacyAesKey(passphrase);
   try {
-    const nul = passphrase.indexOf(0);
-    const len = Math.min(16, nul < 0 ? passphrase.length : nul);
-    key.set(passphrase.subarray(0, len));
     return createSectorCipher(LEGACY_AES_SPEC, key, 512, provider);
   } finally {
     wipe(key);

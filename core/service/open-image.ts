@@ -16,8 +16,8 @@ import { openQcow2 } from '../formats/qcow2/index.js';
 import { openQcow } from '../formats/qcow/index.js';
 import { openRaw } from '../formats/raw/index.js';
 import { openRawLuks, unlockLuks, dataCipherFor } from '../formats/luks/index.js';
-import { createCryptoPool } from '../crypto/crypto-pool.js';
-import { legacyAesKey, LEGACY_AES_SPEC } from './legacy-aes.js';
+import { createCryptoPool, poolDataCipher } from '../crypto/crypto-pool.js';
+import { legacyAesKey, LEGACY_AES_SPEC } from '../crypto/sector-cipher.js';
 
 /** Deepest backing chain we follow (QEMU has no fixed limit; this bounds hostile chains). */
 export const MAX_BACKING_DEPTH = 64;
@@ -123,18 +123,9 @@ function makeUnlock(opts: OpenImageOptions): Unlock | undefined {
       // output's encryption and leave the cores to it (measured ~10 % faster migrations).
       const all = opts.threads ?? availableParallelism();
       const threads = all === 0 ? 0 : Math.max(1, Math.floor(all / 2));
-      return poolCipher(createCryptoPool(LEGACY_AES_SPEC, key, { threads }));
+      return poolDataCipher(createCryptoPool(LEGACY_AES_SPEC, key, { threads }), 512);
     } finally {
       key.fill(0);
     }
-  };
-}
-
-function poolCipher(pool: ReturnType<typeof createCryptoPool>): DataCipher {
-  return {
-    sectorSize: 512,
-    encrypt: (d, iv) => pool.encrypt(d, iv),
-    decrypt: (d, iv) => pool.decrypt(d, iv),
-    dispose: () => pool.close(),
   };
 }
