@@ -7,13 +7,15 @@ import type { ConvertRequest, OutputFormat } from '../../../core/api/index.js';
 import { api } from '../bridge/index.js';
 import { describeError } from '../bridge/errors.js';
 import { takePassphrase, wipe } from '../bridge/secret.js';
+import { ButtonPair, CloseAndShow, FooterButton } from '../components/DialogButtons.js';
 import { Dialog } from '../components/Dialog.js';
+import { ErrorAlert } from '../components/ErrorAlert.js';
 import { Icon } from '../components/Icon.js';
-import { JobProgress } from '../components/JobProgress.js';
+import { JobPanel, useFollowedJob } from '../components/JobPanel.js';
 import { NewPassphrase, type NewPassphraseHandle } from '../components/NewPassphrase.js';
 import { PassphraseField } from '../components/PassphraseField.js';
 import { TargetPicker } from '../components/TargetPicker.js';
-import { joinPath, splitPath } from '../lib/format.js';
+import { isTargetChosen, joinPath, splitPath } from '../lib/format.js';
 import { useStore } from '../store/index.js';
 
 type Output = 'qcow2-luks' | 'luks' | 'qcow2' | 'raw';
@@ -49,16 +51,12 @@ export function ConvertDialog({ source, onClose }: { source: string; onClose: ()
   const [output, setOutput] = useState<Output>(srcEncrypted ? 'qcow2-luks' : 'qcow2-luks');
   const [folder, setFolder] = useState(src.dir);
   const [name, setName] = useState(src.name.replace(/(\.[a-z0-9]+)?$/i, '-converted.qcow2'));
-  const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
   const srcPass = useRef<HTMLInputElement>(null);
   const newPass = useRef<NewPassphraseHandle>(null);
   const outputId = useId();
-  const job = useStore((s) => (jobId ? s.jobs[jobId] : undefined));
-  const upsertJob = useStore((s) => s.upsertJob);
-  const cancelJob = useStore((s) => s.cancelJob);
-  const openImage = useStore((s) => s.openImage);
+  const { job, follow } = useFollowedJob();
   const out = OUTPUTS.find((o) => o.id === output)!;
   const target = joinPath(folder, name.trim());
 
@@ -70,8 +68,7 @@ export function ConvertDialog({ source, onClose }: { source: string; onClose: ()
 
   const start = async () => {
     setError(null);
-    if (!folder.startsWith('/') || !name.trim() || name.includes('/'))
-      return setError('Choose a folder and a file name.');
+    if (!isTargetChosen(folder, name)) return setError('Choose a folder and a file name.');
     if (target === source) return setError('Choose a different name for the converted image.');
     let pass: Uint8Array | undefined;
     let sp: Uint8Array | undefined;
@@ -97,9 +94,7 @@ export function ConvertDialog({ source, onClose }: { source: string; onClose: ()
     };
     setStarting(true);
     try {
-      const j = await api().startConvert(req);
-      upsertJob(j);
-      setJobId(j.id);
+      follow(await api().startConvert(req));
     } catch (e) {
       setError(describeError(e));
       wipe(pass, sp);
@@ -110,52 +105,29 @@ export function ConvertDialog({ source, onClose }: { source: string; onClose: ()
 
   const running = job?.state === 'running';
   const footer = !job ? (
-    <>
-      <button type="button" className="button" onClick={onClose}>
-        Cancel
-      </button>
-      <button
-        type="button"
-        className="button primary"
-        onClick={() => void start()}
-        disabled={starting}
-      >
-        <Icon name="convert" /> Start conversion
-      </button>
-    </>
+    <ButtonPair
+      secondary={{ label: 'Cancel', onClick: onClose }}
+      primary={{
+        label: (
+          <>
+            <Icon name="convert" /> Start conversion
+          </>
+        ),
+        onClick: () => void start(),
+        disabled: starting,
+      }}
+    />
   ) : running ? (
-    <button type="button" className="button" onClick={onClose}>
-      Run in background
-    </button>
+    <FooterButton label="Run in background" onClick={onClose} />
   ) : job.state === 'succeeded' ? (
-    <>
-      <button type="button" className="button" onClick={onClose}>
-        Close
-      </button>
-      <button
-        type="button"
-        className="button primary"
-        onClick={() => {
-          onClose();
-          void openImage(target);
-        }}
-      >
-        Show new image
-      </button>
-    </>
+    <CloseAndShow onClose={onClose} path={target} label="Show new image" />
   ) : (
-    <button type="button" className="button" onClick={onClose}>
-      Close
-    </button>
+    <FooterButton label="Close" onClick={onClose} />
   );
 
   return (
     <Dialog title="Convert image" subtitle={src.name} onClose={onClose} footer={footer} wide>
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {!job ? (
         <div className="stack">
           <div className="field">
@@ -181,25 +153,17 @@ export function ConvertDialog({ source, onClose }: { source: string; onClose: ()
           </p>
         </div>
       ) : (
-        <div className="stack" aria-live="polite">
-          <p className="muted path">{target}</p>
-          <JobProgress job={job} onCancel={() => void cancelJob(job.id)} />
+        <JobPanel
+          job={job}
+          header={<p className="muted path">{target}</p>}
+          cancelledText="Conversion cancelled. No output file was left behind."
+        >
           {job.state === 'succeeded' && (
             <p className="alert success" role="status">
               <Icon name="check" /> Conversion finished.
             </p>
           )}
-          {job.state === 'cancelled' && (
-            <p className="alert info" role="status">
-              Conversion cancelled. No output file was left behind.
-            </p>
-          )}
-          {job.state === 'failed' && (
-            <p className="alert error" role="alert">
-              {describeError({ code: job.error?.code, message: job.error?.message ?? 'Failed' })}
-            </p>
-          )}
-        </div>
+        </JobPanel>
       )}
     </Dialog>
   );

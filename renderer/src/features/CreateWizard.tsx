@@ -7,12 +7,18 @@ import type { CreateRequest, ImageInfo } from '../../../core/api/index.js';
 import { api } from '../bridge/index.js';
 import { describeError } from '../bridge/errors.js';
 import { wipe } from '../bridge/secret.js';
+import {
+  AdvancedSettings,
+  UnlockTimeField,
+  parseUnlockMs,
+} from '../components/AdvancedSettings.js';
+import { ButtonPair, CloseAndShow } from '../components/DialogButtons.js';
 import { Dialog } from '../components/Dialog.js';
+import { ErrorAlert } from '../components/ErrorAlert.js';
 import { Icon } from '../components/Icon.js';
 import { NewPassphrase, type NewPassphraseHandle } from '../components/NewPassphrase.js';
 import { TargetPicker } from '../components/TargetPicker.js';
 import { formatDuration, joinPath } from '../lib/format.js';
-import { useStore } from '../store/index.js';
 
 type Kind = 'qcow2-luks' | 'luks' | 'qcow2';
 const KINDS: { id: Kind; title: string; text: string }[] = [
@@ -60,8 +66,7 @@ export function CreateWizard({ onClose }: { onClose: () => void }) {
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<ImageInfo | null>(null);
   const pass = useRef<NewPassphraseHandle>(null);
-  const openImage = useStore((s) => s.openImage);
-  const ids = { size: useId(), unit: useId(), cipher: useId(), hash: useId(), unlock: useId() };
+  const ids = { size: useId(), unit: useId(), cipher: useId(), hash: useId() };
   const encrypted = kind !== 'qcow2';
 
   useEffect(() => {
@@ -109,14 +114,13 @@ export function CreateWizard({ onClose }: { onClose: () => void }) {
       if (!r || !r.ok) return setError(r?.reason ?? 'Type a passphrase.');
       secret = r.bytes;
     }
-    const ms = Number(unlockMs);
     const req: CreateRequest = {
       path: joinPath(folder, name.trim()),
       format: kind === 'luks' ? 'luks' : 'qcow2',
       virtualSize: Math.round(Number(size) * UNITS[unit]),
       passphrase: secret,
       encryption: encrypted
-        ? { cipher, hash, iterTimeMs: Number.isInteger(ms) && ms > 0 ? ms : 2000 }
+        ? { cipher, hash, iterTimeMs: parseUnlockMs(unlockMs) ?? 2000 }
         : undefined,
     };
     setBusy(true);
@@ -143,39 +147,17 @@ export function CreateWizard({ onClose }: { onClose: () => void }) {
 
   const footer =
     step === 1 ? (
-      <>
-        <button type="button" className="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="button" className="button primary" onClick={next}>
-          {encrypted ? 'Next' : 'Create image'}
-        </button>
-      </>
+      <ButtonPair
+        secondary={{ label: 'Cancel', onClick: onClose }}
+        primary={{ label: encrypted ? 'Next' : 'Create image', onClick: next }}
+      />
     ) : step === 2 ? (
-      <>
-        <button type="button" className="button" onClick={() => setStep(1)}>
-          Back
-        </button>
-        <button type="button" className="button primary" onClick={() => void submit()}>
-          Create image
-        </button>
-      </>
+      <ButtonPair
+        secondary={{ label: 'Back', onClick: () => setStep(1) }}
+        primary={{ label: 'Create image', onClick: () => void submit() }}
+      />
     ) : created ? (
-      <>
-        <button type="button" className="button" onClick={onClose}>
-          Close
-        </button>
-        <button
-          type="button"
-          className="button primary"
-          onClick={() => {
-            onClose();
-            void openImage(created.path);
-          }}
-        >
-          Show image
-        </button>
-      </>
+      <CloseAndShow onClose={onClose} path={created.path} label="Show image" />
     ) : null;
 
   return (
@@ -187,11 +169,7 @@ export function CreateWizard({ onClose }: { onClose: () => void }) {
       footer={footer}
       wide
     >
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       <div hidden={step !== 1} className="stack">
         <fieldset className="choices">
           <legend>Kind of image</legend>
@@ -244,8 +222,7 @@ export function CreateWizard({ onClose }: { onClose: () => void }) {
           This passphrase unlocks the image. You can add up to seven more later.
         </p>
         <NewPassphrase ref={pass} label="Passphrase" />
-        <details className="advanced">
-          <summary>Advanced settings</summary>
+        <AdvancedSettings>
           <div className="grid-2">
             <div className="field">
               <label htmlFor={ids.cipher}>Cipher</label>
@@ -263,23 +240,15 @@ export function CreateWizard({ onClose }: { onClose: () => void }) {
                 ))}
               </select>
             </div>
-            <div className="field">
-              <label htmlFor={ids.unlock}>Unlock time (ms)</label>
-              <input
-                id={ids.unlock}
-                type="number"
-                min="1"
-                max="120000"
-                value={unlockMs}
-                onChange={(e) => setUnlockMs(e.target.value)}
-                className="narrow"
-              />
-              <p className="hint" aria-live="polite">
-                {bench ?? 'Longer unlock time = slower guessing for an attacker.'}
-              </p>
-            </div>
+            <UnlockTimeField
+              value={unlockMs}
+              onChange={setUnlockMs}
+              max="120000"
+              hint={bench ?? 'Longer unlock time = slower guessing for an attacker.'}
+              liveHint
+            />
           </div>
-        </details>
+        </AdvancedSettings>
       </div>
       {step === 3 && (
         <div className="result" aria-live="polite">

@@ -3,10 +3,25 @@ import { useState, type ReactNode } from 'react';
 import type { ImageInfo } from '../../../core/api/index.js';
 import { useStore } from '../store/index.js';
 import { describeCipher, describeFormat, formatBytes } from '../lib/format.js';
-import { Icon } from '../components/Icon.js';
+import { Icon, type IconName } from '../components/Icon.js';
 import { KeyslotGrid } from '../components/KeyslotGrid.js';
+import { ScreenHeader } from '../components/ScreenHeader.js';
+import type { KeyslotAction } from '../store/wizards-slice.js';
 import { EncryptionBadge } from './Library.js';
 import { LibvirtPlanCard } from './LibvirtPlanCard.js';
+
+/** The keyslot card's actions, in the order shown. */
+const KEYSLOT_BUTTONS: {
+  action: KeyslotAction;
+  icon: IconName;
+  label: string;
+  danger?: boolean;
+}[] = [
+  { action: 'test', icon: 'check', label: 'Test passphrase' },
+  { action: 'add', icon: 'plus', label: 'Add passphrase' },
+  { action: 'change', icon: 'key', label: 'Change passphrase' },
+  { action: 'remove', icon: 'trash', label: 'Remove passphrase', danger: true },
+];
 
 export function Details() {
   const path = useStore((s) => s.selected);
@@ -41,11 +56,7 @@ export function Details() {
           <Icon name="chevron-left" size={14} /> Library
         </button>
       </nav>
-      <header className="screen-head">
-        <div>
-          <h1 id="details-title">{name}</h1>
-          <p className="muted path">{path}</p>
-        </div>
+      <ScreenHeader titleId="details-title" title={name} description={path} path>
         <div className="row">
           <button
             type="button"
@@ -80,7 +91,7 @@ export function Details() {
             Remove from library
           </button>
         </div>
-      </header>
+      </ScreenHeader>
 
       {enc?.format === 'aes' && (
         <div className="alert warn" role="alert">
@@ -164,36 +175,22 @@ export function Details() {
               </p>
             </div>
             <div className="row wrap">
-              <button
-                type="button"
-                className="button"
-                onClick={() => openWizard({ kind: 'keyslot', action: 'test', path })}
-              >
-                <Icon name="check" /> Test passphrase
-              </button>
-              <button
-                type="button"
-                className="button"
-                onClick={() => openWizard({ kind: 'keyslot', action: 'add', path })}
-              >
-                <Icon name="plus" /> Add passphrase
-              </button>
-              <button
-                type="button"
-                className="button"
-                onClick={() => openWizard({ kind: 'keyslot', action: 'change', path })}
-              >
-                <Icon name="key" /> Change passphrase
-              </button>
-              <button
-                type="button"
-                className="button danger-ghost"
-                onClick={() =>
-                  openWizard({ kind: 'keyslot', action: 'remove', path, slot: slot ?? undefined })
-                }
-              >
-                <Icon name="trash" /> Remove passphrase
-              </button>
+              {KEYSLOT_BUTTONS.map(({ action, icon, label, danger }) => (
+                <button
+                  key={action}
+                  type="button"
+                  className={danger ? 'button danger-ghost' : 'button'}
+                  onClick={() =>
+                    openWizard(
+                      action === 'remove'
+                        ? { kind: 'keyslot', action, path, slot: slot ?? undefined }
+                        : { kind: 'keyslot', action, path }
+                    )
+                  }
+                >
+                  <Icon name={icon} /> {label}
+                </button>
+              ))}
             </div>
           </header>
           <KeyslotGrid

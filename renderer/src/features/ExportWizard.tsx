@@ -8,16 +8,25 @@ import type { DirectoryEntry, ImageInfo } from '../../../core/api/index.js';
 import { api } from '../bridge/index.js';
 import { describeError } from '../bridge/errors.js';
 import { peekPassphrase, takePassphrase, wipe } from '../bridge/secret.js';
+import {
+  AdvancedSettings,
+  UnlockTimeField,
+  parseUnlockMs,
+} from '../components/AdvancedSettings.js';
+import { ButtonPair, FooterButton } from '../components/DialogButtons.js';
 import { Dialog } from '../components/Dialog.js';
+import { ErrorAlert } from '../components/ErrorAlert.js';
 import { FileBrowser } from '../components/FileBrowser.js';
 import { Icon } from '../components/Icon.js';
-import { JobProgress } from '../components/JobProgress.js';
+import { JobPanel, useFollowedJob } from '../components/JobPanel.js';
 import { PassphraseField } from '../components/PassphraseField.js';
+import { StepList } from '../components/StepList.js';
 import { TargetPicker } from '../components/TargetPicker.js';
 import {
   describeFormat,
   encryptionLabel,
   formatBytes,
+  isTargetChosen,
   joinPath,
   splitPath,
 } from '../lib/format.js';
@@ -60,14 +69,11 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [jobId, setJobId] = useState<string | null>(null);
   const [files, setFiles] = useState<DirectoryEntry[] | null>(null);
-  const ids = { image: useId(), recipient: useId(), unlock: useId() };
+  const ids = { image: useId(), recipient: useId() };
   const srcPassRef = useRef<HTMLInputElement>(null);
   const recipientRef = useRef<RecipientPassHandle>(null);
-  const job = useStore((s) => (jobId ? s.jobs[jobId] : undefined));
-  const upsertJob = useStore((s) => s.upsertJob);
-  const cancelJob = useStore((s) => s.cancelJob);
+  const { job, follow } = useFollowedJob();
 
   const enc = info?.encryption;
   const encrypted = !!info?.encrypted;
@@ -124,7 +130,7 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
   const start = async () => {
     setError(null);
     if (!info) return setStep('image');
-    if (!folder.startsWith('/') || !name.trim() || name.includes('/'))
+    if (!isTargetChosen(folder, name))
       return setError('Choose a folder and a name for the bundle folder.');
     const r = recipientRef.current?.read();
     if (!r?.ok) {
@@ -132,7 +138,6 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
       return setError(r?.reason ?? 'Choose the recipient’s passphrase.');
     }
     const srcPass = encrypted ? takePassphrase(srcPassRef.current) : undefined;
-    const ms = Number(unlockMs);
     setBusy(true);
     try {
       const started = await api().startExport({
@@ -143,10 +148,9 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
         recipientPassphrase: r.bytes,
         keepMasterKey: keep || undefined,
         tar: tar || undefined,
-        encryption: { iterTimeMs: Number.isInteger(ms) && ms > 0 ? ms : 2000 },
+        encryption: { iterTimeMs: parseUnlockMs(unlockMs) ?? 2000 },
       });
-      upsertJob(started);
-      setJobId(started.id);
+      follow(started);
       setStep('run');
     } catch (e) {
       wipe(srcPass, r.bytes);
@@ -170,57 +174,44 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
   const tarPath = typeof job?.result?.tar === 'string' ? job.result.tar : null;
   const sha = typeof job?.result?.sha256 === 'string' ? job.result.sha256 : null;
 
-  const back = (to: Step) => (
-    <button type="button" className="button" onClick={() => setStep(to)} disabled={busy}>
-      Back
-    </button>
-  );
+  const back = (to: Step) => ({ label: 'Back', onClick: () => setStep(to), disabled: busy });
   const footer =
     step === 'image' ? (
-      <>
-        <button type="button" className="button" onClick={props.onClose}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="button primary"
-          disabled={busy || !info}
-          onClick={() => void nextFromImage()}
-        >
-          {busy ? 'Checking…' : 'Next'}
-        </button>
-      </>
+      <ButtonPair
+        secondary={{ label: 'Cancel', onClick: props.onClose }}
+        primary={{
+          label: busy ? 'Checking…' : 'Next',
+          onClick: () => void nextFromImage(),
+          disabled: busy || !info,
+        }}
+      />
     ) : step === 'pass' ? (
-      <>
-        {back('image')}
-        <button
-          type="button"
-          className="button primary"
-          onClick={() => {
+      <ButtonPair
+        secondary={back('image')}
+        primary={{
+          label: 'Next',
+          onClick: () => {
             const p = recipientRef.current?.check();
             setError(p ?? null);
             if (!p) setStep('where');
-          }}
-        >
-          Next
-        </button>
-      </>
+          },
+        }}
+      />
     ) : step === 'where' ? (
-      <>
-        {back('pass')}
-        <button
-          type="button"
-          className="button primary"
-          disabled={busy}
-          onClick={() => void start()}
-        >
-          <Icon name="lock" /> Export bundle
-        </button>
-      </>
+      <ButtonPair
+        secondary={back('pass')}
+        primary={{
+          label: (
+            <>
+              <Icon name="lock" /> Export bundle
+            </>
+          ),
+          onClick: () => void start(),
+          disabled: busy,
+        }}
+      />
     ) : running ? null : (
-      <button type="button" className="button primary" onClick={props.onClose}>
-        {ok ? 'Done' : 'Close'}
-      </button>
+      <FooterButton label={ok ? 'Done' : 'Close'} onClick={props.onClose} tone="primary" />
     );
 
   return (
@@ -232,22 +223,8 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
       footer={footer}
       wide
     >
-      <ol className="steps" aria-label="Steps">
-        {STEPS.map(([s, label], i) => (
-          <li
-            key={s}
-            className={s === step ? 'current' : ''}
-            aria-current={s === step ? 'step' : undefined}
-          >
-            {i + 1}. {label}
-          </li>
-        ))}
-      </ol>
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
+      <StepList steps={STEPS} current={step} />
+      <ErrorAlert message={error} />
       <div hidden={step !== 'image'} className="stack">
         <div className="field">
           <label htmlFor={ids.image}>Image</label>
@@ -307,23 +284,13 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
           onChange={() => setError(null)}
         />
         <MasterKeyChoice keep={keep} onKeep={setKeep} canKeep={isLuks} />
-        <details className="advanced">
-          <summary>Advanced settings</summary>
-          <div className="field">
-            <label htmlFor={ids.unlock}>Unlock time (ms)</label>
-            <input
-              id={ids.unlock}
-              type="number"
-              min="1"
-              value={unlockMs}
-              onChange={(e) => setUnlockMs(e.target.value)}
-              className="narrow"
-            />
-            <p className="hint">
-              How long opening the image takes the recipient. Longer makes guessing slower.
-            </p>
-          </div>
-        </details>
+        <AdvancedSettings>
+          <UnlockTimeField
+            value={unlockMs}
+            onChange={setUnlockMs}
+            hint="How long opening the image takes the recipient. Longer makes guessing slower."
+          />
+        </AdvancedSettings>
       </div>
       <div hidden={step !== 'where'} className="stack">
         <TargetPicker
@@ -348,8 +315,10 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
         </div>
       </div>
       {step === 'run' && job && (
-        <div className="stack" aria-live="polite">
-          <JobProgress job={job} onCancel={() => void cancelJob(job.id)} />
+        <JobPanel
+          job={job}
+          cancelledText="Cancelled. Your image is untouched; no half-written image was left behind."
+        >
           {ok && (
             <ExportDone
               recipient={recipient.trim()}
@@ -359,17 +328,7 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
               files={files}
             />
           )}
-          {job.state === 'cancelled' && (
-            <p className="alert info" role="status">
-              Cancelled. Your image is untouched; no half-written image was left behind.
-            </p>
-          )}
-          {job.state === 'failed' && (
-            <p className="alert error" role="alert">
-              {describeError({ code: job.error?.code, message: job.error?.message ?? 'Failed' })}
-            </p>
-          )}
-        </div>
+        </JobPanel>
       )}
       {browsing && (
         <FileBrowser

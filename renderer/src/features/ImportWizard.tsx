@@ -8,14 +8,22 @@ import { api, pathForDroppedFile } from '../bridge/index.js';
 import { readBundle, MANIFEST_FILE, type BundleSummary } from '../bridge/bundle.js';
 import { describeError } from '../bridge/errors.js';
 import { peekPassphrase, takePassphrase, wipe } from '../bridge/secret.js';
+import {
+  AdvancedSettings,
+  UnlockTimeField,
+  parseUnlockMs,
+} from '../components/AdvancedSettings.js';
+import { ButtonPair, CloseAndShow, FooterButton } from '../components/DialogButtons.js';
 import { Dialog } from '../components/Dialog.js';
+import { ErrorAlert } from '../components/ErrorAlert.js';
 import { FileBrowser } from '../components/FileBrowser.js';
 import { Icon } from '../components/Icon.js';
-import { JobProgress } from '../components/JobProgress.js';
+import { JobPanel, useFollowedJob } from '../components/JobPanel.js';
 import { NewPassphrase, type NewPassphraseHandle } from '../components/NewPassphrase.js';
 import { PassphraseField } from '../components/PassphraseField.js';
+import { StepList } from '../components/StepList.js';
 import { TargetPicker } from '../components/TargetPicker.js';
-import { joinPath, splitPath } from '../lib/format.js';
+import { isTargetChosen, joinPath, splitPath } from '../lib/format.js';
 import { useStore } from '../store/index.js';
 import { BundleSummaryCard, ImportResult, LibvirtOption } from './import-parts.js';
 
@@ -40,14 +48,10 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [jobId, setJobId] = useState<string | null>(null);
-  const ids = { dir: useId(), unlock: useId() };
+  const dirId = useId();
   const handedRef = useRef<HTMLInputElement>(null);
   const newRef = useRef<NewPassphraseHandle>(null);
-  const job = useStore((s) => (jobId ? s.jobs[jobId] : undefined));
-  const upsertJob = useStore((s) => s.upsertJob);
-  const cancelJob = useStore((s) => s.cancelJob);
-  const openImage = useStore((s) => s.openImage);
+  const { job, follow } = useFollowedJob();
   const target = joinPath(folder, name.trim());
 
   const load = async (path: string) => {
@@ -103,7 +107,7 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
   const start = async () => {
     setError(null);
     if (!bundle) return setStep('bundle');
-    if (!folder.startsWith('/') || !name.trim() || name.includes('/'))
+    if (!isTargetChosen(folder, name))
       return setError('Choose a folder and a file name for the imported image.');
     let fresh: Uint8Array | undefined;
     if (rotate) {
@@ -115,7 +119,6 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
       fresh = r.bytes;
     }
     const handed = takePassphrase(handedRef.current);
-    const ms = Number(unlockMs);
     setBusy(true);
     try {
       const started = await api().startImport({
@@ -125,10 +128,9 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
         newPassphrase: fresh,
         libvirtUri: libvirt ? uri.trim() || undefined : undefined,
         defineSecret: libvirt || undefined,
-        encryption: rotate ? { iterTimeMs: Number.isInteger(ms) && ms > 0 ? ms : 2000 } : undefined,
+        encryption: rotate ? { iterTimeMs: parseUnlockMs(unlockMs) ?? 2000 } : undefined,
       });
-      upsertJob(started);
-      setJobId(started.id);
+      follow(started);
       setStep('run');
     } catch (e) {
       wipe(handed, fresh);
@@ -146,70 +148,39 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
     if (ok) void useStore.getState().refreshImage(target);
   }, [ok, target]);
 
-  const back = (to: Step) => (
-    <button type="button" className="button" onClick={() => setStep(to)} disabled={busy}>
-      Back
-    </button>
-  );
+  const back = (to: Step) => ({ label: 'Back', onClick: () => setStep(to), disabled: busy });
   const footer =
     step === 'bundle' ? (
-      <>
-        <button type="button" className="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="button primary"
-          disabled={!bundle || busy}
-          onClick={() => setStep('unlock')}
-        >
-          Next
-        </button>
-      </>
+      <ButtonPair
+        secondary={{ label: 'Cancel', onClick: onClose }}
+        primary={{ label: 'Next', onClick: () => setStep('unlock'), disabled: !bundle || busy }}
+      />
     ) : step === 'unlock' ? (
-      <>
-        {back('bundle')}
-        <button
-          type="button"
-          className="button primary"
-          disabled={busy}
-          onClick={() => void nextFromUnlock()}
-        >
-          {busy ? 'Checking…' : 'Next'}
-        </button>
-      </>
+      <ButtonPair
+        secondary={back('bundle')}
+        primary={{
+          label: busy ? 'Checking…' : 'Next',
+          onClick: () => void nextFromUnlock(),
+          disabled: busy,
+        }}
+      />
     ) : step === 'target' ? (
-      <>
-        {back('unlock')}
-        <button
-          type="button"
-          className="button primary"
-          disabled={busy}
-          onClick={() => void start()}
-        >
-          <Icon name="upload" /> Import
-        </button>
-      </>
+      <ButtonPair
+        secondary={back('unlock')}
+        primary={{
+          label: (
+            <>
+              <Icon name="upload" /> Import
+            </>
+          ),
+          onClick: () => void start(),
+          disabled: busy,
+        }}
+      />
     ) : running ? null : ok ? (
-      <>
-        <button type="button" className="button" onClick={onClose}>
-          Close
-        </button>
-        <button
-          type="button"
-          className="button primary"
-          onClick={() => {
-            onClose();
-            void openImage(target);
-          }}
-        >
-          Show imported image
-        </button>
-      </>
+      <CloseAndShow onClose={onClose} path={target} label="Show imported image" />
     ) : (
-      <button type="button" className="button" onClick={onClose}>
-        Close
-      </button>
+      <FooterButton label="Close" onClick={onClose} />
     );
 
   return (
@@ -221,22 +192,8 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
       footer={footer}
       wide
     >
-      <ol className="steps" aria-label="Steps">
-        {STEPS.map(([s, label], i) => (
-          <li
-            key={s}
-            className={s === step ? 'current' : ''}
-            aria-current={s === step ? 'step' : undefined}
-          >
-            {i + 1}. {label}
-          </li>
-        ))}
-      </ol>
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
+      <StepList steps={STEPS} current={step} />
+      <ErrorAlert message={error} />
       <div hidden={step !== 'bundle'} className="stack">
         <div
           className="dropzone small-drop"
@@ -262,10 +219,10 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
             void load(dir);
           }}
         >
-          <label htmlFor={ids.dir}>Bundle folder</label>
+          <label htmlFor={dirId}>Bundle folder</label>
           <div className="input-with-button">
             <input
-              id={ids.dir}
+              id={dirId}
               value={dir}
               spellCheck={false}
               placeholder="/home/you/Downloads/vm-bundle"
@@ -298,20 +255,9 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
         </p>
         <div hidden={!rotate} className="stack">
           <NewPassphrase ref={newRef} label="Your new passphrase" />
-          <details className="advanced">
-            <summary>Advanced settings</summary>
-            <div className="field">
-              <label htmlFor={ids.unlock}>Unlock time (ms)</label>
-              <input
-                id={ids.unlock}
-                type="number"
-                min="1"
-                value={unlockMs}
-                onChange={(e) => setUnlockMs(e.target.value)}
-                className="narrow"
-              />
-            </div>
-          </details>
+          <AdvancedSettings>
+            <UnlockTimeField value={unlockMs} onChange={setUnlockMs} />
+          </AdvancedSettings>
         </div>
         {!rotate && (
           <p className="alert warn" role="note">
@@ -334,20 +280,12 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
         <LibvirtOption enabled={libvirt} onEnabled={setLibvirt} uri={uri} onUri={setUri} />
       </div>
       {step === 'run' && job && (
-        <div className="stack" aria-live="polite">
-          <JobProgress job={job} onCancel={() => void cancelJob(job.id)} />
+        <JobPanel
+          job={job}
+          cancelledText="Cancelled. The bundle is untouched and no half-copied image was left behind."
+        >
           {ok && job.result && <ImportResult result={job.result} />}
-          {job.state === 'cancelled' && (
-            <p className="alert info" role="status">
-              Cancelled. The bundle is untouched and no half-copied image was left behind.
-            </p>
-          )}
-          {job.state === 'failed' && (
-            <p className="alert error" role="alert">
-              {describeError({ code: job.error?.code, message: job.error?.message ?? 'Failed' })}
-            </p>
-          )}
-        </div>
+        </JobPanel>
       )}
       {browsing && (
         <FileBrowser

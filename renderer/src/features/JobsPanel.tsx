@@ -3,6 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { useStore } from '../store/index.js';
 import { Icon } from '../components/Icon.js';
 import { JobProgress } from '../components/JobProgress.js';
+import { ScreenHeader } from '../components/ScreenHeader.js';
 
 const KIND: Record<string, string> = {
   create: 'Create',
@@ -26,15 +27,11 @@ export function JobsPanel() {
   const cancel = useStore((s) => s.cancelJob);
   return (
     <section className="screen" aria-labelledby="jobs-title">
-      <header className="screen-head">
-        <div>
-          <h1 id="jobs-title">Jobs</h1>
-          <p className="muted">
-            Conversions, migrations, exports and imports, running and finished. Closing a dialog
-            does not stop its job.
-          </p>
-        </div>
-      </header>
+      <ScreenHeader
+        titleId="jobs-title"
+        title="Jobs"
+        description="Conversions, migrations, exports and imports, running and finished. Closing a dialog does not stop its job."
+      />
       {jobs.length === 0 ? (
         <div className="empty">
           <Icon name="activity" size={40} />

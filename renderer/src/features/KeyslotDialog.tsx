@@ -6,6 +6,12 @@ import { useId, useRef, useState } from 'react';
 import { api } from '../bridge/index.js';
 import { describeError, errorCode } from '../bridge/errors.js';
 import { takePassphrase, wipe } from '../bridge/secret.js';
+import {
+  AdvancedSettings,
+  UnlockTimeField,
+  parseUnlockMs,
+} from '../components/AdvancedSettings.js';
+import { ButtonPair, FooterButton } from '../components/DialogButtons.js';
 import { Dialog } from '../components/Dialog.js';
 import { Icon } from '../components/Icon.js';
 import { NewPassphrase, type NewPassphraseHandle } from '../components/NewPassphrase.js';
@@ -44,7 +50,7 @@ export function KeyslotDialog(props: {
   const [unlockMs, setUnlockMs] = useState('2000');
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
-  const ids = { force: useId(), unlock: useId(), by: useId() };
+  const ids = { force: useId(), by: useId() };
   const active = info?.encryption?.slots.filter((s) => s.active).length ?? 0;
   const lastOne = action === 'remove' && active <= 1;
   const name = path.slice(path.lastIndexOf('/') + 1);
@@ -70,8 +76,7 @@ export function KeyslotDialog(props: {
           text: 'Tick the box to confirm removing the last passphrase.',
         });
       setBusy(true);
-      const ms = Number(unlockMs);
-      const iterTimeMs = Number.isInteger(ms) && ms > 0 ? ms : undefined;
+      const iterTimeMs = parseUnlockMs(unlockMs);
       let text = '';
       if (action === 'test') {
         const r = await api().keyslotTest(path, pass!);
@@ -120,23 +125,17 @@ export function KeyslotDialog(props: {
       busy={busy}
       footer={
         done ? (
-          <button type="button" className="button primary" onClick={props.onClose}>
-            Done
-          </button>
+          <FooterButton label="Done" onClick={props.onClose} tone="primary" />
         ) : (
-          <>
-            <button type="button" className="button" onClick={props.onClose}>
-              {outcome?.ok ? 'Close' : 'Cancel'}
-            </button>
-            <button
-              type="button"
-              className={`button ${action === 'remove' ? 'danger' : 'primary'}`}
-              onClick={() => void run()}
-              disabled={busy}
-            >
-              {busy ? 'Working…' : VERBS[action]}
-            </button>
-          </>
+          <ButtonPair
+            secondary={{ label: outcome?.ok ? 'Close' : 'Cancel', onClick: props.onClose }}
+            primary={{
+              label: busy ? 'Working…' : VERBS[action],
+              onClick: () => void run(),
+              disabled: busy,
+            }}
+            tone={action === 'remove' ? 'danger' : 'primary'}
+          />
         )
       }
     >
@@ -187,20 +186,9 @@ export function KeyslotDialog(props: {
         {(action === 'add' || action === 'change') && !done && (
           <>
             <NewPassphrase ref={fresh} />
-            <details className="advanced">
-              <summary>Advanced settings</summary>
-              <div className="field">
-                <label htmlFor={ids.unlock}>Unlock time (ms)</label>
-                <input
-                  id={ids.unlock}
-                  type="number"
-                  min="1"
-                  value={unlockMs}
-                  onChange={(e) => setUnlockMs(e.target.value)}
-                  className="narrow"
-                />
-              </div>
-            </details>
+            <AdvancedSettings>
+              <UnlockTimeField value={unlockMs} onChange={setUnlockMs} />
+            </AdvancedSettings>
           </>
         )}
         {action === 'change' && !done && (

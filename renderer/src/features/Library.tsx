@@ -3,6 +3,7 @@ import { useStore } from '../store/index.js';
 import type { LibraryEntry } from '../store/images-slice.js';
 import { encryptionLabel, formatBytes } from '../lib/format.js';
 import { Icon } from '../components/Icon.js';
+import { ScreenHeader } from '../components/ScreenHeader.js';
 
 export function Library() {
   const library = useStore((s) => s.library);
@@ -12,13 +13,11 @@ export function Library() {
 
   return (
     <section className="screen" aria-labelledby="library-title">
-      <header className="screen-head">
-        <div>
-          <h1 id="library-title">Library</h1>
-          <p className="muted">
-            Disk images you opened. Only paths and plain facts are remembered, never passphrases.
-          </p>
-        </div>
+      <ScreenHeader
+        titleId="library-title"
+        title="Library"
+        description="Disk images you opened. Only paths and plain facts are remembered, never passphrases."
+      >
         <div className="row">
           <button type="button" className="button" onClick={() => openWizard({ kind: 'open' })}>
             <Icon name="folder" /> Open…
@@ -37,7 +36,7 @@ export function Library() {
             <Icon name="plus" /> New encrypted image
           </button>
         </div>
-      </header>
+      </ScreenHeader>
 
       <div className="dropzone" aria-label="Drop zone">
         <Icon name="upload" size={28} />

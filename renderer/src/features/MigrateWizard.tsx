@@ -3,21 +3,35 @@
  * heuristic's verdict), new passphrase, target, progress with Cancel, verification, then
  * "Keep original" / "Move original to trash" (never deleted silently).
  */
-import { useId, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import type { PassphraseAssessment } from '../../../core/api/index.js';
 import { api } from '../bridge/index.js';
 import { describeError } from '../bridge/errors.js';
 import { peekPassphrase, takePassphrase, wipe } from '../bridge/secret.js';
+import {
+  AdvancedSettings,
+  UnlockTimeField,
+  parseUnlockMs,
+} from '../components/AdvancedSettings.js';
+import { ButtonPair, CloseAndShow, FooterButton } from '../components/DialogButtons.js';
 import { Dialog } from '../components/Dialog.js';
+import { ErrorAlert } from '../components/ErrorAlert.js';
 import { Icon } from '../components/Icon.js';
-import { JobProgress } from '../components/JobProgress.js';
+import { JobPanel, useFollowedJob } from '../components/JobPanel.js';
 import { NewPassphrase, type NewPassphraseHandle } from '../components/NewPassphrase.js';
 import { PassphraseField } from '../components/PassphraseField.js';
+import { StepList } from '../components/StepList.js';
 import { TargetPicker } from '../components/TargetPicker.js';
-import { joinPath, splitPath } from '../lib/format.js';
+import { isTargetChosen, joinPath, splitPath } from '../lib/format.js';
 import { useStore } from '../store/index.js';
 
 type Step = 'old' | 'new' | 'target' | 'run';
+const STEPS: [Step, string][] = [
+  ['old', 'Old passphrase'],
+  ['new', 'New passphrase'],
+  ['target', 'Where'],
+  ['run', 'Migrate'],
+];
 
 export function MigrateWizard({ source, onClose }: { source: string; onClose: () => void }) {
   const src = splitPath(source);
@@ -27,19 +41,14 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
   const [force, setForce] = useState(false);
   const [folder, setFolder] = useState(src.dir);
   const [name, setName] = useState(src.name.replace(/(\.qcow2?|\.img)?$/, '-luks.qcow2'));
-  const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [after, setAfter] = useState<string | null>(null);
   const [unlockMs, setUnlockMs] = useState('2000');
-  const unlockId = useId();
   const oldRef = useRef<HTMLInputElement>(null);
   const newRef = useRef<NewPassphraseHandle>(null);
-  const job = useStore((s) => (jobId ? s.jobs[jobId] : undefined));
-  const upsertJob = useStore((s) => s.upsertJob);
-  const cancelJob = useStore((s) => s.cancelJob);
+  const { job, follow } = useFollowedJob();
   const refresh = useStore((s) => s.refreshImage);
   const forget = useStore((s) => s.forgetImage);
-  const openImage = useStore((s) => s.openImage);
   const target = joinPath(folder, name.trim());
 
   const check = async () => {
@@ -59,7 +68,7 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
 
   const start = async () => {
     setError(null);
-    if (!folder.startsWith('/') || !name.trim() || name.includes('/'))
+    if (!isTargetChosen(folder, name))
       return setError('Choose a folder and a file name for the new image.');
     if (target === source)
       return setError('The new image needs a different name than the original.');
@@ -70,7 +79,6 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
     }
     const old = takePassphrase(oldRef.current);
     try {
-      const ms = Number(unlockMs);
       const info = await api().startMigrate({
         source,
         target,
@@ -78,10 +86,9 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
         passphrase: r.bytes,
         verify: true,
         force: force || undefined,
-        encryption: { iterTimeMs: Number.isInteger(ms) && ms > 0 ? ms : 2000 },
+        encryption: { iterTimeMs: parseUnlockMs(unlockMs) ?? 2000 },
       });
-      upsertJob(info);
-      setJobId(info.id);
+      follow(info);
       setStep('run');
     } catch (e) {
       setError(describeError(e));
@@ -113,77 +120,51 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
   const plausible = verdict?.verdict === 'plausible';
   const footer =
     step === 'old' ? (
-      <>
-        <button type="button" className="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="button primary"
-          disabled={!verdict || (!plausible && !force)}
-          onClick={() => setStep('new')}
-        >
-          Next
-        </button>
-      </>
+      <ButtonPair
+        secondary={{ label: 'Cancel', onClick: onClose }}
+        primary={{
+          label: 'Next',
+          onClick: () => setStep('new'),
+          disabled: !verdict || (!plausible && !force),
+        }}
+      />
     ) : step === 'new' ? (
-      <>
-        <button type="button" className="button" onClick={() => setStep('old')}>
-          Back
-        </button>
-        <button
-          type="button"
-          className="button primary"
-          onClick={() => {
+      <ButtonPair
+        secondary={{ label: 'Back', onClick: () => setStep('old') }}
+        primary={{
+          label: 'Next',
+          onClick: () => {
             const p = newRef.current?.check();
             if (p) setError(p);
             else {
               setError(null);
               setStep('target');
             }
-          }}
-        >
-          Next
-        </button>
-      </>
+          },
+        }}
+      />
     ) : step === 'target' ? (
-      <>
-        <button type="button" className="button" onClick={() => setStep('new')}>
-          Back
-        </button>
-        <button type="button" className="button primary" onClick={() => void start()}>
-          Start migration
-        </button>
-      </>
+      <ButtonPair
+        secondary={{ label: 'Back', onClick: () => setStep('new') }}
+        primary={{ label: 'Start migration', onClick: () => void start() }}
+      />
     ) : after ? (
-      <>
-        <button type="button" className="button" onClick={onClose}>
-          Close
-        </button>
-        <button
-          type="button"
-          className="button primary"
-          onClick={() => {
-            onClose();
-            void openImage(target);
-          }}
-        >
-          Show new image
-        </button>
-      </>
+      <CloseAndShow onClose={onClose} path={target} label="Show new image" />
     ) : ok ? (
-      <>
-        <button type="button" className="button" onClick={() => void finish(false)}>
-          Keep original
-        </button>
-        <button type="button" className="button danger" onClick={() => void finish(true)}>
-          <Icon name="trash" /> Move original to trash
-        </button>
-      </>
+      <ButtonPair
+        secondary={{ label: 'Keep original', onClick: () => void finish(false) }}
+        primary={{
+          label: (
+            <>
+              <Icon name="trash" /> Move original to trash
+            </>
+          ),
+          onClick: () => void finish(true),
+        }}
+        tone="danger"
+      />
     ) : running ? null : (
-      <button type="button" className="button" onClick={onClose}>
-        Close
-      </button>
+      <FooterButton label="Close" onClick={onClose} />
     );
 
   return (
@@ -195,22 +176,8 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
       footer={footer}
       wide
     >
-      <ol className="steps" aria-label="Steps">
-        {(['old', 'new', 'target', 'run'] as Step[]).map((s, i) => (
-          <li
-            key={s}
-            className={s === step ? 'current' : ''}
-            aria-current={s === step ? 'step' : undefined}
-          >
-            {i + 1}. {['Old passphrase', 'New passphrase', 'Where', 'Migrate'][i]}
-          </li>
-        ))}
-      </ol>
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
+      <StepList steps={STEPS} current={step} />
+      <ErrorAlert message={error} />
       <div hidden={step !== 'old'} className="stack">
         <p>
           The image is encrypted with the old qcow AES scheme. Its data is copied into a new qcow2 +
@@ -259,20 +226,9 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
       <div hidden={step !== 'new'} className="stack">
         <p className="muted">The new image gets its own passphrase, protected by LUKS.</p>
         <NewPassphrase ref={newRef} />
-        <details className="advanced">
-          <summary>Advanced settings</summary>
-          <div className="field">
-            <label htmlFor={unlockId}>Unlock time (ms)</label>
-            <input
-              id={unlockId}
-              type="number"
-              min="1"
-              value={unlockMs}
-              onChange={(e) => setUnlockMs(e.target.value)}
-              className="narrow"
-            />
-          </div>
-        </details>
+        <AdvancedSettings>
+          <UnlockTimeField value={unlockMs} onChange={setUnlockMs} />
+        </AdvancedSettings>
       </div>
       <div hidden={step !== 'target'} className="stack">
         <TargetPicker folder={folder} name={name} onFolder={setFolder} onName={setName} />
@@ -282,8 +238,17 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
         </p>
       </div>
       {step === 'run' && job && (
-        <div className="stack" aria-live="polite">
-          <JobProgress job={job} onCancel={() => void cancelJob(job.id)} />
+        <JobPanel
+          job={job}
+          cancelledText="Cancelled. The original is untouched and no new file was left behind."
+          footer={
+            after && (
+              <p className="alert info" role="status">
+                {after}
+              </p>
+            )
+          }
+        >
           {ok && (
             <div className="alert success" role="status">
               <Icon name="shield" />
@@ -294,22 +259,7 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
               </div>
             </div>
           )}
-          {job.state === 'cancelled' && (
-            <p className="alert info" role="status">
-              Cancelled. The original is untouched and no new file was left behind.
-            </p>
-          )}
-          {job.state === 'failed' && (
-            <p className="alert error" role="alert">
-              {describeError({ code: job.error?.code, message: job.error?.message ?? 'Failed' })}
-            </p>
-          )}
-          {after && (
-            <p className="alert info" role="status">
-              {after}
-            </p>
-          )}
-        </div>
+        </JobPanel>
       )}
     </Dialog>
   );

@@ -70,3 +70,8 @@ export function splitPath(p: string): { dir: string; name: string } {
 export function joinPath(dir: string, name: string): string {
   return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
 }
+
+/** True when a target picker holds an absolute folder and a plain file name (no slashes). */
+export function isTargetChosen(folder: string, name: string): boolean {
+  return folder.startsWith('/') && !!name.trim() && !name.includes('/');
+}
