@@ -12,6 +12,7 @@ import type { AesBlockCipher, AesProvider } from './provider.js';
 import { nodeProvider } from './provider-node.js';
 import { wipe } from './secret.js';
 import { xtsProcess } from './xts.js';
+import { XorKernel } from './wasm/xor-kernel.js';
 
 /**
  * Work is done in chunks of this many bytes: bounds scratch memory, keeps the working set in
@@ -24,6 +25,15 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** Sector sizes a LUKS segment may use (spec/luks2.md §3 "Segment"). */
 export const SECTOR_SIZES = [512, 1024, 2048, 4096];
 
+/** Tuning knobs of a sector cipher; the defaults are right outside tests and benchmarks. */
+export interface SectorCipherOptions {
+  /**
+   * Run the XTS and CBC-decrypt XOR passes in WebAssembly SIMD (wasm/xor-kernel.ts) where
+   * the runtime supports it; default true. False forces the pure-JS passes.
+   */
+  wasm?: boolean;
+}
+
 /**
  * Creates a cipher for `spec` with `key` (`spec.keyBytes` long; copied, so the caller may
  * wipe its own buffer right away). Unit k of a buffer is encrypted with IV sector
@@ -34,12 +44,13 @@ export function createSectorCipher(
   spec: CipherSpec,
   key: Uint8Array,
   sectorSize = 512,
-  provider: AesProvider = nodeProvider
+  provider: AesProvider = nodeProvider,
+  opts: SectorCipherOptions = {}
 ): SectorCrypto {
   if (!SECTOR_SIZES.includes(sectorSize)) {
     throw fail('UNSUPPORTED_FEATURE', `Sector size ${sectorSize} is not supported`);
   }
-  return createUnitCipher(spec, key, sectorSize, provider);
+  return createUnitCipher(spec, key, sectorSize, provider, opts);
 }
 
 /**
@@ -51,7 +62,8 @@ export function createUnitCipher(
   spec: CipherSpec,
   key: Uint8Array,
   unitSize: number,
-  provider: AesProvider = nodeProvider
+  provider: AesProvider = nodeProvider,
+  opts: SectorCipherOptions = {}
 ): SectorCrypto {
   if (!LITTLE_ENDIAN) throw fail('UNSUPPORTED_FEATURE', 'Big-endian machines are not supported');
   if (
@@ -89,6 +101,30 @@ export function createUnitCipher(
   let ivs: Uint8Array | undefined = new Uint8Array((chunk / unitSize) * 16);
   let aligned: Uint8Array | undefined;
   let disposed = false;
+  // The SIMD kernel (and its scratch memory) is made on first use of a mode that needs it.
+  const wantKernel = opts.wasm !== false && (spec.blockMode === 'xts' || spec.blockMode === 'cbc');
+  let kernel: XorKernel | undefined;
+  let kernelTried = false;
+
+  function getKernel(): XorKernel | undefined {
+    if (!kernelTried && wantKernel) {
+      kernelTried = true;
+      kernel = XorKernel.create(chunk);
+    }
+    return kernel;
+  }
+
+  /** Handles one chunk with the SIMD kernel; false when the JS path must do it. */
+  function kernelChunk(buf: Uint8Array, first: number, decrypt: boolean): boolean {
+    const k = getKernel();
+    if (!k || (spec.blockMode === 'cbc' && !decrypt)) return false;
+    const units = buf.length / unitSize;
+    const iv = ivs as Uint8Array;
+    ivgen.fill(iv, first, units, step);
+    if (spec.blockMode === 'xts') k.xts(data, tweak as AesBlockCipher, buf, unitSize, iv, decrypt);
+    else k.cbcDecrypt(data, buf, unitSize, iv);
+    return true;
+  }
 
   function processChunk(buf: Uint8Array, first: number, decrypt: boolean): void {
     const units = buf.length / unitSize;
@@ -121,9 +157,18 @@ export function createUnitCipher(
     ) {
       throw fail('INVALID_ARGUMENT', `IV sector ${ivSector} is out of range`);
     }
+    try {
+      runChunks(buf, ivSector, decrypt);
+    } finally {
+      kernel?.wipe();
+    }
+  }
+
+  function runChunks(buf: Uint8Array, ivSector: number, decrypt: boolean): void {
     for (let off = 0; off < buf.length; off += chunk) {
       const part = buf.subarray(off, Math.min(buf.length, off + chunk));
       const first = ivSector + (off / unitSize) * step;
+      if (kernelChunk(part, first, decrypt)) continue;
       if (part.byteOffset % 4 === 0) {
         processChunk(part, first, decrypt);
       } else {
@@ -145,6 +190,8 @@ export function createUnitCipher(
       if (disposed) return;
       disposed = true;
       for (const c of created) c.dispose();
+      kernel?.wipe();
+      kernel = undefined;
       wipe(ivs, aligned);
       ivs = aligned = undefined;
     },
