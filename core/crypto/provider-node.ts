@@ -33,6 +33,19 @@ function ecbDecryptor(key: Uint8Array): Decipher {
   }
 }
 
+function cbcDecryptor(key: Uint8Array, iv: Uint8Array): Decipher {
+  switch (key.length) {
+    case 16:
+      return createDecipheriv('aes-128-cbc', key, iv);
+    case 24:
+      return createDecipheriv('aes-192-cbc', key, iv);
+    case 32:
+      return createDecipheriv('aes-256-cbc', key, iv);
+    default:
+      throw fail('UNSUPPORTED_CIPHER', `AES key of ${key.length} bytes is not supported`);
+  }
+}
+
 function cbcEncryptor(key: Uint8Array, iv: Uint8Array): Cipher {
   switch (key.length) {
     case 16:
@@ -51,8 +64,11 @@ class NodeAes implements AesBlockCipher {
   private enc: Cipher | undefined;
   private dec: Decipher | undefined;
   private cbc: Cipher | undefined;
+  private dcbc: Decipher | undefined;
   /** The CBC context's chaining value: the last ciphertext block it produced. */
   private readonly chain = new Uint8Array(16);
+  /** The CBC decryption context's chaining value: the last ciphertext block it consumed. */
+  private readonly dchain = new Uint8Array(16);
 
   constructor(key: Uint8Array) {
     this.keyBytes = key.length;
@@ -62,6 +78,8 @@ class NodeAes implements AesBlockCipher {
     this.dec.setAutoPadding(false);
     this.cbc = cbcEncryptor(key, this.chain);
     this.cbc.setAutoPadding(false);
+    this.dcbc = cbcDecryptor(key, this.dchain);
+    this.dcbc.setAutoPadding(false);
   }
 
   private live<T>(c: T | undefined): T {
@@ -97,9 +115,30 @@ class NodeAes implements AesBlockCipher {
     }
   }
 
+  /**
+   * All chains go through one long-lived CBC decryption context as a single stream (OpenSSL
+   * decrypts CBC in parallel): each block comes out as `D(C_i) ⊕ C_(i-1)`. Only the first
+   * block of every chain is wrong — it was XORed with the stream's previous ciphertext
+   * block instead of the chain's IV — so it is corrected with `⊕ C_prev ⊕ IV`.
+   */
+  decryptCbcUnits(data: Uint8Array, unitSize: number, ivs: Uint8Array): void {
+    const out = this.live(this.dcbc).update(data);
+    const dchain = this.dchain;
+    for (let off = 0, k = 0; off < data.length; off += unitSize, k++) {
+      const prev = off === 0 ? dchain : data.subarray(off - 16, off);
+      const ivOff = k * 16;
+      for (let i = 0; i < 16; i++) {
+        out[off + i] = (out[off + i] as number) ^ (prev[i] as number) ^ (ivs[ivOff + i] as number);
+      }
+    }
+    dchain.set(data.subarray(data.length - 16));
+    data.set(out);
+    out.fill(0);
+  }
+
   dispose(): void {
     // final() releases the OpenSSL context, which cleanses the expanded key.
-    for (const c of [this.enc, this.dec, this.cbc]) {
+    for (const c of [this.enc, this.dec, this.cbc, this.dcbc]) {
       try {
         c?.final();
       } catch {
@@ -107,7 +146,9 @@ class NodeAes implements AesBlockCipher {
       }
     }
     this.enc = this.dec = this.cbc = undefined;
+    this.dcbc = undefined;
     this.chain.fill(0);
+    this.dchain.fill(0);
   }
 }
 

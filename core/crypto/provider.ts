@@ -17,6 +17,11 @@ export interface AesBlockCipher {
    * from the 16-byte IV at `ivs[16k]`.
    */
   encryptCbcUnits(data: Uint8Array, unitSize: number, ivs: Uint8Array): void;
+  /**
+   * CBC-decrypts `data` in place as independent chains of `unitSize` bytes (IV of chain k at
+   * `ivs[16k]`), when the backend has a native parallel CBC decryption; optional.
+   */
+  decryptCbcUnits?(data: Uint8Array, unitSize: number, ivs: Uint8Array): void;
   /** Wipes key material (as far as the backend allows). */
   dispose(): void;
 }

@@ -116,6 +116,13 @@ export function createUnitCipher(
 
   /** Handles one chunk with the SIMD kernel; false when the JS path must do it. */
   function kernelChunk(buf: Uint8Array, first: number, decrypt: boolean): boolean {
+    if (spec.blockMode === 'cbc' && decrypt && data.decryptCbcUnits) {
+      // Native parallel CBC decryption with a per-chain fix-up beats ECB + XOR.
+      const iv = ivs as Uint8Array;
+      ivgen.fill(iv, first, buf.length / unitSize, step);
+      data.decryptCbcUnits(buf, unitSize, iv);
+      return true;
+    }
     const k = getKernel();
     if (!k || (spec.blockMode === 'cbc' && !decrypt)) return false;
     const units = buf.length / unitSize;
