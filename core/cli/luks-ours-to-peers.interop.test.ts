@@ -7,15 +7,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli } from '../testing/cli.js';
 import { patternBytes } from '../testing/bytes.js';
-import { qemuAccepts, qemuRaw as qemuRawIn } from '../testing/luks-peers.js';
-import {
-  passphraseFile,
-  peerTestOptions,
-  qemuSecret,
-  run,
-  runOk,
-  scratchDir,
-} from '../testing/peers.js';
+import { luksFixture, qemuAccepts, qemuRaw as qemuRawIn } from '../testing/luks-peers.js';
+import { passphraseFile, peerTestOptions, qemuSecret, run, runOk } from '../testing/peers.js';
 
 const opts = peerTestOptions('qemu-img', 'qemu-io', 'cryptsetup');
 const FAST = ['-o', 'iterations=1000'];
@@ -23,14 +16,11 @@ const FAST = ['-o', 'iterations=1000'];
 describe('LUKS made by our CLI, opened by qemu-img and cryptsetup', opts, () => {
   let dir: string;
   let cleanup: () => Promise<void>;
-  let pw: string; // "abc123"
-  let pw2: string; // "second passphrase\n" (trailing newline is part of it)
+  let pw: string;
+  let pw2: string;
   let bad: string;
   before(async () => {
-    ({ dir, cleanup } = await scratchDir());
-    pw = await passphraseFile(dir, 'pw', 'abc123');
-    pw2 = await passphraseFile(dir, 'pw2', 'second passphrase\n');
-    bad = await passphraseFile(dir, 'bad', 'abc124');
+    ({ dir, cleanup, pw, pw2, bad } = await luksFixture());
   });
   after(async () => cleanup?.());
   const qemuRaw = (image: string, driver: 'qcow2' | 'luks', pwFile: string) =>

@@ -5,29 +5,19 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { cli } from '../testing/cli.js';
-import { qemuRaw as qemuRawIn, ourRaw as ourRawIn } from '../testing/luks-peers.js';
-import {
-  passphraseFile,
-  peerTestOptions,
-  qemuSecret,
-  runOk,
-  runQemuRetrying,
-  scratchDir,
-} from '../testing/peers.js';
+import { luksFixture, qemuRaw as qemuRawIn, ourRaw as ourRawIn } from '../testing/luks-peers.js';
+import { peerTestOptions, qemuSecret, runOk, runQemuRetrying } from '../testing/peers.js';
 
 const opts = peerTestOptions('qemu-img', 'qemu-io', 'cryptsetup');
 
 describe('LUKS made by qemu-img and cryptsetup, read by our CLI', opts, () => {
   let dir: string;
   let cleanup: () => Promise<void>;
-  let pw: string; // "abc123"
-  let pw2: string; // "second passphrase\n" (trailing newline is part of it)
+  let pw: string;
+  let pw2: string;
   let bad: string;
   before(async () => {
-    ({ dir, cleanup } = await scratchDir());
-    pw = await passphraseFile(dir, 'pw', 'abc123');
-    pw2 = await passphraseFile(dir, 'pw2', 'second passphrase\n');
-    bad = await passphraseFile(dir, 'bad', 'abc124');
+    ({ dir, cleanup, pw, pw2, bad } = await luksFixture());
   });
   after(async () => cleanup?.());
   const qemuRaw = (image: string, driver: 'qcow2' | 'luks', pwFile: string) =>

@@ -42,7 +42,7 @@ for (const via of ['stdin', 'tempfile'] as SecretTransport[]) {
       assert.ok(report.sweeps > 0);
       assert.ok(
         report.seen.some((l) => l.includes('secret-set-value')),
-        `the scan never caught virsh secret-set-value (saw ${report.seen.length} virsh lines)`
+        `the scan never caught the virsh set-value call (saw ${report.seen.length} virsh lines)`
       );
       for (const line of report.seen) assert.ok(!line.includes('pässword'));
       for (const uuid of uuids) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli } from './cli.js';
-import { run, runOk } from './peers.js';
+import { passphraseFile, run, runOk, scratchDir } from './peers.js';
 
 export type QemuDriver = 'qcow2' | 'luks';
 
@@ -72,4 +72,27 @@ export async function ourRaw(dir: string, image: string, pwFile: string): Promis
   );
   assert.equal(r.code, 0, r.stderr);
   return readFile(out);
+}
+
+/** A scratch folder with the passphrase files the LUKS CLI suites share. */
+export interface LuksFixture {
+  dir: string;
+  /** "abc123" */
+  pw: string;
+  /** "second passphrase\n" (the trailing newline is part of it) */
+  pw2: string;
+  /** "abc124", opens nothing */
+  bad: string;
+  cleanup: () => Promise<void>;
+}
+
+export async function luksFixture(): Promise<LuksFixture> {
+  const { dir, cleanup } = await scratchDir();
+  return {
+    dir,
+    cleanup,
+    pw: await passphraseFile(dir, 'pw', 'abc123'),
+    pw2: await passphraseFile(dir, 'pw2', 'second passphrase\n'),
+    bad: await passphraseFile(dir, 'bad', 'abc124'),
+  };
 }
