@@ -9,6 +9,9 @@ import { createCliIo, type CliIo } from './io.js';
 
 export const VERSION = '0.1.0';
 
+/** Commands that copy guest data through the crypto worker pool. */
+const BULK_COMMANDS = new Set(['convert', 'migrate', 'bundle']);
+
 export async function main(argv: string[], io: CliIo = createCliIo()): Promise<number> {
   const debug = argv.includes('--debug');
   const [name, ...rest] = argv.filter((a) => a !== '--debug');
@@ -26,6 +29,10 @@ export async function main(argv: string[], io: CliIo = createCliIo()): Promise<n
     return 1;
   }
   try {
+    if (BULK_COMMANDS.has(name) && !rest.includes('--help') && !rest.includes('-h')) {
+      // Workers take ~0.1 s to start: let them boot while the command loads and unlocks.
+      (await import('../crypto/crypto-pool.js')).prewarmCryptoWorkers();
+    }
     const command = await load();
     if (rest.includes('--help') || rest.includes('-h')) {
       io.out(command.help);

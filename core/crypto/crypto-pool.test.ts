@@ -4,7 +4,7 @@ import { randomBytes as nodeRandom } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { isVaultError } from '../api/errors.js';
 import { parseLuksCipher } from './cipher-spec.js';
-import { createCryptoPool, type CryptoPool } from './crypto-pool.js';
+import { createCryptoPool, prewarmCryptoWorkers, type CryptoPool } from './crypto-pool.js';
 import { createSectorCipher } from './sector-cipher.js';
 
 const rnd = (n: number) => new Uint8Array(nodeRandom(n));
@@ -61,6 +61,27 @@ describe('crypto pool', () => {
     const out = await pool.encrypt(view, 9);
     assert.deepEqual(out, expected);
     assert.equal(backing.length, 4099, 'backing buffer must not be detached');
+  });
+
+  it('prewarmed workers serve two pools with different ciphers', async () => {
+    prewarmCryptoWorkers(3);
+    const specs = [
+      parseLuksCipher('aes', 'xts-plain64', 64),
+      parseLuksCipher('aes', 'cbc-essiv:sha256', 32),
+    ];
+    for (const spec of specs) {
+      const key = rnd(spec.keyBytes);
+      const pool = createCryptoPool(spec, key, { threads: 2 });
+      pools.push(pool);
+      const inline = createSectorCipher(spec, key);
+      const plain = rnd(1024 * 1024);
+      const expected = plain.slice();
+      inline.encrypt(expected, 77);
+      inline.dispose();
+      const enc = await pool.encrypt(plain.slice(), 77);
+      assert.deepEqual(enc, expected);
+      assert.deepEqual(await pool.decrypt(enc, 77), plain);
+    }
   });
 
   it('rejects bad input with typed errors and refuses use after close', async () => {

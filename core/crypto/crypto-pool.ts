@@ -3,13 +3,13 @@
  * transferred buffers scale ~1.7×). Same semantics as `SectorCrypto`: unit k of `data` uses
  * IV sector `ivSector + k * sectorSize / 512`.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { fail, VaultError, type ErrorCode, ERROR_CODES } from '../api/errors.js';
 import type { DataCipher, SectorCrypto } from '../formats/encryption.js';
-import type { CryptoWorkerData, FromWorker, JobMessage } from '../worker/protocol.js';
+import type { FromWorker, InitMessage, JobMessage } from '../worker/protocol.js';
 import type { CipherSpec } from './cipher-spec.js';
 import { createSectorCipher, SECTOR_SIZES } from './sector-cipher.js';
 import { copySecret, wipe } from './secret.js';
@@ -37,12 +37,30 @@ const SPLIT_MIN = 256 * 1024;
 const MAX_THREADS = 64;
 
 /**
- * How to start a worker: the compiled `.js` beside this module (`dist/core/worker/`), or in
+ * The single-file worker bundle (scripts/lib/bundle.mjs; it starts faster) when the build
+ * made one after the last compile of dist/, else undefined.
+ */
+function freshBundle(): URL | undefined {
+  const bundle = new URL('../worker/crypto-worker.bundle.js', import.meta.url);
+  if (bundle.protocol !== 'file:') return undefined;
+  try {
+    const made = statSync(fileURLToPath(bundle)).mtimeMs;
+    const info = fileURLToPath(new URL('../../core.tsbuildinfo', import.meta.url));
+    return !existsSync(info) || made >= statSync(info).mtimeMs ? bundle : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How to start a worker: the bundle when fresh, else the compiled `.js` beside this module (`dist/core/worker/`), or in
  * development (running the `.ts` sources under tsx) a tiny eval bootstrap that registers
  * tsx's loader inside the worker and imports the `.ts` worker — workers do not inherit the
  * loader hooks of the main thread.
  */
 function workerScript(): { script: string | URL; eval: boolean } {
+  const bundle = freshBundle();
+  if (bundle) return { script: bundle, eval: false };
   const js = new URL('../worker/crypto-worker.js', import.meta.url);
   if (js.protocol !== 'file:' || existsSync(fileURLToPath(js))) return { script: js, eval: false };
   const ts = new URL('../worker/crypto-worker.ts', import.meta.url);
@@ -57,6 +75,45 @@ function workerScript(): { script: string | URL; eval: boolean } {
     `import(${JSON.stringify(api)}).then((m) => { m.register(); ` +
     `return import(${JSON.stringify(ts.href)}); });`;
   return { script: code, eval: true };
+}
+
+/**
+ * Workers started ahead of need by {@link prewarmCryptoWorkers}, not yet given a cipher. A
+ * worker takes ~0.1 s to start (a new isolate loading its modules): a CLI job starts them
+ * first thing, so they are ready by the time the passphrase is checked.
+ */
+const warm: Worker[] = [];
+
+function spawnWorker(): Worker {
+  const script = workerScript();
+  return new Worker(script.script, { eval: script.eval });
+}
+
+/**
+ * Starts up to `count` idle workers (default: one per core) for the next pools to claim.
+ * They hold no key and do not keep the process alive; unclaimed ones die with it.
+ */
+export function prewarmCryptoWorkers(count = availableParallelism()): void {
+  for (let i = warm.length; i < Math.min(count, MAX_THREADS); i++) {
+    const worker = spawnWorker();
+    const drop = () => {
+      const at = warm.indexOf(worker);
+      if (at >= 0) warm.splice(at, 1);
+    };
+    worker.on('error', drop);
+    worker.on('exit', drop);
+    worker.unref();
+    warm.push(worker);
+  }
+}
+
+/** A prewarmed worker when one is left, else a fresh one. */
+function claimWorker(): Worker {
+  const worker = warm.shift();
+  if (!worker) return spawnWorker();
+  worker.removeAllListeners('error');
+  worker.removeAllListeners('exit');
+  return worker;
 }
 
 interface Pending {
@@ -134,7 +191,6 @@ export function createCryptoPool(
   if (threads === 0) return inlinePool(local);
   local.dispose();
 
-  const workerData: CryptoWorkerData = { spec, sectorSize };
   const slots: Slot[] = [];
   // Workers start on first use: an image that is only created (or only inspected) never
   // pays for them. Until then the pool keeps its own copy of the key, wiped at start/close.
@@ -144,12 +200,12 @@ export function createCryptoPool(
     const k0 = pendingKey;
     if (!k0) return;
     pendingKey = undefined;
-    const script = workerScript();
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(script.script, { workerData, eval: script.eval });
+      const worker = claimWorker();
       const slot: Slot = { worker, pending: new Map(), dead: false };
       const k = copySecret(k0);
-      worker.postMessage({ type: 'key', key: k }, [k.buffer as ArrayBuffer]);
+      const init: InitMessage = { type: 'init', spec, sectorSize, key: k };
+      worker.postMessage(init, [k.buffer as ArrayBuffer]);
       wipe(k); // detached after transfer; harmless otherwise
       worker.on('message', (m: FromWorker) => {
         const p = slot.pending.get(m.id);

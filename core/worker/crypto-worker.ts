@@ -2,24 +2,23 @@
  * Worker thread of the crypto pool: holds one sector cipher and encrypts/decrypts
  * transferred buffers in place, sending them back (DESIGN.md constraint 3).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { isVaultError } from '../api/errors.js';
 import type { SectorCrypto } from '../formats/encryption.js';
 import { createSectorCipher } from '../crypto/sector-cipher.js';
 import { wipe } from '../crypto/secret.js';
-import type { CryptoWorkerData, FromWorker, ToWorker } from './protocol.js';
+import type { FromWorker, ToWorker } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('crypto-worker must run in a worker thread');
-const { spec, sectorSize } = workerData as CryptoWorkerData;
 let cipher: SectorCrypto | undefined;
 let keyError: { code: string; message: string } | undefined;
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
-    case 'key':
+    case 'init':
       try {
-        cipher = createSectorCipher(spec, msg.key, sectorSize);
+        cipher = createSectorCipher(msg.spec, msg.key, msg.sectorSize);
       } catch (e) {
         keyError = isVaultError(e)
           ? { code: e.code, message: e.message }

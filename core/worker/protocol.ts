@@ -1,15 +1,15 @@
 /** Messages between the crypto pool (core/crypto/crypto-pool.ts) and its worker threads. */
 import type { CipherSpec } from '../crypto/cipher-spec.js';
 
-/** `workerData` of a crypto worker. The key arrives separately in a {@link KeyMessage}. */
-export interface CryptoWorkerData {
+/**
+ * Sent first (a worker may be started before its pool exists, see `prewarmCryptoWorkers`):
+ * the cipher to hold. `key`'s buffer is transferred and wiped by the worker once the cipher
+ * exists.
+ */
+export interface InitMessage {
+  type: 'init';
   spec: CipherSpec;
   sectorSize: number;
-}
-
-/** Sent first; `key`'s buffer is transferred and wiped by the worker once the cipher exists. */
-export interface KeyMessage {
-  type: 'key';
   key: Uint8Array;
 }
 
@@ -31,7 +31,7 @@ export interface CloseMessage {
   type: 'close';
 }
 
-export type ToWorker = KeyMessage | JobMessage | CloseMessage;
+export type ToWorker = InitMessage | JobMessage | CloseMessage;
 
 export type FromWorker =
   | {
