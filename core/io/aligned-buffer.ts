@@ -7,7 +7,7 @@
  * Probing needs a filesystem that supports `O_DIRECT` (tmpfs does not); callers give the
  * directory of the file they will write.
  */
-import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
+import { constants, openSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,33 +25,45 @@ const alignedStarts = new WeakMap<ArrayBufferLike, number>();
  * `dir` cannot do direct I/O (then the caller should not use `O_DIRECT` at all).
  */
 export function alignedSharedBuffer(size: number, dir: string): Uint8Array | undefined {
+  const fd = probeFile(dir);
+  if (fd === undefined) return undefined;
   const sab = new SharedArrayBuffer(size + DIRECT_ALIGN);
-  const probePath = join(dir, `.image-vault-probe-${randomBytes(6).toString('hex')}`);
-  let fd: number;
-  try {
-    fd = openSync(probePath, constants.O_RDWR | constants.O_CREAT | constants.O_DIRECT, 0o600);
-  } catch {
-    return undefined;
-  }
-  try {
-    for (let k = 0; k < DIRECT_ALIGN; k += PROBE_STEP) {
-      try {
-        writeSync(fd, new Uint8Array(sab, k, DIRECT_ALIGN), 0, DIRECT_ALIGN, 0);
-      } catch {
-        continue;
-      }
-      alignedStarts.set(sab, k);
-      return new Uint8Array(sab, k, size);
-    }
-    return undefined;
-  } finally {
-    closeSync(fd);
+  for (let k = 0; k < DIRECT_ALIGN; k += PROBE_STEP) {
     try {
-      unlinkSync(probePath);
+      writeSync(fd, new Uint8Array(sab, k, DIRECT_ALIGN), 0, DIRECT_ALIGN, 0);
     } catch {
-      // already gone
+      continue;
     }
+    alignedStarts.set(sab, k);
+    return new Uint8Array(sab, k, size);
   }
+  return undefined;
+}
+
+/**
+ * Per directory, an unlinked scratch file opened with `O_DIRECT` for the life of the process
+ * (null when the directory cannot do direct I/O): a probe is then one 4 KiB write, without
+ * creating and removing a file each time.
+ */
+const probeFiles = new Map<string, number | null>();
+
+function probeFile(dir: string): number | undefined {
+  let fd = probeFiles.get(dir);
+  if (fd === undefined) {
+    const path = join(dir, `.image-vault-probe-${randomBytes(6).toString('hex')}`);
+    try {
+      fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_DIRECT, 0o600);
+    } catch {
+      fd = null;
+    }
+    try {
+      if (fd !== null) unlinkSync(path);
+    } catch {
+      // The open handle is all we need; a name we cannot remove is harmless.
+    }
+    probeFiles.set(dir, fd);
+  }
+  return fd ?? undefined;
 }
 
 /** True when `view` starts on a 4096-byte boundary of a buffer from `alignedSharedBuffer`. */
@@ -64,10 +76,27 @@ export function isDirectAligned(view: Uint8Array): boolean {
  * Shared memory for bulk data: 4096-aligned when any of `dirs` can probe it (so an
  * `O_DIRECT` output can be written from it without a bounce copy), plain shared otherwise.
  */
-export function bulkBuffer(size: number, dirs: string[] = [tmpdir(), process.cwd()]): Uint8Array {
+export function bulkBuffer(size: number, dirs?: string[]): Uint8Array {
+  return bulkBuffers(1, size, dirs)[0] as Uint8Array;
+}
+
+/**
+ * `count` bulk buffers of `size` bytes carved from one shared allocation, so the alignment
+ * probe (a synchronous disk write) runs once, not once per buffer. Each starts 4096-aligned
+ * when the probe succeeds.
+ */
+export function bulkBuffers(
+  count: number,
+  size: number,
+  dirs: string[] = [tmpdir(), process.cwd()]
+): Uint8Array[] {
+  const stride = Math.ceil(size / DIRECT_ALIGN) * DIRECT_ALIGN;
+  let arena: Uint8Array | undefined;
   for (const dir of dirs) {
-    const b = alignedSharedBuffer(size, dir);
-    if (b) return b;
+    arena = alignedSharedBuffer(stride * count, dir);
+    if (arena) break;
   }
-  return new Uint8Array(new SharedArrayBuffer(size));
+  arena ??= new Uint8Array(new SharedArrayBuffer(stride * count));
+  const whole = arena;
+  return Array.from({ length: count }, (_, i) => whole.subarray(i * stride, i * stride + size));
 }

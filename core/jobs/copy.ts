@@ -13,7 +13,7 @@ import { fail } from '../api/errors.js';
 import type { GuestReader, GuestWriter } from '../formats/image.js';
 import { countDataBytes, dataRanges, isAllZero, rangeBytes } from './extents.js';
 import type { ProgressReporter } from './progress.js';
-import { bulkBuffer } from '../io/aligned-buffer.js';
+import { bulkBuffers } from '../io/aligned-buffer.js';
 
 /** What the copy loop needs from a job. */
 export interface CopyContext {
@@ -96,7 +96,9 @@ export async function copyGuestData(
   ctx.progress?.setTotal(total);
   ctx.progress?.skipTo(doneBefore);
 
-  const free: Uint8Array[] = [];
+  // Shared, aligned memory: crypto workers work on it in place and O_DIRECT writes go out
+  // from it without copies. Allocated at first data, so an empty image costs nothing.
+  let free: Uint8Array[] | undefined;
   const inFlight: Promise<void>[] = [];
   /** The last `concurrency` writes; a new write starts once the oldest of them is done. */
   const concurrency = Math.max(1, Math.min(dst.concurrentWrites ?? 1, maxInFlight - 1));
@@ -127,11 +129,10 @@ export async function copyGuestData(
       const ranges = await dataRanges(src, off, len);
       if (ranges.length === 0) continue; // all zero extents: nothing to read or write
       while (inFlight.length >= maxInFlight - 1) await inFlight.shift();
-      let buf = free.pop();
-      // Shared, aligned memory: crypto workers work on it in place and O_DIRECT writes
-      // go out from it without copies.
-      if (!buf || buf.byteLength !== chunkSize) buf = bulkBuffer(chunkSize);
-      const chunk = buf;
+      free ??= bulkBuffers(maxInFlight, chunkSize);
+      const chunk = free.pop();
+      if (!chunk) throw fail('INTERNAL', 'Copy buffers exhausted');
+      const pool = free;
       // Reads of several chunks run at once (decryption keeps every worker busy); writes
       // stay in order, each after its own read.
       const read = (async () => {
@@ -155,7 +156,7 @@ export async function copyGuestData(
         return writeChunk(chunk, off, len, data);
       });
       w.then(
-        () => free.push(chunk),
+        () => pool.push(chunk),
         () => undefined
       );
       recentWrites.push(w);

@@ -7,7 +7,7 @@ import { fail } from '../api/errors.js';
 import type { GuestReader } from '../formats/image.js';
 import { dataRanges, MAP_WINDOW, rangeBytes, unionRanges, type Range } from './extents.js';
 import type { CopyContext } from './copy.js';
-import { bulkBuffer } from '../io/aligned-buffer.js';
+import { bulkBuffers } from '../io/aligned-buffer.js';
 
 export interface VerifyOptions {
   /** Comparison window (default 4 MiB): four buffers of this size are the memory used. */
@@ -44,7 +44,11 @@ export async function verifyGuestEqual(
 
   // Two buffer pairs: the next chunk is read (and decrypted, in place in shared memory)
   // while the current one is compared.
-  const pairs = [0, 1].map(() => ({ a: bulkBuffer(chunk), b: bulkBuffer(chunk) }));
+  const bufs = bulkBuffers(4, chunk);
+  const pairs = [0, 1].map((i) => ({
+    a: bufs[2 * i] as Uint8Array,
+    b: bufs[2 * i + 1] as Uint8Array,
+  }));
   let compared = 0;
   const load = async (off: number, slot: (typeof pairs)[number]) => {
     const len = Math.min(chunk, size - off);
