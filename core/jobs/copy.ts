@@ -24,7 +24,7 @@ export interface CopyContext {
 export interface CopyOptions {
   /** Chunk size; rounded up to a multiple of the write unit (default 1 MiB). */
   chunkSize?: number;
-  /** Chunk buffers alive at once: one being read, the rest queued/being written (default 3). */
+  /** Chunk buffers alive at once: being read, decrypted, queued or written (default 6). */
   maxInFlight?: number;
   /** Resume: guest offset below which everything is already in `dst` (chunk aligned). */
   startOffset?: number;
@@ -81,7 +81,7 @@ export async function copyGuestData(
     throw fail('INVALID_ARGUMENT', `Resume offset ${start} is not a multiple of ${chunkSize}`);
   }
   const unit = writeUnit(dst, chunkSize);
-  const maxInFlight = Math.max(2, opts.maxInFlight ?? 4);
+  const maxInFlight = Math.max(2, opts.maxInFlight ?? 6);
   const checkpointEvery = Math.max(chunkSize, opts.checkpointEvery ?? 256 * MiB);
   const size = src.virtualSize;
   const stats: CopyStats = { dataBytes: 0, bytesRead: 0, bytesWritten: 0, chunkSize };

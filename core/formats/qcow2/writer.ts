@@ -20,6 +20,13 @@ interface L2Slot {
   dirty: boolean;
 }
 
+/** Clusters of one write() bound for consecutive host clusters. */
+interface Run {
+  chunks: Uint8Array[];
+  host: number;
+  guest: number;
+}
+
 /** Largest run of clusters encrypted and written in one go. */
 const MAX_RUN_BYTES = 16 * 1024 * 1024;
 
@@ -39,6 +46,12 @@ export class Qcow2Writer implements GuestWriter {
   private readonly cache: Lru<number, L2Slot>;
   private readonly zero: Buffer;
   private closed = false;
+  /** Settles when the write() holding the metadata lock releases it. */
+  private metaLock: Promise<void> = Promise.resolve();
+  /** Data writes under way (flush waits for them). */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Calls may overlap: the copy loop keeps this many in flight (see write()). */
+  readonly concurrentWrites = 4;
 
   constructor(
     private readonly dev: BlockDevice,
@@ -101,14 +114,50 @@ export class Qcow2Writer implements GuestWriter {
     if (buf.length % cs !== 0 && end !== this.virtualSize) {
       throw fail('INVALID_ARGUMENT', 'Only the last cluster of the disk may be written short');
     }
+    // Metadata (lookups, allocation, L2 tables) changes under the lock, one call at a time;
+    // the data of concurrent calls then goes to disk (and through the crypto pool) in
+    // parallel. The new L2 entries only reach the disk at flush(), which waits for the data.
+    const unlock = await this.lock();
+    let runs: Run[];
+    try {
+      runs = await this.plan(buf, guestOffset);
+    } finally {
+      unlock();
+    }
+    const io = Promise.all(runs.map((r) => this.writeRun(r.chunks, r.host, r.guest)));
+    this.inFlight.add(io);
+    try {
+      await io;
+    } finally {
+      this.inFlight.delete(io);
+    }
+  }
+
+  /** Waits for the metadata lock; returns its release. */
+  private async lock(): Promise<() => void> {
+    const prev = this.metaLock;
+    let release = () => {};
+    this.metaLock = new Promise<void>((r) => (release = r));
+    await prev;
+    return release;
+  }
+
+  /**
+   * Where each non-zero cluster of `buf` goes: existing clusters in place, new ones allocated
+   * as contiguous runs (L2 tables created first so data stays contiguous) with their L2
+   * entries set. Zero clusters that are not allocated yet are skipped.
+   */
+  private async plan(buf: Uint8Array, guestOffset: number): Promise<Run[]> {
+    const cs = this.cs;
     const n = Math.ceil(buf.length / cs);
     const chunk = (i: number) => buf.subarray(i * cs, Math.min(buf.length, (i + 1) * cs));
     const ci0 = guestOffset / cs;
+    const runs: Run[] = [];
     let i = 0;
     while (i < n) {
       const existing = await this.lookup(ci0 + i);
       if (existing !== 0) {
-        await this.writeRun([chunk(i)], existing, guestOffset + i * cs);
+        runs.push({ chunks: [chunk(i)], host: existing, guest: guestOffset + i * cs });
         i++;
         continue;
       }
@@ -116,7 +165,6 @@ export class Qcow2Writer implements GuestWriter {
         i++;
         continue;
       }
-      // A run of unallocated, non-zero clusters: create L2 tables first so data is contiguous.
       const run: Uint8Array[] = [];
       let j = i;
       while (j < n && run.length * cs < MAX_RUN_BYTES) {
@@ -126,12 +174,11 @@ export class Qcow2Writer implements GuestWriter {
         j++;
       }
       const host = this.st.alloc.alloc(run.length);
-      await this.writeRun(run, host, guestOffset + i * cs);
-      for (let k = 0; k < run.length; k++) {
-        await this.setEntry(ci0 + i + k, host + k * cs);
-      }
+      for (let k = 0; k < run.length; k++) await this.setEntry(ci0 + i + k, host + k * cs);
+      runs.push({ chunks: run, host, guest: guestOffset + i * cs });
       i = j;
     }
+    return runs;
   }
 
   private async setEntry(ci: number, host: number): Promise<void> {
@@ -163,6 +210,16 @@ export class Qcow2Writer implements GuestWriter {
 
   /** Writes all metadata (a fully valid image for everything written so far) and fsyncs. */
   async flush(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+    const unlock = await this.lock();
+    try {
+      await this.writeMetadata();
+    } finally {
+      unlock();
+    }
+  }
+
+  private async writeMetadata(): Promise<void> {
     const cs = this.cs;
     for (const slot of this.cache.values()) {
       if (slot.dirty) {
