@@ -18,7 +18,22 @@ export interface IvGenerator {
   dispose(): void;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 function writeLe64(ivs: Uint8Array, first: number, count: number, step: number): void {
+  if (LITTLE_ENDIAN && ivs.byteOffset % 4 === 0) {
+    // Hot path (every sector of bulk I/O): whole 32-bit words, no per-IV fill() call.
+    const w = new Uint32Array(ivs.buffer, ivs.byteOffset, count * 4);
+    for (let k = 0, o = 0; k < count; k++, o += 4) {
+      const s = first + k * step;
+      const lo = s % TWO32;
+      w[o] = lo;
+      w[o + 1] = (s - lo) / TWO32;
+      w[o + 2] = 0;
+      w[o + 3] = 0;
+    }
+    return;
+  }
   for (let k = 0, o = 0; k < count; k++, o += 16) {
     const s = first + k * step;
     const lo = s % TWO32;
