@@ -3,7 +3,7 @@
  * use the same algorithm, spec/luks2.md §3).
  */
 import { fail } from '../api/errors.js';
-import { digestSize, hash, type HashName } from './hash.js';
+import { digestSize, messageHasher, type HashName, type MessageHasher } from './hash.js';
 import { randomBytes } from './random.js';
 import { wipe } from './secret.js';
 
@@ -21,23 +21,42 @@ function checkSizes(keyLength: number, stripes: number): void {
 }
 
 /**
- * Diffuse in place: each digest-sized block j becomes `H(BE32(j) ‖ block)`; a final partial
+ * Diffuses in place: each digest-sized block j becomes `H(BE32(j) ‖ block)`; a final partial
  * block of r bytes is hashed over only those r bytes and the digest truncated to r
- * (spec/luks1.md §6, "easy to get wrong" #5).
+ * (spec/luks1.md §6, "easy to get wrong" #5). One `Diffuser` serves a whole split or merge,
+ * so the thousands of hashes allocate nothing; `dispose` zero-fills what held key material.
  */
-function diffuse(buf: Uint8Array, h: HashName): void {
-  const d = digestSize(h);
-  const index = new Uint8Array(4);
-  for (let j = 0, off = 0; off < buf.length; j++, off += d) {
-    const end = Math.min(off + d, buf.length);
-    index[0] = j >>> 24;
-    index[1] = (j >>> 16) & 0xff;
-    index[2] = (j >>> 8) & 0xff;
-    index[3] = j & 0xff;
-    const block = buf.subarray(off, end);
-    const digest = hash(h, index, block);
-    block.set(digest.subarray(0, end - off));
-    wipe(digest);
+class Diffuser {
+  private readonly d: number;
+  private readonly hasher: MessageHasher;
+  /** The message `BE32(j) ‖ block` and its digest, reused for every block. */
+  private readonly msg: Uint8Array;
+  private readonly digest: Uint8Array;
+
+  constructor(h: HashName) {
+    this.d = digestSize(h);
+    this.msg = new Uint8Array(4 + this.d);
+    this.digest = new Uint8Array(this.d);
+    this.hasher = messageHasher(h);
+  }
+
+  diffuse(buf: Uint8Array): void {
+    const { d, msg, digest, hasher } = this;
+    for (let j = 0, off = 0; off < buf.length; j++, off += d) {
+      const r = Math.min(d, buf.length - off);
+      msg[0] = j >>> 24;
+      msg[1] = (j >>> 16) & 0xff;
+      msg[2] = (j >>> 8) & 0xff;
+      msg[3] = j & 0xff;
+      for (let i = 0; i < r; i++) msg[4 + i] = buf[off + i] as number;
+      hasher.digestInto(r === d ? msg : msg.subarray(0, 4 + r), digest);
+      for (let i = 0; i < r; i++) buf[off + i] = digest[i] as number;
+    }
+  }
+
+  dispose(): void {
+    this.hasher.dispose();
+    wipe(this.msg, this.digest);
   }
 }
 
@@ -54,18 +73,20 @@ export function afSplit(key: Uint8Array, stripes: number, h: HashName): Uint8Arr
   checkSizes(n, stripes);
   const out = new Uint8Array(n * stripes);
   const d = new Uint8Array(n);
+  const diffuser = new Diffuser(h);
   try {
     for (let i = 0; i < stripes - 1; i++) {
       const r = randomBytes(n);
       out.set(r, i * n);
       wipe(r);
       xorInto(d, out, i * n);
-      diffuse(d, h);
+      diffuser.diffuse(d);
     }
     const last = out.subarray((stripes - 1) * n);
     for (let i = 0; i < n; i++) last[i] = (d[i] as number) ^ (key[i] as number);
     return out;
   } finally {
+    diffuser.dispose();
     wipe(d);
   }
 }
@@ -85,10 +106,18 @@ export function afMerge(
     throw fail('TRUNCATED', 'Key material is shorter than key size × stripes');
   }
   const d = new Uint8Array(keyLength);
-  for (let i = 0; i < stripes - 1; i++) {
-    xorInto(d, material, i * keyLength);
-    diffuse(d, h);
+  const diffuser = new Diffuser(h);
+  try {
+    for (let i = 0; i < stripes - 1; i++) {
+      xorInto(d, material, i * keyLength);
+      diffuser.diffuse(d);
+    }
+    xorInto(d, material, (stripes - 1) * keyLength);
+    return d;
+  } catch (e) {
+    wipe(d);
+    throw e;
+  } finally {
+    diffuser.dispose();
   }
-  xorInto(d, material, (stripes - 1) * keyLength);
-  return d;
 }
