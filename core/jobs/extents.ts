@@ -26,25 +26,35 @@ export async function dataRanges(
   const end = Math.min(offset + length, reader.virtualSize);
   if (end <= offset) return [];
   const extents: Extent[] = await reader.map(offset, end - offset);
-  const sorted = [...extents].sort((a, b) => a.offset - b.offset);
+  // Readers answer in order; only an unsorted answer pays for a (stable) sorted copy.
+  const sorted = isSorted(extents) ? extents : [...extents].sort((a, b) => a.offset - b.offset);
   const out: Range[] = [];
   let cursor = offset;
-  const push = (s: number, e: number) => {
-    if (e <= s) return;
-    const last = out[out.length - 1];
-    if (last && last.end === s) last.end = e;
-    else out.push({ start: s, end: e });
-  };
   for (const x of sorted) {
     const s = Math.max(x.offset, cursor);
     const e = Math.min(x.offset + x.length, end);
     if (e <= s) continue;
-    if (s > cursor) push(cursor, s); // gap in the map: read it
-    if (x.kind !== 'zero') push(s, e);
+    if (s > cursor) pushRange(out, cursor, s); // gap in the map: read it
+    if (x.kind !== 'zero') pushRange(out, s, e);
     cursor = e;
   }
-  if (cursor < end) push(cursor, end);
+  if (cursor < end) pushRange(out, cursor, end);
   return out;
+}
+
+/** Appends `[s, e)`, extending the last range when they touch; empty ranges are dropped. */
+function pushRange(out: Range[], s: number, e: number): void {
+  if (e <= s) return;
+  const last = out[out.length - 1];
+  if (last && last.end === s) last.end = e;
+  else out.push({ start: s, end: e });
+}
+
+function isSorted(extents: Extent[]): boolean {
+  for (let i = 1; i < extents.length; i++) {
+    if (extents[i]!.offset < extents[i - 1]!.offset) return false;
+  }
+  return true;
 }
 
 /** Total bytes in data extents over the whole disk from `from` on, walked in windows. */

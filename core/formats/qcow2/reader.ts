@@ -203,7 +203,7 @@ export class Qcow2Image implements GuestReader {
 
   async map(offset: number, length: number): Promise<Extent[]> {
     checkRange(offset, length, this.virtualSize);
-    const segs = await this.resolver.resolve(offset, length);
+    const segs = await this.resolver.mapSegments(offset, length);
     const fine: Extent[] = [];
     for (const s of segs) {
       if (s.kind === 'data' || s.kind === 'compressed') pushExtent(fine, s.guest, s.length, 'data');
