@@ -8,6 +8,11 @@ import type { BlockDevice } from './block-device.js';
 
 /** Size of the pieces large reads and writes are split into. */
 const PIECE = 1024 * 1024;
+/**
+ * Smaller writes (metadata: headers, tables) go through the page cache even on a direct
+ * device: they are few, and a bounce buffer for them would cost an alignment probe.
+ */
+const DIRECT_MIN = 256 * 1024;
 /** At most this many pieces of one call are in flight (libuv has 4 threads by default). */
 const MAX_PIECES = 4;
 
@@ -107,7 +112,12 @@ export class FileDevice implements BlockDevice {
   }
 
   private async writePiece(buf: Uint8Array, position: number): Promise<void> {
-    if (this.directFh && position % DIRECT_ALIGN === 0 && buf.length % DIRECT_ALIGN === 0) {
+    if (
+      this.directFh &&
+      buf.length >= DIRECT_MIN &&
+      position % DIRECT_ALIGN === 0 &&
+      buf.length % DIRECT_ALIGN === 0
+    ) {
       if (await this.writeDirect(buf, position)) return;
     }
     let done = 0;

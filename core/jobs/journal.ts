@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { z } from 'zod';
 import { fail, toVaultError } from '../api/errors.js';
 import { fsyncPath } from './atomic-output.js';
 
@@ -35,19 +34,26 @@ export interface ResumeJournal {
   updatedAt: string;
 }
 
-const journalSchema = z.object({
-  version: z.literal(1),
-  source: z.object({
-    path: z.string(),
-    size: z.number().int().nonnegative(),
-    mtimeMs: z.number(),
-    headSha256: z.string().regex(/^[0-9a-f]{64}$/),
-  }),
-  target: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
-  chunkSize: z.number().int().positive(),
-  checkpoint: z.number().int().nonnegative(),
-  updatedAt: z.string(),
-});
+/**
+ * The journal's shape, built on first use: only a resume reads a journal, and loading zod
+ * costs every other command ~20 ms of startup.
+ */
+async function journalSchema() {
+  const { z } = await import('zod');
+  return z.object({
+    version: z.literal(1),
+    source: z.object({
+      path: z.string(),
+      size: z.number().int().nonnegative(),
+      mtimeMs: z.number(),
+      headSha256: z.string().regex(/^[0-9a-f]{64}$/),
+    }),
+    target: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+    chunkSize: z.number().int().positive(),
+    checkpoint: z.number().int().nonnegative(),
+    updatedAt: z.string(),
+  });
+}
 
 /** Names that must never appear in a journal's target options. */
 const SECRET_NAME = /pass|secret|password|master|^key$|keydata|volumekey/i;
@@ -109,7 +115,7 @@ export async function readJournal(path: string): Promise<ResumeJournal | undefin
   } catch {
     throw fail('JOURNAL_MISMATCH', `The resume journal is not valid JSON: ${path}`);
   }
-  const r = journalSchema.safeParse(parsed);
+  const r = (await journalSchema()).safeParse(parsed);
   if (!r.success) throw fail('JOURNAL_MISMATCH', `The resume journal is malformed: ${path}`);
   return r.data;
 }

@@ -42,11 +42,15 @@ interface PlannedConversion {
   threads?: number;
 }
 
-/** Closes the device when the writer is closed (the writer does not own it). */
-function owningWriter(writer: GuestWriter, dev: FileDevice): GuestWriter {
+/**
+ * Closes the device when the writer is closed (the writer does not own it). Everything else,
+ * including how many writes may overlap, is the writer's.
+ */
+export function owningWriter(writer: GuestWriter, dev: { close(): Promise<void> }): GuestWriter {
   return {
     virtualSize: writer.virtualSize,
     granularity: writer.granularity,
+    ...(writer.concurrentWrites ? { concurrentWrites: writer.concurrentWrites } : {}),
     write: (buf, off) => writer.write(buf, off),
     flush: () => writer.flush(),
     close: async () => {
