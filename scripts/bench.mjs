@@ -337,10 +337,15 @@ try {
   );
   // The same against `cryptsetup benchmark` (its rate is for a 256-bit key: one sha256 block,
   // so compare with a keyslot of a 256-bit volume key, aes-128-xts).
-  const benchOut = spawnSync('cryptsetup', ['benchmark', '--pbkdf', 'pbkdf2', '--hash', 'sha256'], {
-    encoding: 'utf8',
-  }).stdout;
-  const rate = Number(/PBKDF2-sha256\s+(\d+)\s+iterations per second/.exec(benchOut)?.[1]);
+  // Best of three: each run is ~1 s of CPU and this machine is noisy.
+  const rate = Math.max(
+    ...[1, 2, 3].map(() => {
+      const out = spawnSync('cryptsetup', ['benchmark', '--pbkdf', 'pbkdf2', '--hash', 'sha256'], {
+        encoding: 'utf8',
+      }).stdout;
+      return Number(/PBKDF2-sha256\s+(\d+)\s+iterations per second/.exec(out)?.[1] ?? 0);
+    })
+  );
   const img256 = join(dir, 'ours256.luks');
   ours(
     'create',

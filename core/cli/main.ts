@@ -9,8 +9,18 @@ import { createCliIo, type CliIo } from './io.js';
 
 export const VERSION = '0.1.0';
 
-/** Commands that copy guest data through the crypto worker pool. */
-const BULK_COMMANDS = new Set(['convert', 'migrate', 'bundle']);
+/**
+ * Whether the command will bulk-encrypt or decrypt through the crypto worker pool: migrate
+ * and bundle always do, convert when it is given a passphrase or asked to encrypt. (A source
+ * whose passphrase comes from the prompt still works; its workers just start later.)
+ */
+export function needsCryptoWorkers(name: string, args: string[]): boolean {
+  if (args.includes('--help') || args.includes('-h')) return false;
+  if (name === 'migrate' || name === 'bundle') return true;
+  if (name !== 'convert') return false;
+  const luksOutput = args.some((a, i) => a === '-O' && args[i + 1] === 'luks');
+  return luksOutput || args.some((a) => a === '--encrypt' || /passphrase-(file|fd)/.test(a));
+}
 
 export async function main(argv: string[], io: CliIo = createCliIo()): Promise<number> {
   const debug = argv.includes('--debug');
@@ -29,7 +39,7 @@ export async function main(argv: string[], io: CliIo = createCliIo()): Promise<n
     return 1;
   }
   try {
-    if (BULK_COMMANDS.has(name) && !rest.includes('--help') && !rest.includes('-h')) {
+    if (needsCryptoWorkers(name, rest)) {
       // Workers take ~0.1 s to start: let them boot while the command loads and unlocks.
       (await import('../crypto/crypto-pool.js')).prewarmCryptoWorkers();
     }
