@@ -52,3 +52,32 @@ test('encryptThenWrite writes every slice at its offset, encrypted with consecut
     check.dispose();
   }
 });
+
+test('many concurrent jobs on a few reused shared buffers (registered once per worker)', async () => {
+  const spec = parseLuksCipher('aes', 'xts-plain64', 32);
+  const key = randomBytes(32);
+  const inline = createSectorCipher(spec, key);
+  const pool = createCryptoPool(spec, key, { threads: 2 });
+  try {
+    const buffers = [sharedBuffer(256 * 1024), sharedBuffer(256 * 1024), sharedBuffer(64 * 1024)];
+    for (let round = 0; round < 5; round++) {
+      const jobs = buffers.flatMap((b, i) => {
+        const plain = randomBytes(b.length);
+        b.set(plain);
+        const halves = [b.subarray(0, b.length / 2), b.subarray(b.length / 2)];
+        return halves.map(async (h, k) => {
+          const iv = 1000 * round + 100 * i + k * (h.length / 512);
+          const out = await pool.encrypt(h, iv);
+          assert.equal(out.buffer, b.buffer);
+          const expected = plain.slice(k * h.length, (k + 1) * h.length);
+          inline.encrypt(expected, iv);
+          assert.deepEqual(h, expected, `round ${round}, buffer ${i}, half ${k}`);
+        });
+      });
+      await Promise.all(jobs);
+    }
+  } finally {
+    inline.dispose();
+    await pool.close();
+  }
+});

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { fail, VaultError, type ErrorCode, ERROR_CODES } from '../api/errors.js';
 import type { DataCipher, SectorCrypto } from '../formats/encryption.js';
-import type { FromWorker, InitMessage, JobMessage } from '../worker/protocol.js';
+import type { FromWorker, InitMessage, JobMessage, ShareMessage } from '../worker/protocol.js';
 import type { CipherSpec } from './cipher-spec.js';
 import { createSectorCipher, SECTOR_SIZES } from './sector-cipher.js';
 import { copySecret, wipe } from './secret.js';
@@ -117,7 +117,8 @@ function claimWorker(): Worker {
 }
 
 interface Pending {
-  resolve(r: Uint8Array): void;
+  /** With the transferred buffer back, or nothing for shared memory. */
+  resolve(r: Uint8Array | undefined): void;
   reject(e: unknown): void;
 }
 
@@ -125,7 +126,12 @@ interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
   dead: boolean;
+  /** Shared buffers this worker knows, by reference number (see ShareMessage). */
+  shared: WeakMap<SharedArrayBuffer, number>;
 }
+
+/** Reference numbers of shared buffers, unique per process. */
+let nextShareRef = 1;
 
 function toError(code: string, message: string): VaultError {
   const c = (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'INTERNAL';
@@ -202,7 +208,7 @@ export function createCryptoPool(
     pendingKey = undefined;
     for (let i = 0; i < threads; i++) {
       const worker = claimWorker();
-      const slot: Slot = { worker, pending: new Map(), dead: false };
+      const slot: Slot = { worker, pending: new Map(), dead: false, shared: new WeakMap() };
       const k = copySecret(k0);
       const init: InitMessage = { type: 'init', spec, sectorSize, key: k };
       worker.postMessage(init, [k.buffer as ArrayBuffer]);
@@ -212,8 +218,8 @@ export function createCryptoPool(
         if (!p) return;
         slot.pending.delete(m.id);
         if (slot.pending.size === 0) worker.unref();
-        if (m.type === 'done') p.resolve(new Uint8Array(m.buf, m.offset, m.length) as Uint8Array);
-        else p.reject(toError(m.code, m.message));
+        if (m.type === 'error') p.reject(toError(m.code, m.message));
+        else p.resolve(m.buf ? new Uint8Array(m.buf, m.offset, m.length) : undefined);
       });
       const die = (why: string) => {
         slot.dead = true;
@@ -240,23 +246,37 @@ export function createCryptoPool(
     return best;
   }
 
+  /** The reference number `slot`'s worker knows `sab` by, registering it on first use. */
+  function shareRef(slot: Slot, sab: SharedArrayBuffer): number {
+    let ref = slot.shared.get(sab);
+    if (ref === undefined) {
+      ref = nextShareRef++;
+      slot.shared.set(sab, ref);
+      const share: ShareMessage = { type: 'share', ref, buf: sab };
+      slot.worker.postMessage(share);
+    }
+    return ref;
+  }
+
   function send(op: JobMessage['op'], data: Uint8Array, ivSector: number): Promise<Uint8Array> {
     const slot = pick();
     const own = isShared(data) || ownsBuffer(data) ? data : data.slice();
     const id = nextId++;
+    const sab = isShared(own) ? (own.buffer as SharedArrayBuffer) : undefined;
     const msg: JobMessage = {
       type: 'job',
       id,
       op,
-      buf: own.buffer as ArrayBuffer,
+      buf: sab ? shareRef(slot, sab) : (own.buffer as ArrayBuffer),
       offset: own.byteOffset,
       length: own.length,
       ivSector,
     };
     return new Promise<Uint8Array>((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
+      // Shared memory is worked on in place: the result is the caller's own view.
+      slot.pending.set(id, { resolve: (r) => resolve(r ?? own), reject });
       slot.worker.ref();
-      slot.worker.postMessage(msg, msg.buf instanceof ArrayBuffer ? [msg.buf] : []);
+      slot.worker.postMessage(msg, typeof msg.buf === 'number' ? [] : [msg.buf]);
     });
   }
 

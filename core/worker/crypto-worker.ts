@@ -13,6 +13,8 @@ const port = parentPort;
 if (!port) throw new Error('crypto-worker must run in a worker thread');
 let cipher: SectorCrypto | undefined;
 let keyError: { code: string; message: string } | undefined;
+/** Shared buffers the pool registered, by reference number. */
+const shared = new Map<number, SharedArrayBuffer>();
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
@@ -27,25 +29,32 @@ port.on('message', (msg: ToWorker) => {
         wipe(msg.key);
       }
       break;
+    case 'share':
+      shared.set(msg.ref, msg.buf);
+      break;
     case 'job': {
-      const data = new Uint8Array(msg.buf, msg.offset, msg.length);
+      const buf = typeof msg.buf === 'number' ? shared.get(msg.buf) : msg.buf;
       let reply: FromWorker;
       try {
+        if (!buf) throw new Error('unknown shared buffer');
+        const data = new Uint8Array(buf, msg.offset, msg.length);
         if (!cipher) throw keyError ?? new Error('no key');
         if (msg.op === 'encrypt') cipher.encrypt(data, msg.ivSector);
         else cipher.decrypt(data, msg.ivSector);
-        reply = { type: 'done', id: msg.id, buf: msg.buf, offset: msg.offset, length: msg.length };
+        reply = { type: 'done', id: msg.id, offset: msg.offset, length: msg.length };
+        if (typeof msg.buf !== 'number') reply.buf = msg.buf;
       } catch (e) {
         const code = isVaultError(e) ? e.code : ((e as { code?: string }).code ?? 'INTERNAL');
         const message =
           e instanceof Error ? e.message : String((e as { message?: string }).message);
         reply = { type: 'error', id: msg.id, code, message };
       }
-      const transfer = reply.type === 'done' && reply.buf instanceof ArrayBuffer ? [reply.buf] : [];
+      const transfer = reply.type === 'done' && reply.buf ? [reply.buf] : [];
       port.postMessage(reply, transfer);
       break;
     }
     case 'close':
+      shared.clear();
       cipher?.dispose();
       cipher = undefined;
       port.close();

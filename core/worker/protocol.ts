@@ -14,14 +14,26 @@ export interface InitMessage {
 }
 
 /**
+ * A shared buffer the pool will refer to by `ref` in later jobs: posting a
+ * `SharedArrayBuffer` costs far more than posting a number, and the copy loop reuses the
+ * same few buffers for a whole image.
+ */
+export interface ShareMessage {
+  type: 'share';
+  ref: number;
+  buf: SharedArrayBuffer;
+}
+
+/**
  * One bulk operation on `buf[offset, offset + length)`, done in place. An `ArrayBuffer` is
- * transferred both ways; a `SharedArrayBuffer` is shared (zero copy, nothing detached).
+ * transferred both ways; a number names a buffer from a {@link ShareMessage} (zero copy,
+ * nothing detached, nothing sent back).
  */
 export interface JobMessage {
   type: 'job';
   id: number;
   op: 'encrypt' | 'decrypt';
-  buf: ArrayBuffer | SharedArrayBuffer;
+  buf: ArrayBuffer | number;
   offset: number;
   length: number;
   ivSector: number;
@@ -31,13 +43,14 @@ export interface CloseMessage {
   type: 'close';
 }
 
-export type ToWorker = InitMessage | JobMessage | CloseMessage;
+export type ToWorker = InitMessage | ShareMessage | JobMessage | CloseMessage;
 
 export type FromWorker =
   | {
       type: 'done';
       id: number;
-      buf: ArrayBuffer | SharedArrayBuffer;
+      /** The transferred buffer, back; absent for shared buffers. */
+      buf?: ArrayBuffer;
       offset: number;
       length: number;
     }
