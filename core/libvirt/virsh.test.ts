@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isVaultError } from '../api/errors.js';
 import { scratchDir } from '../testing/peers.js';
@@ -13,7 +13,8 @@ const UUID = '6f1d2c3b-4a59-4e7f-8a1b-2c3d4e5f6a7b';
 /**
  * A fake virsh that appends its argv (one per line, then "@@END") to LOG, copies any file it
  * was asked to read (`--file F`, or define/create/secret-define F) to LOG.inputN, and answers
- * like virsh would; `FAKE_FAIL` in the environment makes it fail with that text.
+ * like virsh would; `FAKE_FAIL` in the environment makes it fail with that text, and
+ * `FAKE_QEMU_LOG` makes it append `FAKE_QEMU_LINE` to that file first (QEMU's domain log).
  */
 async function fakeVirsh(dir: string): Promise<{ bin: string; log: string }> {
   const bin = join(dir, 'virsh');
@@ -28,6 +29,7 @@ for a in "$@"; do
   prev="$a"
 done
 echo @@END >> ${log}
+if [ -n "$FAKE_QEMU_LOG" ]; then echo "$FAKE_QEMU_LINE" >> "$FAKE_QEMU_LOG"; fi
 if [ -n "$FAKE_FAIL" ]; then echo "error: $FAKE_FAIL" >&2; exit 1; fi
 `
   );
@@ -164,6 +166,46 @@ test('virsh errors map to codes: Invalid password, already defined, empty passph
   } finally {
     if (old === undefined) delete process.env.FAKE_FAIL;
     else process.env.FAKE_FAIL = old;
+    await s.cleanup();
+  }
+});
+
+test('a start that fails before the monitor answers: the reason comes from the QEMU log of this attempt', async () => {
+  const s = await scratchDir();
+  const saved = { ...process.env };
+  try {
+    const { bin } = await fakeVirsh(s.dir);
+    process.env.HOME = s.dir; // qemu:///session logs under ~/.cache/libvirt/qemu/log
+    const logDir = join(s.dir, '.cache/libvirt/qemu/log');
+    await mkdir(logDir, { recursive: true });
+    const qemuLog = join(logDir, 'd2.log');
+    // An earlier attempt's failure is in the log already: it must not count for this one.
+    await writeFile(
+      qemuLog,
+      'qemu-system-x86_64: -blockdev ...: Invalid password, cannot unlock any keyslot\n'
+    );
+    process.env.FAKE_FAIL = 'failed to connect to monitor socket: Connection refused';
+    process.env.FAKE_QEMU_LOG = qemuLog;
+    process.env.FAKE_QEMU_LINE = 'qemu-system-x86_64: cannot set up guest memory';
+    const target = {
+      virsh: bin,
+      uri: 'qemu:///session',
+      domainXml: '<domain><name>d2</name></domain>',
+    };
+    await assert.rejects(defineAndStartDomain(target), (e) => isVaultError(e, 'IO'));
+    process.env.FAKE_QEMU_LINE =
+      'qemu-system-x86_64: -blockdev {"driver":"qcow2"}: Invalid password, cannot unlock any keyslot';
+    for (const persistent of [false, true]) {
+      await assert.rejects(
+        defineAndStartDomain({ ...target, persistent }),
+        (e) => isVaultError(e, 'WRONG_PASSPHRASE') && /Invalid password/.test(e.message)
+      );
+    }
+  } finally {
+    for (const k of ['HOME', 'FAKE_FAIL', 'FAKE_QEMU_LOG', 'FAKE_QEMU_LINE']) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
     await s.cleanup();
   }
 });

@@ -6,6 +6,7 @@
 import { fail, isVaultError } from '../api/errors.js';
 import { secretSteps, DEFAULT_LIBVIRT_URI } from './plan.js';
 import { withSecretFile } from './secret-file.js';
+import { domainLogPath, logMark, logSince } from './qemu-log.js';
 import { checkUuid } from './uuid.js';
 import { runVirsh, virshErrorText, VIRSH_MISSING, type VirshTarget } from './virsh-run.js';
 
@@ -150,18 +151,35 @@ export async function defineAndStartDomain(
   const name = domainName(opts.domainXml);
   const xml = new TextEncoder().encode(opts.domainXml);
   const what = `Starting domain ${name} failed`;
-  if (opts.persistent !== true) {
-    await virshOk(opts, ['create', '/dev/stdin'], what, xml);
-    return { name };
-  }
-  await virshOk(opts, ['define', '/dev/stdin'], `Defining domain ${name} failed`, xml);
+  const log = domainLogPath(opts.uri, name);
+  const mark = await logMark(log);
   try {
-    await virshOk(opts, ['start', name], what);
+    if (opts.persistent !== true) {
+      await virshOk(opts, ['create', '/dev/stdin'], what, xml);
+      return { name };
+    }
+    await virshOk(opts, ['define', '/dev/stdin'], `Defining domain ${name} failed`, xml);
+    try {
+      await virshOk(opts, ['start', name], what);
+    } catch (e) {
+      await runVirsh(opts, ['undefine', name]);
+      throw e;
+    }
+    return { name };
   } catch (e) {
-    await runVirsh(opts, ['undefine', name]);
-    throw e;
+    throw withLogReason(e, what, await logSince(log, mark));
   }
-  return { name };
+}
+
+/**
+ * `e`, or `WRONG_PASSPHRASE` when virsh gave a generic start-up failure but this attempt's
+ * QEMU log says the disk could not be unlocked (QEMU exited before libvirt read the reason).
+ */
+function withLogReason(e: unknown, what: string, log: string): unknown {
+  if (!isVaultError(e, 'IO')) return e;
+  const line = log.split('\n').find((l) => /Invalid password/i.test(l));
+  if (!line) return e;
+  return fail('WRONG_PASSPHRASE', `${what}: QEMU could not unlock the disk (${line.trim()})`);
 }
 
 /** The domain's state as `virsh domstate` prints it, or null when it does not exist. */
