@@ -36,6 +36,23 @@ class JitteryDevice extends MemoryDevice {
   }
 }
 
+/** 0..n-1 in an order fixed by `seed` (printed on failure, so a failure can be replayed). */
+function shuffled(n: number, seed: number): number[] {
+  let x = seed || 1;
+  const next = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+  const a = [...Array(n).keys()];
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [a[i], a[j]] = [a[j] as number, a[i] as number];
+  }
+  return a;
+}
+
 /** Random guest content: data, zero and partly-zero pieces in random order. */
 function guest(size: number, piece: number): Uint8Array {
   const g = new Uint8Array(size);
@@ -70,7 +87,8 @@ describe('qcow2 writer, concurrent writes', () => {
           : {}),
       });
       assert.ok((w.concurrentWrites ?? 1) > 1);
-      const order = [...Array(size / piece).keys()].sort(() => Math.random() - 0.5);
+      const seed = randomBytes(4).readUInt32LE(0);
+      const order = shuffled(size / piece, seed);
       // The writer may use the buffer as scratch: give each call its own copy.
       await Promise.all(
         order.map((k) => w.write(src.slice(k * piece, (k + 1) * piece), k * piece))
@@ -94,9 +112,42 @@ describe('qcow2 writer, concurrent writes', () => {
       });
       const back = new Uint8Array(size);
       await r.read(back, 0);
-      assert.ok(Buffer.from(back).equals(Buffer.from(src)), 'guest bytes differ');
+      assert.ok(Buffer.from(back).equals(Buffer.from(src)), `guest bytes differ (seed ${seed})`);
       const ck = await checkQcow2(new MemoryDevice(raw));
       assert.equal(ck.corruptions + ck.leaks, 0, ck.messages.join('\n'));
     });
   }
+});
+
+describe('qcow2 writer, flush and close against writes in flight', () => {
+  it('flush() waits for the data of a write that started before it', async () => {
+    const log: string[] = [];
+    class SlowDevice extends MemoryDevice {
+      override async write(buf: Uint8Array, position: number): Promise<void> {
+        const data = buf.length >= 256 * K;
+        if (data) await new Promise((r) => setTimeout(r, 30));
+        await super.write(buf, position);
+        if (data) log.push('data');
+      }
+      override async flush(): Promise<void> {
+        log.push('fsync');
+      }
+    }
+    const dev = new SlowDevice();
+    const w = await createQcow2(dev, { virtualSize: 64 * M });
+    log.length = 0;
+    const write = w.write(new Uint8Array(M).fill(7), 0);
+    await w.flush();
+    assert.deepEqual(log, ['data', 'fsync']);
+    await write;
+    const late = w.write(new Uint8Array(M).fill(8), M);
+    await w.close(); // called while `late` waits for the lock: its data must be in
+    await late;
+    await assert.rejects(w.write(new Uint8Array(M).fill(9), 2 * M), { code: 'INVALID_ARGUMENT' });
+    const back = new Uint8Array(3 * M);
+    await (await openQcow2(new MemoryDevice(dev.bytes(), false))).read(back, 0);
+    assert.ok(back.subarray(0, M).every((b) => b === 7));
+    assert.ok(back.subarray(M, 2 * M).every((b) => b === 8));
+    assert.ok(back.subarray(2 * M).every((b) => b === 0));
+  });
 });

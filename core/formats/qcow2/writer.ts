@@ -46,6 +46,11 @@ export class Qcow2Writer implements GuestWriter {
   private readonly cache: Lru<number, L2Slot>;
   private readonly zero: Buffer;
   private closed = false;
+  /**
+   * Set by close(): later writes are refused; writes called before it are queued on the lock
+   * ahead of close()'s flush, which then waits for their data.
+   */
+  private closing = false;
   /** Settles when the write() holding the metadata lock releases it. */
   private metaLock: Promise<void> = Promise.resolve();
   /** Data writes under way (flush waits for them). */
@@ -102,7 +107,9 @@ export class Qcow2Writer implements GuestWriter {
   }
 
   async write(buf: Uint8Array, guestOffset: number): Promise<void> {
-    if (this.closed) throw fail('INVALID_ARGUMENT', 'The image writer is closed');
+    if (this.closed || this.closing) {
+      throw fail('INVALID_ARGUMENT', 'The image writer is closed');
+    }
     const cs = this.cs;
     const end = guestOffset + buf.length;
     if (guestOffset % cs !== 0 || guestOffset < 0 || end > this.virtualSize) {
@@ -118,14 +125,21 @@ export class Qcow2Writer implements GuestWriter {
     // the data of concurrent calls then goes to disk (and through the crypto pool) in
     // parallel. The new L2 entries only reach the disk at flush(), which waits for the data.
     const unlock = await this.lock();
-    let runs: Run[];
+    let io: Promise<void>;
     try {
-      runs = await this.plan(buf, guestOffset);
+      const runs = await this.plan(buf, guestOffset);
+      // Registered before the lock is released: a flush() (which takes the lock first) then
+      // always waits for this data. Every run settles before the call does.
+      io = Promise.allSettled(runs.map((r) => this.writeRun(r.chunks, r.host, r.guest))).then(
+        (results) => {
+          const failed = results.find((r) => r.status === 'rejected');
+          if (failed) throw failed.reason;
+        }
+      );
+      this.inFlight.add(io);
     } finally {
       unlock();
     }
-    const io = Promise.all(runs.map((r) => this.writeRun(r.chunks, r.host, r.guest)));
-    this.inFlight.add(io);
     try {
       await io;
     } finally {
@@ -210,9 +224,9 @@ export class Qcow2Writer implements GuestWriter {
 
   /** Writes all metadata (a fully valid image for everything written so far) and fsyncs. */
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
     const unlock = await this.lock();
     try {
+      await Promise.allSettled([...this.inFlight]);
       await this.writeMetadata();
     } finally {
       unlock();
@@ -242,7 +256,8 @@ export class Qcow2Writer implements GuestWriter {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
+    this.closing = true;
     try {
       await this.flush();
     } finally {
