@@ -19,6 +19,6 @@ if (!existsSync(plain)) {
 // last full build leaves it stale, and then the modules it was made from are used instead.
 const bundle = at('../dist/core/cli/main.bundle.js');
 const built = mtime(at('../dist/core.tsbuildinfo'));
-const fresh = mtime(bundle) !== undefined && (built === undefined || mtime(bundle) >= built);
+const fresh = mtime(bundle) !== undefined && built !== undefined && mtime(bundle) >= built;
 const { main } = await import(fresh ? bundle : plain);
 process.exitCode = await main(process.argv.slice(2));

@@ -41,7 +41,12 @@ export async function main(argv: string[], io: CliIo = createCliIo()): Promise<n
   try {
     if (needsCryptoWorkers(name, rest)) {
       // Workers take ~0.1 s to start: let them boot while the command loads and unlocks.
-      (await import('../crypto/crypto-pool.js')).prewarmCryptoWorkers();
+      // Only a head start: if they cannot start here, the job says why when it needs them.
+      try {
+        (await import('../crypto/crypto-pool.js')).prewarmCryptoWorkers();
+      } catch {
+        // ignored on purpose (see above)
+      }
     }
     const command = await load();
     if (rest.includes('--help') || rest.includes('-h')) {

@@ -9,7 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { fail, VaultError, type ErrorCode, ERROR_CODES } from '../api/errors.js';
 import type { DataCipher, SectorCrypto } from '../formats/encryption.js';
-import type { FromWorker, InitMessage, JobMessage, ShareMessage } from '../worker/protocol.js';
+import type {
+  FromWorker,
+  InitMessage,
+  JobMessage,
+  ShareMessage,
+  UnshareMessage,
+} from '../worker/protocol.js';
 import type { CipherSpec } from './cipher-spec.js';
 import { createSectorCipher, SECTOR_SIZES } from './sector-cipher.js';
 import { copySecret, wipe } from './secret.js';
@@ -38,7 +44,7 @@ const MAX_THREADS = 64;
 
 /**
  * The single-file worker bundle (scripts/lib/bundle.mjs; it starts faster) when the build
- * made one after the last compile of dist/, else undefined.
+ * made one after the last compile of dist/ (dist/core.tsbuildinfo), else undefined.
  */
 function freshBundle(): URL | undefined {
   const bundle = new URL('../worker/crypto-worker.bundle.js', import.meta.url);
@@ -46,7 +52,8 @@ function freshBundle(): URL | undefined {
   try {
     const made = statSync(fileURLToPath(bundle)).mtimeMs;
     const info = fileURLToPath(new URL('../../core.tsbuildinfo', import.meta.url));
-    return !existsSync(info) || made >= statSync(info).mtimeMs ? bundle : undefined;
+    // No build record (a packaged app ships only dist/): the modules, never an unknown bundle.
+    return made >= statSync(info).mtimeMs ? bundle : undefined;
   } catch {
     return undefined;
   }
@@ -132,6 +139,16 @@ interface Slot {
 
 /** Reference numbers of shared buffers, unique per process. */
 let nextShareRef = 1;
+
+/**
+ * When the pool's side of a shared buffer is garbage, the worker that registered it is told
+ * to drop its handle, so finished jobs' buffers do not stay pinned until the pool closes.
+ */
+const unshareOnCollect = new FinalizationRegistry<{ slot: Slot; ref: number }>(({ slot, ref }) => {
+  if (slot.dead) return;
+  const unshare: UnshareMessage = { type: 'unshare', ref };
+  slot.worker.postMessage(unshare);
+});
 
 function toError(code: string, message: string): VaultError {
   const c = (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'INTERNAL';
@@ -254,6 +271,7 @@ export function createCryptoPool(
       slot.shared.set(sab, ref);
       const share: ShareMessage = { type: 'share', ref, buf: sab };
       slot.worker.postMessage(share);
+      unshareOnCollect.register(sab, { slot, ref });
     }
     return ref;
   }

@@ -7,7 +7,7 @@
  * Probing needs a filesystem that supports `O_DIRECT` (tmpfs does not); callers give the
  * directory of the file they will write.
  */
-import { constants, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,45 +25,38 @@ const alignedStarts = new WeakMap<ArrayBufferLike, number>();
  * `dir` cannot do direct I/O (then the caller should not use `O_DIRECT` at all).
  */
 export function alignedSharedBuffer(size: number, dir: string): Uint8Array | undefined {
-  const fd = probeFile(dir);
-  if (fd === undefined) return undefined;
-  const sab = new SharedArrayBuffer(size + DIRECT_ALIGN);
-  for (let k = 0; k < DIRECT_ALIGN; k += PROBE_STEP) {
-    try {
-      writeSync(fd, new Uint8Array(sab, k, DIRECT_ALIGN), 0, DIRECT_ALIGN, 0);
-    } catch {
-      continue;
-    }
-    alignedStarts.set(sab, k);
-    return new Uint8Array(sab, k, size);
+  const path = join(dir, `.image-vault-probe-${randomBytes(6).toString('hex')}`);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_DIRECT, 0o600);
+  } catch {
+    return undefined;
   }
-  return undefined;
-}
-
-/**
- * Per directory, an unlinked scratch file opened with `O_DIRECT` for the life of the process
- * (null when the directory cannot do direct I/O): a probe is then one 4 KiB write, without
- * creating and removing a file each time.
- */
-const probeFiles = new Map<string, number | null>();
-
-function probeFile(dir: string): number | undefined {
-  let fd = probeFiles.get(dir);
-  if (fd === undefined) {
-    const path = join(dir, `.image-vault-probe-${randomBytes(6).toString('hex')}`);
-    try {
-      fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_DIRECT, 0o600);
-    } catch {
-      fd = null;
-    }
-    try {
-      if (fd !== null) unlinkSync(path);
-    } catch {
-      // The open handle is all we need; a name we cannot remove is harmless.
-    }
-    probeFiles.set(dir, fd);
+  try {
+    unlinkSync(path); // the open handle is all the probe needs
+  } catch {
+    // left for the finally below
   }
-  return fd ?? undefined;
+  try {
+    const sab = new SharedArrayBuffer(size + DIRECT_ALIGN);
+    for (let k = 0; k < DIRECT_ALIGN; k += PROBE_STEP) {
+      try {
+        writeSync(fd, new Uint8Array(sab, k, DIRECT_ALIGN), 0, DIRECT_ALIGN, 0);
+      } catch {
+        continue;
+      }
+      alignedStarts.set(sab, k);
+      return new Uint8Array(sab, k, size);
+    }
+    return undefined;
+  } finally {
+    closeSync(fd);
+    try {
+      unlinkSync(path);
+    } catch {
+      // already gone (the usual case)
+    }
+  }
 }
 
 /** True when `view` starts on a 4096-byte boundary of a buffer from `alignedSharedBuffer`. */

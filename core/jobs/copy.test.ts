@@ -163,3 +163,35 @@ test('a failing write surfaces its error without unhandled rejections', async ()
   assert.equal(writer.stats.writes.length, 2);
   assert.equal(writer.stats.activeWrites, 0);
 });
+
+test('a failing write: no read of the source is still running when the copy rejects', async () => {
+  const src = new MemoryImage(16 * MiB);
+  src.put(0, patternBytes(16 * MiB, 13));
+  const dst = new MemoryImage(16 * MiB);
+  const reader = src.reader({ readDelayMs: 5 });
+  const writer = dst.writer();
+  let activeReads = 0;
+  const origRead = reader.read.bind(reader);
+  reader.read = async (buf, off) => {
+    activeReads++;
+    try {
+      await origRead(buf, off);
+    } finally {
+      activeReads--;
+    }
+  };
+  writer.write = async () => {
+    throw new Error('disk full');
+  };
+  const overlapping = { ...writer, concurrentWrites: 3 };
+  await assert.rejects(
+    copyGuestData(
+      reader,
+      overlapping,
+      { signal: new AbortController().signal },
+      { chunkSize: MiB }
+    ),
+    /disk full/
+  );
+  assert.equal(activeReads, 0, 'reads still running after the copy returned');
+});

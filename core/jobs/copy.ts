@@ -151,9 +151,13 @@ export async function copyGuestData(
         return data;
       })();
       const gate = recentWrites.length >= concurrency ? recentWrites.shift() : undefined;
-      const w = Promise.all([read, gate]).then(([data]) => {
+      // allSettled: even when an earlier write failed, this chunk's read finishes before the
+      // error surfaces (the caller may close the source next).
+      const w = Promise.allSettled([read, gate]).then(([r, g]) => {
+        if (r.status === 'rejected') throw r.reason;
+        if (g.status === 'rejected') throw g.reason;
         checkCancel();
-        return writeChunk(chunk, off, len, data);
+        return writeChunk(chunk, off, len, r.value);
       });
       w.then(
         () => pool.push(chunk),

@@ -10,9 +10,14 @@ import { DEFAULT_LIBVIRT_URI } from './plan.js';
 
 /** Where libvirt's QEMU driver logs domain `name` for `uri`, when that is on this host. */
 export function domainLogPath(uri: string | undefined, name: string): string | undefined {
+  // A name that could leave the log folder names no log of ours.
+  if (name === '' || name.startsWith('.') || /[/\\\0]/.test(name)) return undefined;
   const u = uri ?? DEFAULT_LIBVIRT_URI;
   if (u === 'qemu:///system') return join('/var/log/libvirt/qemu', `${name}.log`);
-  if (u === 'qemu:///session') return join(homedir(), '.cache/libvirt/qemu/log', `${name}.log`);
+  if (u === 'qemu:///session') {
+    const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+    return join(cache, 'libvirt/qemu/log', `${name}.log`);
+  }
   return undefined;
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { isVaultError } from '../api/errors.js';
 import { scratchDir } from '../testing/peers.js';
 import { defineAndStartDomain, defineSecret, setSecretValue, undefineSecret } from './virsh.js';
+import { domainLogPath } from './qemu-log.js';
 import { withSecretFile } from './secret-file.js';
 import { secretXml } from './secret-xml.js';
 
@@ -176,6 +177,7 @@ test('a start that fails before the monitor answers: the reason comes from the Q
   try {
     const { bin } = await fakeVirsh(s.dir);
     process.env.HOME = s.dir; // qemu:///session logs under ~/.cache/libvirt/qemu/log
+    delete process.env.XDG_CACHE_HOME;
     const logDir = join(s.dir, '.cache/libvirt/qemu/log');
     await mkdir(logDir, { recursive: true });
     const qemuLog = join(logDir, 'd2.log');
@@ -202,10 +204,27 @@ test('a start that fails before the monitor answers: the reason comes from the Q
       );
     }
   } finally {
-    for (const k of ['HOME', 'FAKE_FAIL', 'FAKE_QEMU_LOG', 'FAKE_QEMU_LINE']) {
+    for (const k of ['HOME', 'XDG_CACHE_HOME', 'FAKE_FAIL', 'FAKE_QEMU_LOG', 'FAKE_QEMU_LINE']) {
       if (saved[k] === undefined) delete process.env[k];
       else process.env[k] = saved[k];
     }
     await s.cleanup();
+  }
+});
+
+test('domainLogPath: system and session logs; names that could escape give none', () => {
+  const saved = process.env.XDG_CACHE_HOME;
+  try {
+    process.env.XDG_CACHE_HOME = '/c';
+    assert.equal(domainLogPath('qemu:///system', 'vm1'), '/var/log/libvirt/qemu/vm1.log');
+    assert.equal(domainLogPath(undefined, 'vm1'), '/var/log/libvirt/qemu/vm1.log');
+    assert.equal(domainLogPath('qemu:///session', 'vm1'), '/c/libvirt/qemu/log/vm1.log');
+    assert.equal(domainLogPath('qemu+ssh://h/system', 'vm1'), undefined);
+    for (const bad of ['', '../x', 'a/b', '.hidden', 'a\0b']) {
+      assert.equal(domainLogPath('qemu:///system', bad), undefined, JSON.stringify(bad));
+    }
+  } finally {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
   }
 });

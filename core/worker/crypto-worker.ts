@@ -32,6 +32,9 @@ port.on('message', (msg: ToWorker) => {
     case 'share':
       shared.set(msg.ref, msg.buf);
       break;
+    case 'unshare':
+      shared.delete(msg.ref);
+      break;
     case 'job': {
       const buf = typeof msg.buf === 'number' ? shared.get(msg.buf) : msg.buf;
       let reply: FromWorker;

@@ -24,6 +24,12 @@ export interface ShareMessage {
   buf: SharedArrayBuffer;
 }
 
+/** The pool dropped its last reference to shared buffer `ref`: the worker lets go of it too. */
+export interface UnshareMessage {
+  type: 'unshare';
+  ref: number;
+}
+
 /**
  * One bulk operation on `buf[offset, offset + length)`, done in place. An `ArrayBuffer` is
  * transferred both ways; a number names a buffer from a {@link ShareMessage} (zero copy,
@@ -43,7 +49,7 @@ export interface CloseMessage {
   type: 'close';
 }
 
-export type ToWorker = InitMessage | ShareMessage | JobMessage | CloseMessage;
+export type ToWorker = InitMessage | ShareMessage | UnshareMessage | JobMessage | CloseMessage;
 
 export type FromWorker =
   | {

@@ -3,7 +3,7 @@
 // startup time, and a worker's). The unbundled dist/ stays what tests import and Electron
 // runs; bin/image-vault.js and the crypto pool prefer the bundles when they exist.
 import { dirname, join, relative } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 /**
@@ -28,9 +28,11 @@ function moduleUrlPlugin(outFile) {
 
 /** Writes `out` from `entry` (both under dist/): ESM for Node, dependencies included. */
 async function bundleOne(entry, out) {
+  // Written beside and renamed into place: a command started meanwhile never loads half a file.
+  const tmp = `${out}.${process.pid}.tmp`;
   await build({
     entryPoints: [entry],
-    outfile: out,
+    outfile: tmp,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -43,6 +45,7 @@ async function bundleOne(entry, out) {
     },
     plugins: [moduleUrlPlugin(out)],
   });
+  await rename(tmp, out);
 }
 
 /** Bundles the CLI and the crypto worker next to their unbundled entry points. */
