@@ -3,7 +3,7 @@
  * browsers never reveal file paths). Picks a file or a folder; with `requireFile`, only a
  * folder holding that file (e.g. a bundle's `manifest.json`) can be chosen.
  */
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { DirectoryListing } from '../../../core/api/index.js';
 import { api } from '../bridge/index.js';
 import { describeError } from '../bridge/errors.js';
@@ -31,12 +31,20 @@ export function FileBrowser(props: {
   const [selected, setSelected] = useState<string | null>(null);
   const locationId = useId();
 
+  /** Only the newest listing request may show its answer (an older one can finish later). */
+  const latest = useRef(0);
+  /** The user edited Location since the last request started: keep their text. */
+  const edited = useRef(false);
+
   const load = useCallback(async (path?: string) => {
+    const request = ++latest.current;
+    edited.current = false;
     setError(null);
     try {
       const l = await api().listDirectory(path);
+      if (request !== latest.current) return;
       setListing(l);
-      setTyped(l.path);
+      if (!edited.current) setTyped(l.path);
       setSelected(null);
       try {
         localStorage.setItem(LAST_DIR_KEY, l.path);
@@ -44,7 +52,7 @@ export function FileBrowser(props: {
         /* not remembered */
       }
     } catch (e) {
-      setError(describeError(e));
+      if (request === latest.current) setError(describeError(e));
     }
   }, []);
 
@@ -120,7 +128,10 @@ export function FileBrowser(props: {
           id={locationId}
           className="grow"
           value={typed}
-          onChange={(e) => setTyped(e.target.value)}
+          onChange={(e) => {
+            edited.current = true;
+            setTyped(e.target.value);
+          }}
           spellCheck={false}
         />
         <button type="submit" className="button">
