@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { fail, VaultError, type ErrorCode, ERROR_CODES } from '../api/errors.js';
-import type { DataCipher, SectorCrypto } from '../formats/encryption.js';
+import { inlineDataCipher, type DataCipher, type SectorCrypto } from '../formats/encryption.js';
 import type {
   FromWorker,
   InitMessage,
@@ -178,17 +178,8 @@ export function sharedBuffer(length: number): Uint8Array {
 }
 
 function inlinePool(sc: SectorCrypto): CryptoPool {
-  return {
-    encrypt: async (data, iv) => {
-      sc.encrypt(data, iv);
-      return data;
-    },
-    decrypt: async (data, iv) => {
-      sc.decrypt(data, iv);
-      return data;
-    },
-    close: async () => sc.dispose(),
-  };
+  const c = inlineDataCipher(sc);
+  return { encrypt: c.encrypt, decrypt: c.decrypt, close: c.dispose };
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import { fail } from '../api/errors.js';
 import type { GuestReader, GuestWriter } from '../formats/image.js';
-import { countDataBytes, dataRanges, isAllZero, rangeBytes } from './extents.js';
+import { countDataBytes, dataRanges, isAllZero, rangeBytes, readRanges } from './extents.js';
 import type { ProgressReporter } from './progress.js';
 import { bulkBuffers } from '../io/aligned-buffer.js';
 
@@ -135,21 +135,10 @@ export async function copyGuestData(
       const pool = free;
       // Reads of several chunks run at once (decryption keeps every worker busy); writes
       // stay in order, each after its own read.
-      const read = (async () => {
-        let data = 0;
-        let cursor = 0;
-        for (const r of ranges) {
-          const s = r.start - off;
-          const e = r.end - off;
-          chunk.fill(0, cursor, s);
-          await src.read(chunk.subarray(s, e), r.start);
-          stats.bytesRead += e - s;
-          data += e - s;
-          cursor = e;
-        }
-        chunk.fill(0, cursor, len);
+      const read = readRanges(src, chunk, off, len, ranges).then((data) => {
+        stats.bytesRead += data;
         return data;
-      })();
+      });
       const gate = recentWrites.length >= concurrency ? recentWrites.shift() : undefined;
       // allSettled: even when an earlier write failed, this chunk's read finishes before the
       // error surfaces (the caller may close the source next).

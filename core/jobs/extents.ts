@@ -94,3 +94,28 @@ export function isAllZero(buf: Uint8Array): boolean {
   }
   return true;
 }
+
+/**
+ * Fills `buf[0, len)` with the guest bytes at `off`: the `data` ranges (sorted, within the
+ * window) are read, everything between them zeroed. Returns the number of bytes read.
+ */
+export async function readRanges(
+  reader: GuestReader,
+  buf: Uint8Array,
+  off: number,
+  len: number,
+  data: Range[]
+): Promise<number> {
+  let cursor = 0;
+  let read = 0;
+  for (const d of data) {
+    const s = d.start - off;
+    const e = d.end - off;
+    buf.fill(0, cursor, s);
+    await reader.read(buf.subarray(s, e), d.start);
+    read += e - s;
+    cursor = e;
+  }
+  buf.fill(0, cursor, len);
+  return read;
+}

@@ -5,7 +5,7 @@
  */
 import { fail } from '../api/errors.js';
 import type { GuestReader } from '../formats/image.js';
-import { dataRanges, MAP_WINDOW, rangeBytes, unionRanges, type Range } from './extents.js';
+import { dataRanges, MAP_WINDOW, rangeBytes, readRanges, unionRanges } from './extents.js';
 import type { CopyContext } from './copy.js';
 import { bulkBuffers } from '../io/aligned-buffer.js';
 
@@ -55,7 +55,7 @@ export async function verifyGuestEqual(
     const [ra, rb] = await Promise.all([dataRanges(a, off, len), dataRanges(b, off, len)]);
     const union = unionRanges(ra, rb);
     if (union.length > 0)
-      await Promise.all([fill(a, slot.a, off, len, ra), fill(b, slot.b, off, len, rb)]);
+      await Promise.all([readRanges(a, slot.a, off, len, ra), readRanges(b, slot.b, off, len, rb)]);
     return { off, union, slot };
   };
   const compare = ({ off, union, slot }: Awaited<ReturnType<typeof load>>) => {
@@ -94,19 +94,6 @@ export async function verifyGuestEqual(
 async function unionData(a: GuestReader, b: GuestReader, off: number, len: number) {
   const [ra, rb] = await Promise.all([dataRanges(a, off, len), dataRanges(b, off, len)]);
   return unionRanges(ra, rb);
-}
-
-/** Fills `buf[0, len)` with the guest bytes at `off`: data ranges read, the rest zeroed. */
-async function fill(r: GuestReader, buf: Uint8Array, off: number, len: number, data: Range[]) {
-  let cursor = 0;
-  for (const d of data) {
-    const s = d.start - off;
-    const e = d.end - off;
-    buf.fill(0, cursor, s);
-    await r.read(buf.subarray(s, e), d.start);
-    cursor = e;
-  }
-  buf.fill(0, cursor, len);
 }
 
 /** Index of the first differing byte, or -1. Compares 64 KiB at a time with memcmp first. */

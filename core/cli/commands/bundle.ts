@@ -12,8 +12,7 @@ import {
   passphraseOptions,
   requirePositionals,
 } from './common.js';
-
-const wipe = (...b: (Uint8Array | undefined)[]) => b.forEach((x) => x?.fill(0));
+import { wipe } from '../../crypto/secret.js';
 
 export const bundleCommand = {
   help: `image-vault bundle export [--recipient NAME] [--keep-master-key] [--passphrase-file F (source)]

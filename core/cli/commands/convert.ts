@@ -16,8 +16,7 @@ import {
   passphraseOptions,
   requirePositionals,
 } from './common.js';
-
-const wipe = (...b: (Uint8Array | undefined)[]) => b.forEach((x) => x?.fill(0));
+import { wipe } from '../../crypto/secret.js';
 
 export const convertCommand = {
   help: `image-vault convert [-O qcow2|raw|luks] [--encrypt] [-o OPTIONS] [--source-passphrase-file F]
