@@ -101,41 +101,50 @@ try {
     `Image Vault bench (${dir}); qemu-img with ${qemuFast.join(' ')}; verify off for ours unless noted\n`
   );
 
+  /** Our convert of `src` into qcow2+LUKS at `out`. */
+  const oursToQcow2Luks = (src, out) => [
+    'convert',
+    '--no-verify',
+    '-O',
+    'qcow2',
+    '--encrypt',
+    '-o',
+    ITER,
+    '--passphrase-file',
+    pw,
+    src,
+    out,
+  ];
+  /** qemu-img's convert of the qcow2+LUKS `src` (passphrase `pw`) into `format` at `out`. */
+  const qemuFromQcow2Luks = (src, format, out) => [
+    'convert',
+    ...qemuFast,
+    ...secret('s', pw),
+    '--image-opts',
+    `driver=qcow2,file.filename=${src},encrypt.key-secret=s`,
+    '-O',
+    format,
+    out,
+  ];
+
   // 1 GiB random raw → qcow2+LUKS and back
   const luksQ = ['-o', `encrypt.format=luks,encrypt.key-secret=s,encrypt.${ITER}`];
-  pair(
-    'encrypt 1 GiB raw → qcow2+LUKS',
-    [ql, ol],
-    [
-      'convert',
-      '--no-verify',
-      '-O',
-      'qcow2',
-      '--encrypt',
-      '-o',
-      ITER,
-      '--passphrase-file',
-      pw,
-      raw,
-      ol,
-    ],
-    ['convert', ...qemuFast, ...secret('s', pw), '-O', 'qcow2', ...luksQ, raw, ql]
-  );
+  pair('encrypt 1 GiB raw → qcow2+LUKS', [ql, ol], oursToQcow2Luks(raw, ol), [
+    'convert',
+    ...qemuFast,
+    ...secret('s', pw),
+    '-O',
+    'qcow2',
+    ...luksQ,
+    raw,
+    ql,
+  ]);
   rm(ql);
   pair(
     'decrypt 1 GiB qcow2+LUKS → raw',
     [qr, or],
     ['convert', '--no-verify', '-O', 'raw', '--source-passphrase-file', pw, ol, or],
-    [
-      'convert',
-      ...qemuFast,
-      ...secret('s', pw),
-      '--image-opts',
-      `driver=qcow2,file.filename=${ol},encrypt.key-secret=s`,
-      '-O',
-      'raw',
-      qr,
-    ]
+    qemuFromQcow2Luks(ol, 'raw', qr)
   );
   rm(qr, or, join(dir, 'v.qcow2'));
   const v = ours(
@@ -258,39 +267,22 @@ try {
     ['convert', '--no-verify', '-O', 'qcow2', sparse, ol],
     ['convert', ...qemuFast, '-O', 'qcow2', sparse, ql]
   );
-  pair(
-    '4 GiB sparse (10 %) → qcow2+LUKS',
-    [ql, ol],
-    [
-      'convert',
-      '--no-verify',
-      '-O',
-      'qcow2',
-      '--encrypt',
-      '-o',
-      ITER,
-      '--passphrase-file',
-      pw,
-      sparse,
-      ol,
-    ],
-    ['convert', ...qemuFast, ...secret('s', pw), '-O', 'qcow2', ...luksQ, sparse, ql]
-  );
+  pair('4 GiB sparse (10 %) → qcow2+LUKS', [ql, ol], oursToQcow2Luks(sparse, ol), [
+    'convert',
+    ...qemuFast,
+    ...secret('s', pw),
+    '-O',
+    'qcow2',
+    ...luksQ,
+    sparse,
+    ql,
+  ]);
   rm(ql);
   pair(
     '4 GiB sparse qcow2+LUKS → qcow2',
     [qr, or],
     ['convert', '--no-verify', '-O', 'qcow2', '--source-passphrase-file', pw, ol, or],
-    [
-      'convert',
-      ...qemuFast,
-      ...secret('s', pw),
-      '--image-opts',
-      `driver=qcow2,file.filename=${ol},encrypt.key-secret=s`,
-      '-O',
-      'qcow2',
-      qr,
-    ]
+    qemuFromQcow2Luks(ol, 'qcow2', qr)
   );
   rm(ol, qr, or, sparse);
 
