@@ -7,7 +7,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli } from '../testing/cli.js';
 import { patternBytes } from '../testing/bytes.js';
-import { luksFixture, qemuAccepts, qemuRaw as qemuRawIn } from '../testing/luks-peers.js';
+import {
+  luksFixture,
+  qemuAccepts,
+  qemuRaw as qemuRawIn,
+  cryptsetupLuksFormat,
+} from '../testing/luks-peers.js';
 import { passphraseFile, peerTestOptions, qemuSecret, run, runOk } from '../testing/peers.js';
 
 const opts = peerTestOptions('qemu-img', 'qemu-io', 'cryptsetup');
@@ -154,19 +159,7 @@ describe('LUKS made by our CLI, opened by qemu-img and cryptsetup', opts, () => 
   test('LUKS2 from cryptsetup is recognised by info', async () => {
     const img = join(dir, 'l2.img');
     await runOk('truncate', ['-s', '20M', img]);
-    await runOk('cryptsetup', [
-      'luksFormat',
-      '--batch-mode',
-      '--type',
-      'luks2',
-      '--key-file',
-      pw,
-      '--pbkdf',
-      'pbkdf2',
-      '--pbkdf-force-iterations',
-      '1000',
-      img,
-    ]);
+    await cryptsetupLuksFormat(img, pw, [], 'luks2');
     const info = JSON.parse((await cli('info', '--json', img)).stdout);
     assert.equal(info.format, 'luks');
     assert.equal(info['format-specific'].data.version, 2);

@@ -5,7 +5,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { cli } from '../testing/cli.js';
-import { luksFixture, qemuRaw as qemuRawIn, ourRaw as ourRawIn } from '../testing/luks-peers.js';
+import {
+  luksFixture,
+  qemuRaw as qemuRawIn,
+  ourRaw as ourRawIn,
+  cryptsetupLuksFormat,
+} from '../testing/luks-peers.js';
 import { peerTestOptions, qemuSecret, runOk, runQemuRetrying } from '../testing/peers.js';
 
 const opts = peerTestOptions('qemu-img', 'qemu-io', 'cryptsetup');
@@ -158,18 +163,7 @@ describe('LUKS made by qemu-img and cryptsetup, read by our CLI', opts, () => {
     test(`cryptsetup-made LUKS1 ${name}: data via qemu-io reads identically`, async () => {
       const img = join(dir, `c-${name.replace(/\W+/g, '_')}.img`);
       await runOk('truncate', ['-s', '8M', img]);
-      await runOk('cryptsetup', [
-        'luksFormat',
-        '--batch-mode',
-        '--type',
-        'luks1',
-        '--key-file',
-        pw,
-        '--pbkdf-force-iterations',
-        '1000',
-        ...args,
-        img,
-      ]);
+      await cryptsetupLuksFormat(img, pw, args);
       const s = await qemuSecret(dir, 's', 'abc123');
       await runOk('qemu-io', [
         ...s,
@@ -202,21 +196,7 @@ describe('LUKS made by qemu-img and cryptsetup, read by our CLI', opts, () => {
   test('cryptsetup aes-cbc-plain64be (QEMU cannot read it) unlocks in our code', async () => {
     const img = join(dir, 'be.img');
     await runOk('truncate', ['-s', '4M', img]);
-    await runOk('cryptsetup', [
-      'luksFormat',
-      '--batch-mode',
-      '--type',
-      'luks1',
-      '--key-file',
-      pw,
-      '--pbkdf-force-iterations',
-      '1000',
-      '--cipher',
-      'aes-cbc-plain64be',
-      '--key-size',
-      '256',
-      img,
-    ]);
+    await cryptsetupLuksFormat(img, pw, ['--cipher', 'aes-cbc-plain64be', '--key-size', '256']);
     assert.match((await cli('keyslot', 'test', img, '--passphrase-file', pw)).stdout, /keyslot 0/);
   });
 });

@@ -96,3 +96,29 @@ export async function luksFixture(): Promise<LuksFixture> {
     bad: await passphraseFile(dir, 'bad', 'abc124'),
   };
 }
+
+/**
+ * `cryptsetup luksFormat` of the existing file `path` with the passphrase in `keyFile` and a
+ * fast, forced PBKDF2 (1000 iterations; LUKS2 is told to use PBKDF2 too). `extra` goes before
+ * the path (cipher, key size, volume key file, …).
+ */
+export async function cryptsetupLuksFormat(
+  path: string,
+  keyFile: string,
+  extra: string[] = [],
+  type: 'luks1' | 'luks2' = 'luks1'
+): Promise<void> {
+  await runOk('cryptsetup', [
+    'luksFormat',
+    '--batch-mode',
+    '--type',
+    type,
+    '--key-file',
+    keyFile,
+    ...(type === 'luks2' ? ['--pbkdf', 'pbkdf2'] : []),
+    '--pbkdf-force-iterations',
+    '1000',
+    ...extra,
+    path,
+  ]);
+}

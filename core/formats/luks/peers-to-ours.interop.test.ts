@@ -20,6 +20,7 @@ import { headerIOForDevice } from './header-io.js';
 import { inspectLuks } from './inspect.js';
 import { testPassphrase, unlockLuks } from './keyslots.js';
 import { openRawLuks } from './raw-luks.js';
+import { cryptsetupLuksFormat } from '../../testing/luks-peers.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const PASS = 'abc123';
@@ -98,18 +99,7 @@ describe(
       it(`cryptsetup ${name}: unlocks, data equals qemu-img convert`, async () => {
         const path = join(dir, `cs${i}.img`);
         await runOk('truncate', ['-s', '4M', path]);
-        await runOk('cryptsetup', [
-          'luksFormat',
-          '--batch-mode',
-          '--type',
-          'luks1',
-          '--key-file',
-          pw,
-          '--pbkdf-force-iterations',
-          '1000',
-          ...args,
-          path,
-        ]);
+        await cryptsetupLuksFormat(path, pw, args);
         await runOk('qemu-io', [
           ...secret,
           '--image-opts',
@@ -138,22 +128,13 @@ describe(
       const vk = join(dir, 'vk.bin');
       const key = Uint8Array.from({ length: 32 }, (_, i) => 0x40 + i);
       await writeFile(vk, key);
-      await runOk('cryptsetup', [
-        'luksFormat',
-        '--batch-mode',
-        '--type',
-        'luks1',
-        '--key-file',
-        pw,
-        '--pbkdf-force-iterations',
-        '1000',
+      await cryptsetupLuksFormat(path, pw, [
         '--cipher',
         'aes-cbc-plain64be',
         '--key-size',
         '256',
         '--volume-key-file',
         vk,
-        path,
       ]);
       const dev = await FileDevice.open(path);
       const u = await unlockLuks(headerIOForDevice(dev, await dev.size()), enc(PASS));
@@ -167,17 +148,7 @@ describe(
       const path = join(dir, 'slots.img');
       await runOk('truncate', ['-s', '4M', path]);
       const other = await passphraseFile(dir, 'other', 'other pass\n');
-      await runOk('cryptsetup', [
-        'luksFormat',
-        '--batch-mode',
-        '--type',
-        'luks1',
-        '--key-file',
-        pw,
-        '--pbkdf-force-iterations',
-        '1000',
-        path,
-      ]);
+      await cryptsetupLuksFormat(path, pw);
       await runOk('cryptsetup', [
         'luksAddKey',
         '--batch-mode',
