@@ -33,11 +33,6 @@ export function alignedSharedBuffer(size: number, dir: string): Uint8Array | und
     return undefined;
   }
   try {
-    unlinkSync(path); // the open handle is all the probe needs
-  } catch {
-    // left for the finally below
-  }
-  try {
     const sab = new SharedArrayBuffer(size + DIRECT_ALIGN);
     for (let k = 0; k < DIRECT_ALIGN; k += PROBE_STEP) {
       try {
@@ -54,7 +49,7 @@ export function alignedSharedBuffer(size: number, dir: string): Uint8Array | und
     try {
       unlinkSync(path);
     } catch {
-      // already gone (the usual case)
+      // already gone
     }
   }
 }

@@ -49,13 +49,16 @@ function missing(target: VirshTarget, uuid: string): never {
   );
 }
 
+/** QEMU refused the disk's passphrase ("Invalid password" in `detail`). */
+function unlockFailure(what: string, detail: string) {
+  return fail('WRONG_PASSPHRASE', `${what}: QEMU could not unlock the disk (${detail})`);
+}
+
 async function virshOk(target: VirshTarget, args: string[], what: string, input?: Uint8Array) {
   const r = await runVirsh(target, args, input);
   if (r.code !== 0) {
     const text = virshErrorText(r);
-    if (/Invalid password/i.test(text)) {
-      throw fail('WRONG_PASSPHRASE', `${what}: QEMU could not unlock the disk (${text})`);
-    }
+    if (/Invalid password/i.test(text)) throw unlockFailure(what, text);
     if (/already defined for use with|already exists/i.test(text)) {
       throw fail('EXISTS', `${what}: ${text}`);
     }
@@ -179,7 +182,7 @@ function withLogReason(e: unknown, what: string, log: string): unknown {
   if (!isVaultError(e, 'IO')) return e;
   const line = log.split('\n').find((l) => /Invalid password/i.test(l));
   if (!line) return e;
-  return fail('WRONG_PASSPHRASE', `${what}: QEMU could not unlock the disk (${line.trim()})`);
+  return unlockFailure(what, line.trim());
 }
 
 /** The domain's state as `virsh domstate` prints it, or null when it does not exist. */
