@@ -147,18 +147,7 @@ try {
     qemuFromQcow2Luks(ol, 'raw', qr)
   );
   rm(qr, or, join(dir, 'v.qcow2'));
-  const v = ours(
-    'convert',
-    '-O',
-    'qcow2',
-    '--encrypt',
-    '-o',
-    ITER,
-    '--passphrase-file',
-    pw,
-    raw,
-    join(dir, 'v.qcow2')
-  );
+  const v = ours(...oursToQcow2Luks(raw, join(dir, 'v.qcow2')).filter((a) => a !== '--no-verify'));
   console.log(`  (encrypt with verify on: ${v.s.toFixed(2)} s)`);
   rm(ol, join(dir, 'v.qcow2'));
 
