@@ -100,7 +100,9 @@ export class FileDevice implements BlockDevice {
 
   async write(buf: Uint8Array, position: number): Promise<void> {
     try {
-      if (buf.length < 2 * PIECE) return await this.writePiece(buf, position);
+      if (buf.length < 2 * PIECE || this.directWhole(buf, position)) {
+        return await this.writePiece(buf, position);
+      }
       // Large writes go as parallel pieces: buffered writes of fresh files are much faster
       // with a few in flight than one at a time (measured: ~2x for 4 MiB in 1 MiB pieces).
       await Promise.all(
@@ -111,13 +113,28 @@ export class FileDevice implements BlockDevice {
     }
   }
 
-  private async writePiece(buf: Uint8Array, position: number): Promise<void> {
-    if (
-      this.directFh &&
+  /** Whether `buf` can go out through `O_DIRECT` at `position` (bounced or not). */
+  private directOk(buf: Uint8Array, position: number): boolean {
+    return (
+      this.directFh !== undefined &&
       buf.length >= DIRECT_MIN &&
       position % DIRECT_ALIGN === 0 &&
       buf.length % DIRECT_ALIGN === 0
-    ) {
+    );
+  }
+
+  /**
+   * A direct write from aligned memory goes out as one call, not in pieces: the device
+   * queues it either way, and pieces would hold several of libuv's threads per write, so
+   * the copy's page-cache reads waited behind them (measured on a 412 MiB qcow2 copy with
+   * four writes in flight: reads took 6–7 ms instead of 1.5 ms, and the copy 10–20 % longer).
+   */
+  private directWhole(buf: Uint8Array, position: number): boolean {
+    return this.directOk(buf, position) && isDirectAligned(buf);
+  }
+
+  private async writePiece(buf: Uint8Array, position: number): Promise<void> {
+    if (this.directOk(buf, position)) {
       if (await this.writeDirect(buf, position)) return;
     }
     let done = 0;
