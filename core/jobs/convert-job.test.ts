@@ -52,7 +52,7 @@ function spec(
     openResult: (p) => rawFileReader(p),
     sourceIdentity: identity,
     targetOptions: { format: 'raw', clusterSize: 65536 },
-    copy: { chunkSize: MiB, checkpointEvery: 2 * MiB },
+    copy: { chunkSize: MiB, checkpointEvery: 2 * MiB, checkpointInterval: 0 },
     ...extra,
     writes: () => writes,
   };

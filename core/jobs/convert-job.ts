@@ -46,7 +46,7 @@ export interface ConversionSpec {
   verify?: boolean;
   overwrite?: boolean;
   /** Tuning and test hooks for the copy loop. */
-  copy?: Pick<CopyOptions, 'chunkSize' | 'maxInFlight' | 'checkpointEvery'>;
+  copy?: Pick<CopyOptions, 'chunkSize' | 'maxInFlight' | 'checkpointEvery' | 'checkpointInterval'>;
 }
 
 export interface ConversionResult extends Record<string, unknown> {

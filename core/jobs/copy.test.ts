@@ -97,6 +97,7 @@ test('checkpoints flush the writer first and report chunk-aligned offsets', asyn
     {
       chunkSize: MiB,
       checkpointEvery: 3 * MiB,
+      checkpointInterval: 0,
       onCheckpoint: async (at) => {
         const written = writer.stats.writes.reduce((n, w) => n + w.length, 0);
         checkpoints.push({ at, flushes: writer.stats.flushes, written });
