@@ -17,7 +17,7 @@ if (!existsSync(plain)) {
 }
 // The single-file bundle (scripts/lib/bundle.mjs) starts faster; a bare `tsc -b` after the
 // last full build leaves it stale, and then the modules it was made from are used instead.
-const bundle = at('../dist/core/cli/main.bundle.js');
+const bundle = at('../dist/core/cli/bundle/main.js');
 const built = mtime(at('../dist/core.tsbuildinfo'));
 const fresh = mtime(bundle) !== undefined && built !== undefined && mtime(bundle) >= built;
 const { main } = await import(fresh ? bundle : plain);
