@@ -15,8 +15,8 @@ if (!existsSync(plain)) {
   );
   process.exit(1);
 }
-// The single-file bundle (scripts/lib/bundle.mjs) starts faster; a bare `tsc -b` after the
-// last full build leaves it stale, and then the modules it was made from are used instead.
+// The bundle (scripts/lib/bundle.mjs) starts faster; a bare `tsc -b` after the last full
+// build leaves it stale, and then the modules it was made from are used instead.
 const bundle = at('../dist/core/cli/bundle/main.js');
 const built = mtime(at('../dist/core.tsbuildinfo'));
 const fresh = mtime(bundle) !== undefined && built !== undefined && mtime(bundle) >= built;

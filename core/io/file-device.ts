@@ -2,7 +2,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname } from 'node:path';
-import { toVaultError } from '../api/errors.js';
+import { fail, toVaultError } from '../api/errors.js';
 import { alignedSharedBuffer, DIRECT_ALIGN, isDirectAligned } from './aligned-buffer.js';
 import type { BlockDevice } from './block-device.js';
 
@@ -22,6 +22,12 @@ function pieces(length: number): [number, number][] {
   const out: [number, number][] = [];
   for (let a = 0; a < length; a += size) out.push([a, Math.min(length, a + size)]);
   return out;
+}
+
+/** A write's byte count, refusing 0: a retry loop would otherwise spin forever. */
+function progressed(bytesWritten: number): number {
+  if (bytesWritten <= 0) throw fail('IO', 'The disk accepted no bytes of a write');
+  return bytesWritten;
 }
 
 export interface OpenFileOptions {
@@ -140,7 +146,7 @@ export class FileDevice implements BlockDevice {
     let done = 0;
     while (done < buf.length) {
       const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, position + done);
-      done += bytesWritten;
+      done += progressed(bytesWritten);
     }
   }
 
@@ -162,7 +168,7 @@ export class FileDevice implements BlockDevice {
       let done = 0;
       while (done < src.length) {
         const { bytesWritten } = await fh.write(src, done, src.length - done, position + done);
-        done += bytesWritten;
+        done += progressed(bytesWritten);
       }
       return true;
     } finally {

@@ -3,7 +3,7 @@
 // worker's). The unbundled dist/ stays what tests import and Electron runs; bin/image-vault.js
 // and the crypto pool prefer the bundles when they are fresh.
 import { dirname, join, relative } from 'node:path';
-import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 /**
@@ -58,7 +58,9 @@ async function bundleOne(entry, out) {
  * shared code in common chunks), so a command parses only what it runs: zod alone is 60 % of
  * the whole CLI and only `serve` and resumed jobs need it (measured: ~30 ms less start-up).
  * Chunks have content-hashed names and move in first, `main.js` last, so a command started
- * meanwhile loads a consistent set; chunks no build refers to any more are then removed.
+ * meanwhile loads a consistent set. A command loads its chunks lazily (a resumed job reads
+ * its journal seconds in), so chunks this build does not use stay for a day before they
+ * are removed: a running command, or a second build at the same time, still finds its own.
  */
 async function bundleSplit(entry, outDir) {
   const tmp = `${outDir}.${process.pid}.tmp`;
@@ -74,8 +76,10 @@ async function bundleSplit(entry, outDir) {
   await mkdir(outDir, { recursive: true });
   const files = (await readdir(tmp)).sort((a, b) => (a === 'main.js') - (b === 'main.js'));
   for (const f of files) await rename(join(tmp, f), join(outDir, f));
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
   for (const f of await readdir(outDir)) {
-    if (!files.includes(f)) await rm(join(outDir, f), { force: true });
+    const path = join(outDir, f);
+    if (!files.includes(f) && (await stat(path)).mtimeMs < dayAgo) await rm(path, { force: true });
   }
   await rm(tmp, { recursive: true, force: true });
 }
