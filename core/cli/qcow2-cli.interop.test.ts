@@ -143,6 +143,8 @@ describe('qcow2 engine through the CLI vs qemu-img', opts, () => {
       const out = join(dir, `p-${label.length}.qcow2`);
       const r = await cli('convert', '-O', 'qcow2', ...createOpts, src, out);
       assert.equal(r.code, 0, r.stderr);
+      // Only the non-zero 64 KiB units: 1 MiB + 2 units at 5 MiB + the last unit.
+      assert.match(r.stderr, /\(qcow2, 1\.19 MiB written, verified\)/);
       await runOk('qemu-img', ['check', out]);
       await runOk('qemu-img', ['compare', '-f', 'raw', '-F', 'qcow2', src, out]);
       assert.ok((await stat(out)).size < 4 << 20, 'sparse output: zero clusters are not allocated');

@@ -18,6 +18,16 @@ import {
 } from './common.js';
 import { wipe } from '../../crypto/secret.js';
 
+/**
+ * What a conversion copied, for its closing line: the bytes this run wrote (a sparse raw
+ * source counts as all data, so its data size would mislead), and where a resumed run began.
+ */
+function copiedSummary(result: Record<string, unknown>): string {
+  const written = `${humanSize(Number(result.bytesWritten ?? 0))} written`;
+  const from = Number(result.resumedFrom ?? 0);
+  return from > 0 ? `${written} after resuming at ${humanSize(from)}` : written;
+}
+
 export const convertCommand = {
   help: `image-vault convert [-O qcow2|raw|luks] [--encrypt] [-o OPTIONS] [--source-passphrase-file F]
                      [--passphrase-file F] [--progress=json] [--no-verify] [--resume] [--overwrite] SRC DST
@@ -69,7 +79,7 @@ Options (-o): cluster-size, compat, cipher, hash, iter-time, iterations (see cre
       if (mode !== 'json') {
         io.err(
           `Converted ${source} → ${target} (${format}${encrypt ? ', LUKS' : ''}, ` +
-            `${humanSize(Number(result.dataBytes ?? 0))} of data${result.verified ? ', verified' : ''})`
+            `${copiedSummary(result)}${result.verified ? ', verified' : ''})`
         );
       }
       return 0;
