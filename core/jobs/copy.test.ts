@@ -114,6 +114,28 @@ test('checkpoints flush the writer first and report chunk-aligned offsets', asyn
   }
 });
 
+test('checkpoints wait for their interval as well as their byte spacing', async () => {
+  const src = new MemoryImage(10 * MiB);
+  src.put(0, patternBytes(10 * MiB, 6));
+  const at: number[] = [];
+  const copy = (checkpointInterval: number) =>
+    copyGuestData(
+      src.reader(),
+      new MemoryImage(10 * MiB).writer(),
+      { signal: new AbortController().signal },
+      {
+        chunkSize: MiB,
+        checkpointEvery: MiB,
+        checkpointInterval,
+        onCheckpoint: async (offset) => void at.push(offset),
+      }
+    );
+  await copy(60_000); // far longer than this copy takes
+  assert.deepEqual(at, [], 'no checkpoint before the interval has passed');
+  await copy(0);
+  assert.equal(at.length, 9, 'every MiB but the last once the interval is 0');
+});
+
 test('resume from an offset copies only the rest; cancel stops between chunks', async () => {
   const src = new MemoryImage(8 * MiB);
   src.put(0, patternBytes(8 * MiB, 11));
