@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileDevice } from './file-device.js';
 import { alignedSharedBuffer, bulkBuffer, isDirectAligned } from './aligned-buffer.js';
@@ -47,6 +47,35 @@ test('direct writes from aligned, unaligned and small buffers all land exactly',
     assert.deepEqual(back.subarray(4 * MiB, 7 * MiB), unaligned);
     assert.deepEqual(back.subarray(7 * MiB + 100, 7 * MiB + 800), small);
   } finally {
+    await cleanup();
+  }
+});
+
+test('an aligned direct write is one call; an unaligned one goes in pieces', async () => {
+  const { dir, cleanup } = await scratchDir();
+  const probe = await open(join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { write: (...a: unknown[]) => Promise<unknown> };
+  await probe.close();
+  const original = proto.write;
+  const sizes: number[] = [];
+  proto.write = function (this: unknown, ...a: unknown[]) {
+    sizes.push(a[2] as number);
+    return original.apply(this, a);
+  };
+  const dev = await FileDevice.open(join(dir, 'out'), { createTruncate: true, direct: true });
+  try {
+    const aligned = bulkBuffer(4 * MiB, [dir]);
+    if (!isDirectAligned(aligned)) return; // no O_DIRECT here: buffered writes stay in pieces
+    aligned.fill(7);
+    sizes.length = 0;
+    await dev.write(aligned, 0);
+    assert.deepEqual(sizes, [4 * MiB], 'one call: libuv threads stay free for reads');
+    sizes.length = 0;
+    await dev.write(patternBytes(4 * MiB, 1), 4 * MiB); // plain memory: bounced in pieces
+    assert.equal(sizes.length, 4);
+  } finally {
+    proto.write = original;
+    await dev.close();
     await cleanup();
   }
 });
