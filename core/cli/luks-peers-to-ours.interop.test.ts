@@ -10,6 +10,8 @@ import {
   qemuRaw as qemuRawIn,
   ourRaw as ourRawIn,
   cryptsetupLuksFormat,
+  qemuIoLuks,
+  qemuLuksImage,
 } from '../testing/luks-peers.js';
 import { peerTestOptions, qemuSecret, runOk, runQemuRetrying } from '../testing/peers.js';
 
@@ -103,25 +105,7 @@ describe('LUKS made by qemu-img and cryptsetup, read by our CLI', opts, () => {
     const img = join(dir, 'q.luks');
     const s = await qemuSecret(dir, 's', 'abc123');
     const n = await qemuSecret(dir, 'n', 'second passphrase\n');
-    await runQemuRetrying('qemu-img', [
-      'create',
-      '-f',
-      'luks',
-      ...s,
-      '-o',
-      'key-secret=s,iter-time=10',
-      img,
-      '8M',
-    ]);
-    await runOk('qemu-io', [
-      ...s,
-      '--image-opts',
-      `driver=luks,file.filename=${img},key-secret=s`,
-      '-c',
-      'write -P 0x77 0 4k',
-      '-c',
-      'write -P 0x78 7M 1M',
-    ]);
+    await qemuLuksImage(img, '8M', s, ['write -P 0x77 0 4k', 'write -P 0x78 7M 1M']);
     await runQemuRetrying('qemu-img', [
       'amend',
       ...s,
@@ -165,15 +149,7 @@ describe('LUKS made by qemu-img and cryptsetup, read by our CLI', opts, () => {
       await runOk('truncate', ['-s', '8M', img]);
       await cryptsetupLuksFormat(img, pw, args);
       const s = await qemuSecret(dir, 's', 'abc123');
-      await runOk('qemu-io', [
-        ...s,
-        '--image-opts',
-        `driver=luks,file.filename=${img},key-secret=s`,
-        '-c',
-        'write -P 0x77 4096 4096',
-        '-c',
-        'write -P 0x99 5M 100k',
-      ]);
+      await qemuIoLuks(img, s, ['write -P 0x77 4096 4096', 'write -P 0x99 5M 100k']);
       await runOk('cryptsetup', [
         'luksAddKey',
         '--batch-mode',

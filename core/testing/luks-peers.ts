@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli } from './cli.js';
-import { passphraseFile, run, runOk, scratchDir } from './peers.js';
+import { passphraseFile, run, runOk, runQemuRetrying, scratchDir } from './peers.js';
 
 export type QemuDriver = 'qcow2' | 'luks';
 
@@ -72,6 +72,39 @@ export async function ourRaw(dir: string, image: string, pwFile: string): Promis
   );
   assert.equal(r.code, 0, r.stderr);
   return readFile(out);
+}
+
+/**
+ * Runs qemu-io `commands` (one `-c` each, e.g. `write -P 0x77 0 4k`) on the raw LUKS `image`,
+ * unlocked with the secret object `s` that `secretArgs` (from `qemuSecret`) define.
+ */
+export async function qemuIoLuks(image: string, secretArgs: string[], commands: string[]) {
+  await runOk('qemu-io', [
+    ...secretArgs,
+    '--image-opts',
+    `driver=luks,file.filename=${image},key-secret=s`,
+    ...commands.flatMap((c) => ['-c', c]),
+  ]);
+}
+
+/** `qemu-img create -f luks` of `size` (fast PBKDF2), then `commands` through qemu-io. */
+export async function qemuLuksImage(
+  path: string,
+  size: string,
+  secretArgs: string[],
+  commands: string[]
+): Promise<void> {
+  await runQemuRetrying('qemu-img', [
+    'create',
+    '-f',
+    'luks',
+    ...secretArgs,
+    '-o',
+    'key-secret=s,iter-time=10',
+    path,
+    size,
+  ]);
+  await qemuIoLuks(path, secretArgs, commands);
 }
 
 /** A scratch folder with the passphrase files the LUKS CLI suites share. */

@@ -13,14 +13,13 @@ import {
   peerTestOptions,
   qemuSecret,
   runOk,
-  runQemuRetrying,
   scratchDir,
 } from '../../testing/peers.js';
 import { headerIOForDevice } from './header-io.js';
 import { inspectLuks } from './inspect.js';
 import { testPassphrase, unlockLuks } from './keyslots.js';
 import { openRawLuks } from './raw-luks.js';
-import { cryptsetupLuksFormat } from '../../testing/luks-peers.js';
+import { cryptsetupLuksFormat, qemuIoLuks, qemuLuksImage } from '../../testing/luks-peers.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const PASS = 'abc123';
@@ -100,15 +99,7 @@ describe(
         const path = join(dir, `cs${i}.img`);
         await runOk('truncate', ['-s', '4M', path]);
         await cryptsetupLuksFormat(path, pw, args);
-        await runOk('qemu-io', [
-          ...secret,
-          '--image-opts',
-          `driver=luks,file.filename=${path},key-secret=s`,
-          '-c',
-          'write -P 0x77 4096 4096',
-          '-c',
-          'write -P 0x3c 1000k 24k',
-        ]);
+        await qemuIoLuks(path, secret, ['write -P 0x77 4096 4096', 'write -P 0x3c 1000k 24k']);
         const info = await inspectFile(path);
         assert.equal(
           info.payloadOffset,
@@ -178,25 +169,7 @@ describe(
 
     it('qemu-img create -f luks (payload 4040) unlocks; data equals qemu-img convert', async () => {
       const path = join(dir, 'qemu.luks');
-      await runQemuRetrying('qemu-img', [
-        'create',
-        '-f',
-        'luks',
-        ...secret,
-        '-o',
-        'key-secret=s,iter-time=10',
-        path,
-        '4M',
-      ]);
-      await runOk('qemu-io', [
-        ...secret,
-        '--image-opts',
-        `driver=luks,file.filename=${path},key-secret=s`,
-        '-c',
-        'write -P 0x5a 0 64k',
-        '-c',
-        'write -P 0xa5 3M 4k',
-      ]);
+      await qemuLuksImage(path, '4M', secret, ['write -P 0x5a 0 64k', 'write -P 0xa5 3M 4k']);
       const info = await inspectFile(path);
       assert.equal(info.payloadOffset, 2068480);
       const qinfo = JSON.parse(await runOk('qemu-img', ['info', '--output=json', path]));
