@@ -202,39 +202,9 @@ try {
     aes
   );
   rm(raw);
-  pair(
-    'migrate 1 GiB legacy AES → qcow2+LUKS',
-    [ql, ol],
-    [
-      'migrate',
-      '--no-verify',
-      '--force',
-      '--old-passphrase-file',
-      pw,
-      '--passphrase-file',
-      pw2,
-      '-o',
-      ITER,
-      aes,
-      ol,
-    ],
-    [
-      'convert',
-      ...qemuFast,
-      ...secret('s', pw),
-      ...secret('n', pw2),
-      '--image-opts',
-      `driver=qcow2,file.filename=${aes},encrypt.key-secret=s`,
-      '-O',
-      'qcow2',
-      '-o',
-      `encrypt.format=luks,encrypt.key-secret=n,encrypt.${ITER}`,
-      ql,
-    ]
-  );
-  rm(ol, ql);
-  const mv = ours(
+  const oursMigrate = [
     'migrate',
+    '--no-verify',
     '--force',
     '--old-passphrase-file',
     pw,
@@ -243,8 +213,23 @@ try {
     '-o',
     ITER,
     aes,
-    ol
-  );
+    ol,
+  ];
+  pair('migrate 1 GiB legacy AES → qcow2+LUKS', [ql, ol], oursMigrate, [
+    'convert',
+    ...qemuFast,
+    ...secret('s', pw),
+    ...secret('n', pw2),
+    '--image-opts',
+    `driver=qcow2,file.filename=${aes},encrypt.key-secret=s`,
+    '-O',
+    'qcow2',
+    '-o',
+    `encrypt.format=luks,encrypt.key-secret=n,encrypt.${ITER}`,
+    ql,
+  ]);
+  rm(ol, ql);
+  const mv = ours(...oursMigrate.filter((a) => a !== '--no-verify'));
   console.log(`  (migrate with verify on: ${mv.s.toFixed(2)} s)`);
   rm(aes, ol);
 
