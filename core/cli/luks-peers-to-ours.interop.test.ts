@@ -9,6 +9,7 @@ import {
   luksFixture,
   qemuRaw as qemuRawIn,
   ourRaw as ourRawIn,
+  cryptsetupAddKey,
   cryptsetupLuksFormat,
   qemuIoLuks,
   qemuLuksImage,
@@ -150,16 +151,7 @@ describe('LUKS made by qemu-img and cryptsetup, read by our CLI', opts, () => {
       await cryptsetupLuksFormat(img, pw, args);
       const s = await qemuSecret(dir, 's', 'abc123');
       await qemuIoLuks(img, s, ['write -P 0x77 4096 4096', 'write -P 0x99 5M 100k']);
-      await runOk('cryptsetup', [
-        'luksAddKey',
-        '--batch-mode',
-        '--key-file',
-        pw,
-        '--pbkdf-force-iterations',
-        '1000',
-        img,
-        pw2,
-      ]);
+      await cryptsetupAddKey(img, pw, pw2);
       const expected = await qemuRaw(img, 'luks', pw);
       assert.deepEqual(await ourRaw(img, pw), expected);
       assert.deepEqual(await ourRaw(img, pw2), expected);

@@ -155,3 +155,26 @@ export async function cryptsetupLuksFormat(
     path,
   ]);
 }
+
+/**
+ * `cryptsetup luksAddKey`: adds the passphrase in `newKeyFile` to `path`, unlocking with
+ * `keyFile`, with a fast forced PBKDF2 (1000 iterations); `extra` goes before the path.
+ */
+export async function cryptsetupAddKey(
+  path: string,
+  keyFile: string,
+  newKeyFile: string,
+  extra: string[] = []
+): Promise<void> {
+  await runOk('cryptsetup', [
+    'luksAddKey',
+    '--batch-mode',
+    '--key-file',
+    keyFile,
+    '--pbkdf-force-iterations',
+    '1000',
+    ...extra,
+    path,
+    newKeyFile,
+  ]);
+}

@@ -19,7 +19,12 @@ import { headerIOForDevice } from './header-io.js';
 import { inspectLuks } from './inspect.js';
 import { testPassphrase, unlockLuks } from './keyslots.js';
 import { openRawLuks } from './raw-luks.js';
-import { cryptsetupLuksFormat, qemuIoLuks, qemuLuksImage } from '../../testing/luks-peers.js';
+import {
+  cryptsetupAddKey,
+  cryptsetupLuksFormat,
+  qemuIoLuks,
+  qemuLuksImage,
+} from '../../testing/luks-peers.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const PASS = 'abc123';
@@ -140,18 +145,7 @@ describe(
       await runOk('truncate', ['-s', '4M', path]);
       const other = await passphraseFile(dir, 'other', 'other pass\n');
       await cryptsetupLuksFormat(path, pw);
-      await runOk('cryptsetup', [
-        'luksAddKey',
-        '--batch-mode',
-        '--key-file',
-        pw,
-        '--pbkdf-force-iterations',
-        '1000',
-        '--key-slot',
-        '3',
-        path,
-        other,
-      ]);
+      await cryptsetupAddKey(path, pw, other, ['--key-slot', '3']);
       const dev = await FileDevice.open(path);
       const io = headerIOForDevice(dev, await dev.size());
       assert.equal(await testPassphrase(io, enc('other pass\n')), 3);
