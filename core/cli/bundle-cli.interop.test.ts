@@ -93,13 +93,12 @@ describe('bundle export / import', opts, () => {
     ]);
   }
 
-  test('default export: fresh master key; import rotates the handed-over passphrase', async () => {
-    const bundle = join(dir, 'bundle');
-    let r = await cli(
+  /** `bundle export` of the sender's image into `bundle`, handing over `handed`. */
+  const exportTo = (bundle: string, ...extra: string[]) =>
+    cli(
       'bundle',
       'export',
-      '--recipient',
-      'alice',
+      ...extra,
       '--passphrase-file',
       srcPw,
       '--recipient-passphrase-file',
@@ -108,6 +107,10 @@ describe('bundle export / import', opts, () => {
       src,
       bundle
     );
+
+  test('default export: fresh master key; import rotates the handed-over passphrase', async () => {
+    const bundle = join(dir, 'bundle');
+    let r = await exportTo(bundle, '--recipient', 'alice');
     assert.equal(r.code, 0, r.stderr);
     const files = (await readdir(bundle)).sort();
     assert.deepEqual(files, ['README.txt', 'disk.xml', 'manifest.json', 'secret.xml', 'vm.qcow2']);
@@ -142,18 +145,7 @@ describe('bundle export / import', opts, () => {
 
   test('keep-master-key export swaps passphrases only', async () => {
     const bundle = join(dir, 'bundle-keep');
-    const r = await cli(
-      'bundle',
-      'export',
-      '--keep-master-key',
-      '--passphrase-file',
-      srcPw,
-      '--recipient-passphrase-file',
-      handed,
-      ...FAST,
-      src,
-      bundle
-    );
+    const r = await exportTo(bundle, '--keep-master-key');
     assert.equal(r.code, 0, r.stderr);
     const bundled = join(bundle, 'vm.qcow2');
     assert.equal(await mkDigest(bundled), await mkDigest(src));
