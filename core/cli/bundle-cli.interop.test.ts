@@ -108,6 +108,21 @@ describe('bundle export / import', opts, () => {
       bundle
     );
 
+  /** `bundle import` of `bundle` into `target` with the handed-over and a new passphrase. */
+  const importTo = (bundle: string, target: string, ...extra: string[]) =>
+    cli(
+      'bundle',
+      'import',
+      '--passphrase-file',
+      handed,
+      '--new-passphrase-file',
+      mine,
+      ...FAST,
+      ...extra,
+      bundle,
+      target
+    );
+
   test('default export: fresh master key; import rotates the handed-over passphrase', async () => {
     const bundle = join(dir, 'bundle');
     let r = await exportTo(bundle, '--recipient', 'alice');
@@ -126,17 +141,7 @@ describe('bundle export / import', opts, () => {
     await qemuCompare(src, srcPw, bundled, handed);
 
     const target = join(dir, 'imported.qcow2');
-    r = await cli(
-      'bundle',
-      'import',
-      '--passphrase-file',
-      handed,
-      '--new-passphrase-file',
-      mine,
-      ...FAST,
-      bundle,
-      target
-    );
+    r = await importTo(bundle, target);
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await cli('keyslot', 'test', target, '--passphrase-file', handed)).code, 4);
     assert.equal((await cli('keyslot', 'test', target, '--passphrase-file', mine)).code, 0);
@@ -191,19 +196,12 @@ describe('bundle export / import', opts, () => {
       test('bundle import --define-secret: the domain starts; a wrong secret value does not', async () => {
         const uri = 'qemu:///system';
         const target = join(dir, 'booted.qcow2');
-        const r = await cli(
-          'bundle',
-          'import',
-          '--passphrase-file',
-          handed,
-          '--new-passphrase-file',
-          mine,
-          ...FAST,
+        const r = await importTo(
+          join(dir, 'bundle'),
+          target,
           '--define-secret',
           '--libvirt-uri',
-          uri,
-          join(dir, 'bundle'),
-          target
+          uri
         );
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stdout, /secret [0-9a-f-]{36} defined/);
