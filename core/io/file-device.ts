@@ -49,6 +49,9 @@ export class FileDevice implements BlockDevice {
   /** Aligned bounce buffers for direct writes from unaligned callers, one per piece. */
   private bounce: Uint8Array[] = [];
 
+  /** An `O_DIRECT` read-only handle for large aligned reads (see `useDirectReads`). */
+  private directReadFh: FileHandle | undefined;
+
   private constructor(
     readonly path: string,
     readonly writable: boolean,
@@ -80,7 +83,25 @@ export class FileDevice implements BlockDevice {
     return (await this.fh.stat()).size;
   }
 
+  /**
+   * Sends large aligned reads through `O_DIRECT` from now on; false when the file system
+   * refuses it. For sparse raw sources, which are read in full (`node:fs` has no
+   * `SEEK_DATA`): a buffered read of a hole fills the page cache with zero pages, which cost
+   * twice the CPU of a direct read (where the kernel just zero-fills the buffer) and push
+   * everything else out of the cache (measured: reading a 4 GiB raw with 10 % data took
+   * 0.6–0.8 s of CPU buffered, 0.3 s direct; under memory pressure, 10 s of system time).
+   */
+  async useDirectReads(): Promise<boolean> {
+    this.directReadFh ??= await open(this.path, constants.O_RDONLY | constants.O_DIRECT).catch(
+      () => undefined
+    );
+    return this.directReadFh !== undefined;
+  }
+
   async read(buf: Uint8Array, position: number): Promise<number> {
+    if (this.directReadFh && this.directOk(buf, position) && isDirectAligned(buf)) {
+      return this.readDirect(this.directReadFh, buf, position);
+    }
     if (buf.length < 2 * PIECE) return this.readPiece(buf, position);
     // Large reads go as parallel pieces: the kernel overlaps them (libuv's thread pool).
     const counts = await Promise.all(
@@ -104,6 +125,25 @@ export class FileDevice implements BlockDevice {
     return done;
   }
 
+  /**
+   * One direct read of aligned memory. A short count (end of file) may leave the rest of the
+   * request unaligned, so what remains goes through the page cache.
+   */
+  private async readDirect(fh: FileHandle, buf: Uint8Array, position: number): Promise<number> {
+    let done: number;
+    try {
+      ({ bytesRead: done } = await fh.read(buf, 0, buf.length, position));
+    } catch {
+      // Opened but refused (EINVAL: larger logical blocks, some FUSE file systems): stay on
+      // the page cache, where a real I/O error surfaces again.
+      this.directReadFh = undefined;
+      await fh.close().catch(() => undefined);
+      done = 0;
+    }
+    if (done === buf.length || (done > 0 && done % DIRECT_ALIGN !== 0)) return done;
+    return done + (await this.readPiece(buf.subarray(done), position + done));
+  }
+
   async write(buf: Uint8Array, position: number): Promise<void> {
     try {
       if (buf.length < 2 * PIECE || this.directWhole(buf, position)) {
@@ -119,13 +159,10 @@ export class FileDevice implements BlockDevice {
     }
   }
 
-  /** Whether `buf` can go out through `O_DIRECT` at `position` (bounced or not). */
+  /** Whether `buf` can go through `O_DIRECT` at `position` (for writes, bounced or not). */
   private directOk(buf: Uint8Array, position: number): boolean {
     return (
-      this.directFh !== undefined &&
-      buf.length >= DIRECT_MIN &&
-      position % DIRECT_ALIGN === 0 &&
-      buf.length % DIRECT_ALIGN === 0
+      buf.length >= DIRECT_MIN && position % DIRECT_ALIGN === 0 && buf.length % DIRECT_ALIGN === 0
     );
   }
 
@@ -136,11 +173,11 @@ export class FileDevice implements BlockDevice {
    * four writes in flight: reads took 6–7 ms instead of 1.5 ms, and the copy 10–20 % longer).
    */
   private directWhole(buf: Uint8Array, position: number): boolean {
-    return this.directOk(buf, position) && isDirectAligned(buf);
+    return this.directFh !== undefined && this.directOk(buf, position) && isDirectAligned(buf);
   }
 
   private async writePiece(buf: Uint8Array, position: number): Promise<void> {
-    if (this.directOk(buf, position)) {
+    if (this.directFh && this.directOk(buf, position)) {
       if (await this.writeDirect(buf, position)) return;
     }
     let done = 0;
@@ -187,8 +224,10 @@ export class FileDevice implements BlockDevice {
 
   async close(): Promise<void> {
     this.bounce = [];
+    const readFh = this.directReadFh;
+    this.directReadFh = undefined;
     try {
-      await this.directFh?.close();
+      await Promise.all([this.directFh?.close(), readFh?.close()]);
     } finally {
       await this.fh.close();
     }

@@ -85,6 +85,8 @@ async function openLayer(
       case 'luks':
         return await openRawLuks(dev, { passphrase: opts.passphrase, threads: opts.threads });
       default:
+        // Raw sources are read in full, holes too: a mostly sparse one reads them directly.
+        if ((await dev.allocatedBytes()) < (await dev.size()) / 2) await dev.useDirectReads();
         return await openRaw(dev);
     }
   } catch (e) {
