@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { FileDevice } from './file-device.js';
 import { alignedSharedBuffer, bulkBuffer, isDirectAligned } from './aligned-buffer.js';
 import { patternBytes } from '../testing/bytes.js';
+import { handleCallSizes } from '../testing/file-calls.js';
 import { scratchDir } from '../testing/peers.js';
 
 const MiB = 1024 * 1024;
@@ -53,28 +54,19 @@ test('direct writes from aligned, unaligned and small buffers all land exactly',
 
 test('an aligned direct write is one call; an unaligned one goes in pieces', async () => {
   const { dir, cleanup } = await scratchDir();
-  const probe = await open(join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { write: (...a: unknown[]) => Promise<unknown> };
-  await probe.close();
-  const original = proto.write;
-  const sizes: number[] = [];
-  proto.write = function (this: unknown, ...a: unknown[]) {
-    sizes.push(a[2] as number);
-    return original.apply(this, a);
-  };
   const dev = await FileDevice.open(join(dir, 'out'), { createTruncate: true, direct: true });
   try {
     const aligned = bulkBuffer(4 * MiB, [dir]);
     if (!isDirectAligned(aligned)) return; // no O_DIRECT here: buffered writes stay in pieces
     aligned.fill(7);
-    sizes.length = 0;
-    await dev.write(aligned, 0);
-    assert.deepEqual(sizes, [4 * MiB], 'one call: libuv threads stay free for reads');
-    sizes.length = 0;
-    await dev.write(patternBytes(4 * MiB, 1), 4 * MiB); // plain memory: bounced in pieces
-    assert.equal(sizes.length, 4);
+    const whole = await handleCallSizes(dir, 'write', () => dev.write(aligned, 0));
+    assert.deepEqual(whole, [4 * MiB], 'one call: libuv threads stay free for reads');
+    // Plain memory: bounced in pieces.
+    const bounced = await handleCallSizes(dir, 'write', () =>
+      dev.write(patternBytes(4 * MiB, 1), 4 * MiB)
+    );
+    assert.equal(bounced.length, 4);
   } finally {
-    proto.write = original;
     await dev.close();
     await cleanup();
   }
@@ -90,21 +82,16 @@ test('direct reads are exact over holes, data and the end of the file, and one c
   await fh.write(patternBytes(5096, 6), 0, 5096, size - 5096);
   await fh.close();
   const expected = new Uint8Array(await readFile(p));
-  const proto = Object.getPrototypeOf(fh) as { read: (...a: unknown[]) => Promise<unknown> };
-  const original = proto.read;
-  const sizes: number[] = [];
-  proto.read = function (this: unknown, ...a: unknown[]) {
-    sizes.push(a[2] as number);
-    return original.apply(this, a);
-  };
   const dev = await FileDevice.open(p);
   try {
     const direct = await dev.useDirectReads();
     const buf = bulkBuffer(4 * MiB, [dir]);
-    assert.equal(await dev.read(buf, 0), 4 * MiB);
+    const calls = await handleCallSizes(dir, 'read', async () => {
+      assert.equal(await dev.read(buf, 0), 4 * MiB);
+    });
     assert.deepEqual(buf, expected.subarray(0, 4 * MiB));
     // Direct I/O needs aligned memory; a filesystem without it keeps the buffered pieces.
-    if (direct && isDirectAligned(buf)) assert.deepEqual(sizes, [4 * MiB]);
+    if (direct && isDirectAligned(buf)) assert.deepEqual(calls, [4 * MiB]);
     // Across the end of the file: a short count, with the unaligned tail included.
     assert.equal(await dev.read(buf, 4 * MiB), size - 4 * MiB);
     assert.deepEqual(buf.subarray(0, size - 4 * MiB), expected.subarray(4 * MiB));
@@ -113,7 +100,6 @@ test('direct reads are exact over holes, data and the end of the file, and one c
     assert.equal(await dev.read(small, 3 * MiB - 100), 5000);
     assert.deepEqual(small, expected.subarray(3 * MiB - 100, 3 * MiB + 4900));
   } finally {
-    proto.read = original;
     await dev.close();
     await cleanup();
   }

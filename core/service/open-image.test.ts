@@ -6,28 +6,10 @@ import { join } from 'node:path';
 import { openImage } from './open-image.js';
 import { bulkBuffer, isDirectAligned } from '../io/aligned-buffer.js';
 import { patternBytes } from '../testing/bytes.js';
+import { handleCallSizes } from '../testing/file-calls.js';
 import { scratchDir } from '../testing/peers.js';
 
 const MiB = 1024 * 1024;
-
-/** Sizes of the `FileHandle.read` calls made while `f` runs. */
-async function readCalls(dir: string, f: () => Promise<void>): Promise<number[]> {
-  const probe = await open(join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { read: (...a: unknown[]) => Promise<unknown> };
-  await probe.close();
-  const original = proto.read;
-  const sizes: number[] = [];
-  proto.read = function (this: unknown, ...a: unknown[]) {
-    sizes.push(a[2] as number);
-    return original.apply(this, a);
-  };
-  try {
-    await f();
-  } finally {
-    proto.read = original;
-  }
-  return sizes;
-}
 
 test('a mostly sparse raw source is read directly, a full one through the page cache', async (t) => {
   const { dir, cleanup } = await scratchDir();
@@ -51,7 +33,7 @@ test('a mostly sparse raw source is read directly, a full one through the page c
   ] as const) {
     const img = await openImage(path);
     try {
-      const calls = await readCalls(dir, () => img.read(buf, 0));
+      const calls = await handleCallSizes(dir, 'read', () => img.read(buf, 0));
       // One direct call of the whole buffer, or the page cache's parallel 1 MiB pieces.
       assert.deepEqual(calls, direct ? [4 * MiB] : [MiB, MiB, MiB, MiB], path);
       const expect = direct
