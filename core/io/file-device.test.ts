@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileDevice } from './file-device.js';
 import { alignedSharedBuffer, bulkBuffer, isDirectAligned } from './aligned-buffer.js';
@@ -99,6 +99,24 @@ test('direct reads are exact over holes, data and the end of the file, and one c
     const small = new Uint8Array(5000);
     assert.equal(await dev.read(small, 3 * MiB - 100), 5000);
     assert.deepEqual(small, expected.subarray(3 * MiB - 100, 3 * MiB + 4900));
+  } finally {
+    await dev.close();
+    await cleanup();
+  }
+});
+
+test('direct reads stay off when the path no longer names the open file', async () => {
+  const { dir, cleanup } = await scratchDir();
+  const p = join(dir, 'src');
+  await writeFile(p, patternBytes(MiB, 1));
+  const dev = await FileDevice.open(p);
+  try {
+    await writeFile(join(dir, 'other'), patternBytes(MiB, 2));
+    await rename(join(dir, 'other'), p);
+    assert.equal(await dev.useDirectReads(), false);
+    const buf = bulkBuffer(MiB, [dir]);
+    assert.equal(await dev.read(buf, 0), MiB);
+    assert.deepEqual(buf, patternBytes(MiB, 1), 'still the file opened first');
   } finally {
     await dev.close();
     await cleanup();
