@@ -71,6 +71,8 @@ export class FileDevice implements BlockDevice {
 
   /** An `O_DIRECT` read-only handle for large aligned reads (see `useDirectReads`). */
   private directReadFh: FileHandle | undefined;
+  /** The one attempt at opening `directReadFh`. */
+  private directReads: Promise<boolean> | undefined;
 
   private constructor(
     readonly path: string,
@@ -104,16 +106,22 @@ export class FileDevice implements BlockDevice {
   }
 
   /**
-   * Sends large aligned reads through `O_DIRECT` from now on; false when the file system
-   * refuses it. For sparse raw sources, which are read in full (`node:fs` has no
+   * Sends large aligned reads through `O_DIRECT` from now on. False when that is not possible:
+   * the file system refuses `O_DIRECT`, or the path no longer names this file. For sparse raw sources, which are read in full (`node:fs` has no
    * `SEEK_DATA`): a buffered read of a hole fills the page cache with zero pages, which cost
    * twice the CPU of a direct read (where the kernel just zero-fills the buffer) and push
    * everything else out of the cache (measured: reading a 4 GiB raw with 10 % data took
    * 0.6–0.8 s of CPU buffered, 0.3 s direct; under memory pressure, 10 s of system time).
    */
   async useDirectReads(): Promise<boolean> {
-    this.directReadFh ??= await reopen(this.fh, this.path, constants.O_RDONLY | constants.O_DIRECT);
-    return this.directReadFh !== undefined;
+    // One attempt per device, however many callers ask at once.
+    this.directReads ??= reopen(this.fh, this.path, constants.O_RDONLY | constants.O_DIRECT).then(
+      (fh) => {
+        this.directReadFh = fh;
+        return fh !== undefined;
+      }
+    );
+    return this.directReads;
   }
 
   async read(buf: Uint8Array, position: number): Promise<number> {
@@ -154,7 +162,7 @@ export class FileDevice implements BlockDevice {
     } catch {
       // Opened but refused (EINVAL: larger logical blocks, some FUSE file systems): stay on
       // the page cache, where a real I/O error surfaces again.
-      this.directReadFh = undefined;
+      if (this.directReadFh === fh) this.directReadFh = undefined;
       await fh.close().catch(() => undefined);
       done = 0;
     }
@@ -242,6 +250,7 @@ export class FileDevice implements BlockDevice {
 
   async close(): Promise<void> {
     this.bounce = [];
+    await this.directReads; // an attempt still opening settles first, so its handle closes too
     const readFh = this.directReadFh;
     this.directReadFh = undefined;
     try {
