@@ -136,18 +136,26 @@ try {
     out,
   ];
 
-  // 1 GiB random raw → qcow2+LUKS and back
   const luksQ = ['-o', `encrypt.format=luks,encrypt.key-secret=s,encrypt.${ITER}`];
-  pair('encrypt 1 GiB raw → qcow2+LUKS', [ql, ol], oursToQcow2Luks(raw, ol), [
+  /** qemu-img's convert of `src` into qcow2+LUKS (passphrase `pw`) at `out`. */
+  const qemuToQcow2Luks = (src, out) => [
     'convert',
     ...qemuFast,
     ...secret('s', pw),
     '-O',
     'qcow2',
     ...luksQ,
-    raw,
-    ql,
-  ]);
+    src,
+    out,
+  ];
+
+  // 1 GiB random raw → qcow2+LUKS and back
+  pair(
+    'encrypt 1 GiB raw → qcow2+LUKS',
+    [ql, ol],
+    oursToQcow2Luks(raw, ol),
+    qemuToQcow2Luks(raw, ql)
+  );
   rm(ql);
   pair(
     'decrypt 1 GiB qcow2+LUKS → raw',
@@ -250,16 +258,12 @@ try {
     ['convert', '--no-verify', '-O', 'qcow2', sparse, ol],
     ['convert', ...qemuFast, '-O', 'qcow2', sparse, ql]
   );
-  pair('4 GiB sparse (10 %) → qcow2+LUKS', [ql, ol], oursToQcow2Luks(sparse, ol), [
-    'convert',
-    ...qemuFast,
-    ...secret('s', pw),
-    '-O',
-    'qcow2',
-    ...luksQ,
-    sparse,
-    ql,
-  ]);
+  pair(
+    '4 GiB sparse (10 %) → qcow2+LUKS',
+    [ql, ol],
+    oursToQcow2Luks(sparse, ol),
+    qemuToQcow2Luks(sparse, ql)
+  );
   rm(ql);
   pair(
     '4 GiB sparse qcow2+LUKS → qcow2',

@@ -18,7 +18,8 @@ export interface IvGenerator {
   dispose(): void;
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Whether this machine stores integers little-endian (typed-array fast paths rely on it). */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 function writeLe64(ivs: Uint8Array, first: number, count: number, step: number): void {
   if (LITTLE_ENDIAN && ivs.byteOffset % 4 === 0) {

@@ -7,7 +7,7 @@ import { fail } from '../api/errors.js';
 import type { SectorCrypto } from '../formats/encryption.js';
 import { cbcDecrypt, cbcEncrypt } from './cbc.js';
 import type { CipherSpec } from './cipher-spec.js';
-import { createIvGenerator, type IvGenerator } from './ivgen.js';
+import { createIvGenerator, LITTLE_ENDIAN, type IvGenerator } from './ivgen.js';
 import type { AesBlockCipher, AesProvider } from './provider.js';
 import { nodeProvider } from './provider-node.js';
 import { wipe } from './secret.js';
@@ -20,7 +20,6 @@ import { XorKernel } from './wasm/xor-kernel.js';
  * 20-35% slower here from page faults on fresh output buffers).
  */
 const CHUNK = 64 * 1024;
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Sector sizes a LUKS segment may use (spec/luks2.md §3 "Segment"). */
 export const SECTOR_SIZES = [512, 1024, 2048, 4096];
