@@ -1,6 +1,12 @@
-// ESLint flat config: typescript-eslint recommended + project boundaries (DESIGN.md).
+// ESLint flat config: typescript-eslint recommended + the project's layers (DESIGN.md, "Layout").
+// Dependencies point one way: api ← io ← crypto ← formats ← jobs ← service ← faces (cli,
+// server, electron); libvirt sits beside jobs; the renderer reaches core/api only. Each zone
+// below is proven to fire by scripts/lint-zones.test.mjs.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { CORE_LAYERS, layerZone, NODE_CRYPTO_DOOR } from './scripts/lib/layers.mjs';
+
+const TESTS = ['**/*.test.ts', 'core/testing/**'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'release/**', 'node_modules/**', '.test-artifacts/**'] },
@@ -34,21 +40,24 @@ export default tseslint.config(
     },
   },
   {
-    files: ['core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { paths: ['electron', 'react'], patterns: ['**/renderer/**', '**/electron/**'] },
-      ],
-    },
+    files: ['**/*.{ts,tsx}'],
+    ignores: TESTS,
+    rules: { 'max-lines': ['error', { max: 400, skipBlankLines: false, skipComments: false }] },
+  },
+  // One zone per core layer: what it may not import (non-test files).
+  ...CORE_LAYERS.map((layer) => ({
+    files: [`core/${layer}/**/*.ts`],
+    ignores: [...TESTS, NODE_CRYPTO_DOOR],
+    rules: { 'no-restricted-imports': ['error', layerZone(layer)] },
+  })),
+  {
+    files: ['electron/**/*.ts', 'electron/**/*.cts'],
+    ignores: TESTS,
+    rules: { 'no-restricted-imports': ['error', layerZone('electron')] },
   },
   {
     files: ['renderer/**/*.{ts,tsx}'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { paths: ['electron'], patterns: ['node:*', '**/core/!(api)/**'] },
-      ],
-    },
+    ignores: ['renderer/vite.config.ts'],
+    rules: { 'no-restricted-imports': ['error', layerZone('renderer')] },
   }
 );

@@ -1,6 +1,5 @@
 // Vite build of the renderer: root renderer/, output dist/renderer, relative base so the same
 // build works under Electron's app:// protocol and under the loopback server.
-// eslint-disable-next-line no-restricted-imports -- the build config runs in Node, not in the page
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';

@@ -22,11 +22,13 @@ function collect(dir, out = [], suffix = '.test.js') {
 
 const filter = process.argv[2];
 // Compiled suites (core, electron, e2e) run from dist/; the renderer's and build/'s few unit
-// tests run from source through tsx (the renderer is bundled by Vite, not compiled by tsc -b).
+// tests run from source through tsx (the renderer is bundled by Vite, not compiled by tsc -b);
+// scripts/ holds plain .mjs tests (the lint-zone probes).
 let files = [
   ...['core', 'electron', 'e2e'].flatMap((d) => collect(join(root, 'dist', d))),
   ...collect(join(root, 'renderer', 'src'), [], '.test.ts'),
   ...collect(join(root, 'build'), [], '.test.ts'),
+  ...collect(join(root, 'scripts'), [], '.test.mjs'),
 ];
 if (filter) files = files.filter((f) => relative(root, f).includes(filter));
 files.sort();

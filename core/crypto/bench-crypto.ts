@@ -8,7 +8,7 @@ import { createCryptoPool } from './crypto-pool.js';
 import { calibratePbkdf2 } from './pbkdf2.js';
 import { createLegacyAesCipher, createSectorCipher } from './sector-cipher.js';
 import { randomBytes } from './random.js';
-import type { SectorCrypto } from '../formats/encryption.js';
+import type { SectorCrypto } from './data-cipher.js';
 
 const MiB = 1024 * 1024;
 

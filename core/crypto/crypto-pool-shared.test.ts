@@ -5,7 +5,8 @@ import { parseLuksCipher } from './cipher-spec.js';
 import { createCryptoPool, sharedBuffer } from './crypto-pool.js';
 import { createSectorCipher } from './sector-cipher.js';
 import { randomBytes } from './random.js';
-import { encryptThenWrite, inlineDataCipher } from '../formats/encryption.js';
+import { inlineDataCipher } from './data-cipher.js';
+import { encryptThenWrite } from '../formats/encryption.js';
 
 const MiB = 1024 * 1024;
 

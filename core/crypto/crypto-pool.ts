@@ -8,14 +8,14 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { fail, VaultError, type ErrorCode, ERROR_CODES } from '../api/errors.js';
-import { inlineDataCipher, type DataCipher, type SectorCrypto } from '../formats/encryption.js';
+import { inlineDataCipher, type DataCipher, type SectorCrypto } from './data-cipher.js';
 import type {
   FromWorker,
   InitMessage,
   JobMessage,
   ShareMessage,
   UnshareMessage,
-} from '../worker/protocol.js';
+} from './crypto-worker-protocol.js';
 import type { CipherSpec } from './cipher-spec.js';
 import { createSectorCipher, SECTOR_SIZES } from './sector-cipher.js';
 import { copySecret, wipe } from './secret.js';
@@ -47,7 +47,7 @@ const MAX_THREADS = 64;
  * made one after the last compile of dist/ (dist/core.tsbuildinfo), else undefined.
  */
 function freshBundle(): URL | undefined {
-  const bundle = new URL('../worker/crypto-worker.bundle.js', import.meta.url);
+  const bundle = new URL('./crypto-worker.bundle.js', import.meta.url);
   if (bundle.protocol !== 'file:') return undefined;
   try {
     const made = statSync(fileURLToPath(bundle)).mtimeMs;
@@ -60,7 +60,7 @@ function freshBundle(): URL | undefined {
 }
 
 /**
- * How to start a worker: the bundle when fresh, else the compiled `.js` beside this module (`dist/core/worker/`), or in
+ * How to start a worker: the bundle when fresh, else the compiled `.js` beside this module (`dist/core/crypto/`), or in
  * development (running the `.ts` sources under tsx) a tiny eval bootstrap that registers
  * tsx's loader inside the worker and imports the `.ts` worker — workers do not inherit the
  * loader hooks of the main thread.
@@ -68,9 +68,9 @@ function freshBundle(): URL | undefined {
 function workerScript(): { script: string | URL; eval: boolean } {
   const bundle = freshBundle();
   if (bundle) return { script: bundle, eval: false };
-  const js = new URL('../worker/crypto-worker.js', import.meta.url);
+  const js = new URL('./crypto-worker.js', import.meta.url);
   if (js.protocol !== 'file:' || existsSync(fileURLToPath(js))) return { script: js, eval: false };
-  const ts = new URL('../worker/crypto-worker.ts', import.meta.url);
+  const ts = new URL('./crypto-worker.ts', import.meta.url);
   if (!existsSync(fileURLToPath(ts))) throw fail('INTERNAL', 'Crypto worker script is missing');
   let api: string;
   try {

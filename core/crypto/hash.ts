@@ -5,7 +5,7 @@
  * sha224/sha384/ripemd160 come from @noble/hashes (DESIGN.md constraint 2). `messageHasher`
  * is the exception for long runs of tiny messages (the AF diffusion), see there.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, type Hash } from './node-crypto.js';
 import { ripemd160, sha1 as nobleSha1 } from '@noble/hashes/legacy.js';
 import {
   sha224,

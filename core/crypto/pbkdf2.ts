@@ -6,7 +6,7 @@
  * sha224/sha384/ripemd160 fall back to @noble/hashes (pure JS, much slower — fine for
  * unlocking such rare headers, DESIGN.md constraint 3 warns against writing with them).
  */
-import { pbkdf2Sync } from 'node:crypto';
+import { pbkdf2Sync } from './node-crypto.js';
 import { pbkdf2 as noblePbkdf2 } from '@noble/hashes/pbkdf2.js';
 import { fail } from '../api/errors.js';
 import { digestSize, nobleHash, type HashName } from './hash.js';

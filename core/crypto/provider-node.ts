@@ -3,7 +3,7 @@
  * contexts are created once per key with `setAutoPadding(false)` and never finalized while in
  * use, so each call is a single `update()` over the whole buffer.
  */
-import { createCipheriv, createDecipheriv, type Cipher, type Decipher } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type Cipher, type Decipher } from './node-crypto.js';
 import { fail } from '../api/errors.js';
 import type { AesBlockCipher, AesProvider } from './provider.js';
 

@@ -1,5 +1,5 @@
 /** Cryptographically secure random bytes (node:crypto `randomFillSync`, DESIGN.md constraint 2). */
-import { randomFillSync } from 'node:crypto';
+import { randomFillSync } from './node-crypto.js';
 import { fail } from '../api/errors.js';
 
 /** Largest single request; larger sizes are a programming error, never a header-driven size. */
@@ -13,6 +13,12 @@ export function randomBytes(n: number): Uint8Array {
   const out = new Uint8Array(n);
   if (n > 0) randomFillSync(out);
   return out;
+}
+
+/** `n` random bytes as lowercase hex (identifiers and tokens, not key material). */
+export function randomHex(n: number): string {
+  const b = randomBytes(n);
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 }
 
 /**

@@ -2,7 +2,7 @@
  * Secret buffer hygiene (DESIGN.md "Secrets"): keys live in fresh `Uint8Array`s and are
  * zero-filled when no longer needed; comparisons of secret-derived values run in constant time.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from './node-crypto.js';
 
 /** Zero-fills every given buffer (undefined entries are skipped). */
 export function wipe(...bufs: (Uint8Array | undefined)[]): void {

@@ -4,7 +4,7 @@
  * (spec/legacy-aes.md §1).
  */
 import { fail } from '../api/errors.js';
-import type { SectorCrypto } from '../formats/encryption.js';
+import type { SectorCrypto } from './data-cipher.js';
 import { cbcDecrypt, cbcEncrypt } from './cbc.js';
 import type { CipherSpec } from './cipher-spec.js';
 import { createIvGenerator, LITTLE_ENDIAN, type IvGenerator } from './ivgen.js';

@@ -1,23 +1,10 @@
 /**
  * The small interface through which a container (qcow2, raw) reaches an encryption scheme
  * (LUKS, legacy AES) without knowing it — the shape of QEMU's `QCryptoBlock` read/init/write
- * callbacks (`include/crypto/block.h`).
+ * callbacks (`include/crypto/block.h`). The cipher interfaces themselves live in
+ * core/crypto/data-cipher.ts (crypto implements them; formats use them).
  */
-
-/** Sector-wise data encryption with a key already unlocked. */
-export interface SectorCrypto {
-  /** Encryption unit in bytes: 512, or 512..4096 for LUKS2 segments. */
-  readonly sectorSize: number;
-  /**
-   * Encrypts `data` in place. `data.length` is a multiple of `sectorSize`; unit k of `data`
-   * uses IV sector `ivSector + k * sectorSize / 512` (IVs always count 512-byte units:
-   * spec/luks2.md §4).
-   */
-  encrypt(data: Uint8Array, ivSector: number): void;
-  decrypt(data: Uint8Array, ivSector: number): void;
-  /** Wipes the keys. The object must not be used afterwards. */
-  dispose(): void;
-}
+import type { DataCipher } from '../crypto/data-cipher.js';
 
 /** Access to the bytes of an embedded encryption header (e.g. qcow2's LUKS region). */
 export interface HeaderIO {
@@ -26,34 +13,6 @@ export interface HeaderIO {
   read(buf: Uint8Array, position: number): Promise<void>;
   write(buf: Uint8Array, position: number): Promise<void>;
   flush(): Promise<void>;
-}
-
-/**
- * Asynchronous bulk form of `SectorCrypto` used by containers for guest data, so a worker
- * pool can do the work. The result may be a different view than `data` (the buffer may have
- * been transferred to a worker and back); callers use the returned array.
- */
-export interface DataCipher {
-  readonly sectorSize: number;
-  encrypt(data: Uint8Array, ivSector: number): Promise<Uint8Array>;
-  decrypt(data: Uint8Array, ivSector: number): Promise<Uint8Array>;
-  dispose(): Promise<void>;
-}
-
-/** Runs a synchronous `SectorCrypto` as a `DataCipher` (in place, on the calling thread). */
-export function inlineDataCipher(sc: SectorCrypto): DataCipher {
-  return {
-    sectorSize: sc.sectorSize,
-    encrypt: async (data, iv) => {
-      sc.encrypt(data, iv);
-      return data;
-    },
-    decrypt: async (data, iv) => {
-      sc.decrypt(data, iv);
-      return data;
-    },
-    dispose: async () => sc.dispose(),
-  };
 }
 
 /** Slice size for {@link encryptThenWrite}: the pool splits each slice across its workers. */

@@ -8,7 +8,6 @@
  * directory of the file they will write.
  */
 import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,16 +18,22 @@ const PROBE_STEP = 16;
 
 /** Offset of the aligned start within each shared buffer we handed out. */
 const alignedStarts = new WeakMap<ArrayBufferLike, number>();
+/** Probe files made by this process (their names only need to be unique per process). */
+let probes = 0;
 
 /**
  * Returns `size` bytes of shared memory whose address is 4096-aligned, or `undefined` when
  * `dir` cannot do direct I/O (then the caller should not use `O_DIRECT` at all).
  */
 export function alignedSharedBuffer(size: number, dir: string): Uint8Array | undefined {
-  const path = join(dir, `.image-vault-probe-${randomBytes(6).toString('hex')}`);
+  const path = join(dir, `.image-vault-probe-${process.pid}-${++probes}`);
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_DIRECT, 0o600);
+    fd = openSync(
+      path,
+      constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT,
+      0o600
+    );
   } catch {
     return undefined;
   }

@@ -6,7 +6,7 @@
  * DESIGN.md "Data safety": a cancelled job ends in state `cancelled`; the job function is
  * responsible (through `withPartialOutput`) for leaving no output behind.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../crypto/random.js';
 import { fail, toVaultError } from '../api/errors.js';
 import type { JobInfo, JobKind } from '../api/types.js';
 import { ProgressReporter, type Clock } from './progress.js';
@@ -63,7 +63,7 @@ export class JobRegistry {
    * throws becomes `{ code, message }` via `toVaultError`; a cancelled job ends `cancelled`.
    */
   start(kind: JobKind, label: string, run: JobFunction): JobInfo {
-    const id = `${kind}-${++this.seq}-${randomBytes(4).toString('hex')}`;
+    const id = `${kind}-${++this.seq}-${randomHex(4)}`;
     const controller = new AbortController();
     const info: JobInfo = {
       id,

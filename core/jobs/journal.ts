@@ -3,7 +3,7 @@
  * is, how the target was made, and the last checkpoint below which every guest byte is
  * durably in the partial. It never holds secrets or keys: only public parameters.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../crypto/node-crypto.js';
 import { open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fail, toVaultError } from '../api/errors.js';

@@ -26,16 +26,6 @@ export interface DefineSecretOptions extends VirshTarget {
   via?: SecretTransport;
 }
 
-/** True when a virsh binary can be started. */
-export async function virshAvailable(target: VirshTarget = {}): Promise<boolean> {
-  try {
-    await runVirsh({ ...target, uri: undefined }, ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function missing(target: VirshTarget, uuid: string): never {
   const steps = secretSteps({
     uri: target.uri ?? DEFAULT_LIBVIRT_URI,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { toVaultError, type VaultApi } from '../api/index.js';
 import { createVaultService } from '../service/vault-service.js';
-import { invokeVaultMethod } from './dispatch.js';
+import { invokeVaultMethod } from '../api/dispatch.js';
 
 describe('readBundleManifest through the validated dispatch', () => {
   let dir: string;

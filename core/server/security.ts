@@ -2,36 +2,14 @@
  * Request guards and response headers of the loopback server (DESIGN.md "Secrets":
  * 127.0.0.1 only, per-run token, Host/Origin checks, strict CSP).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from '../crypto/node-crypto.js';
+import { randomHex } from '../crypto/random.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-
-/** The CSP shared with the Electron `app://` protocol (electron-conventions.md §1). */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-/** Security headers set on every response, static or API. */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'X-Frame-Options': 'DENY',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=(), serial=()',
-};
+import { SECURITY_HEADERS } from '../web/security-headers.js';
 
 /** A new random token: 32 bytes, hex encoded (URL-safe, header-safe). */
 export function newToken(): string {
-  return randomBytes(32).toString('hex');
+  return randomHex(32);
 }
 
 /** Constant-time comparison of the `Authorization: Bearer …` header with the token. */

@@ -11,10 +11,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { toVaultError, type ErrorCode, type VaultApi } from '../api/index.js';
 import { applySecurityHeaders, hasValidToken, newToken, refuseReason } from './security.js';
-import { invokeVaultMethod } from './dispatch.js';
+import { invokeVaultMethod } from '../api/dispatch.js';
 import { openEventStream } from './event-stream.js';
 import { sendStatic } from './static-files.js';
-import { reviveBytes } from './wire.js';
+import { reviveBytes } from '../api/wire.js';
 
 /** Largest accepted request body (bytes). */
 export const MAX_BODY_BYTES = 256 * 1024;

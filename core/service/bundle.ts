@@ -5,7 +5,7 @@
  * handed-over passphrase, rotates to the recipient's own passphrase, and optionally defines
  * the libvirt secret so the VM boots unattended.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../crypto/node-crypto.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';

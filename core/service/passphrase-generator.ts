@@ -2,7 +2,7 @@
  * Strong generated passphrases: 8 groups of 5 characters from an unambiguous 32-symbol
  * alphabet = 200 bits, easy to read aloud or type from paper.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../crypto/random.js';
 
 const ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789'.padEnd(32, 'A');
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { fail, type VaultApi, type VaultEvent } from '../../core/api/index.js';
-import { VAULT_METHODS } from '../../core/server/schemas.js';
+import { VAULT_METHODS } from '../../core/api/schemas.js';
 import {
   channelFor,
   forwardEvents,

@@ -11,8 +11,8 @@ import {
   type VaultApi,
   type VaultEvent,
 } from '../../core/api/index.js';
-import { invokeVaultMethod } from '../../core/server/dispatch.js';
-import { VAULT_METHODS, type VaultMethod } from '../../core/server/schemas.js';
+import { invokeVaultMethod } from '../../core/api/dispatch.js';
+import { VAULT_METHODS, type VaultMethod } from '../../core/api/schemas.js';
 import { isTrustedSender } from './guards.js';
 
 export type IpcEnvelope<T = unknown> = { ok: true; result: T } | { ok: false; error: ErrorPayload };

@@ -90,7 +90,7 @@ export async function bundleCli(root) {
   await rm(join(dist, 'cli', 'main.bundle.js'), { force: true }); // the older single-file form
   await bundleSplit(join(dist, 'cli', 'main.js'), join(dist, 'cli', 'bundle'));
   await bundleOne(
-    join(dist, 'worker', 'crypto-worker.js'),
-    join(dist, 'worker', 'crypto-worker.bundle.js')
+    join(dist, 'crypto', 'crypto-worker.js'),
+    join(dist, 'crypto', 'crypto-worker.bundle.js')
   );
 }

@@ -1,7 +1,7 @@
 /** Bulk data encryption for an unlocked LUKS volume, backed by the crypto worker pool. */
 import { createCryptoPool } from '../../crypto/crypto-pool.js';
 import { wipe } from '../../crypto/secret.js';
-import type { DataCipher } from '../encryption.js';
+import type { DataCipher } from '../../crypto/data-cipher.js';
 import type { UnlockedLuks } from './unlocked.js';
 
 /**

@@ -8,7 +8,8 @@
 import { fail } from '../../api/errors.js';
 import type { EncryptionInfo } from '../../api/types.js';
 import { readInto, type BlockDevice } from '../../io/block-device.js';
-import { encryptThenWrite, type DataCipher, type HeaderIO } from '../encryption.js';
+import type { DataCipher } from '../../crypto/data-cipher.js';
+import { encryptThenWrite, type HeaderIO } from '../encryption.js';
 import { isShared, sharedBuffer } from '../../crypto/crypto-pool.js';
 import type { Extent, GuestReader, GuestWriter } from '../image.js';
 import { dataCipherFor } from './data-cipher.js';

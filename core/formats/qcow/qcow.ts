@@ -7,7 +7,7 @@ import { inflateRawSync, constants } from 'node:zlib';
 import { fail } from '../../api/errors.js';
 import type { ImageInfo } from '../../api/types.js';
 import { readExact, readOrZero, type BlockDevice } from '../../io/block-device.js';
-import type { DataCipher } from '../encryption.js';
+import type { DataCipher } from '../../crypto/data-cipher.js';
 import type { Extent, GuestReader } from '../image.js';
 
 export interface QcowOpenOptions {

@@ -4,7 +4,8 @@
  */
 import { fail } from '../../api/errors.js';
 import { readExact, type BlockDevice } from '../../io/block-device.js';
-import type { DataCipher, HeaderIO } from '../encryption.js';
+import type { DataCipher } from '../../crypto/data-cipher.js';
+import type { HeaderIO } from '../encryption.js';
 import { ClusterAllocator, WRITER_REFCOUNT_ORDER, initialReftableClusters } from './allocator.js';
 import { COMPRESSED_HI, entryOffset, getRefcount } from './entries.js';
 import { INCOMPAT_CORRUPT, INCOMPAT_DIRTY, readQcow2Header } from './header.js';

@@ -75,31 +75,3 @@ export function getRefcount(block: Uint8Array, index: number, bits: number): num
     }
   }
 }
-
-/** Sets a refcount entry (value must fit the width). */
-export function setRefcount(block: Uint8Array, index: number, bits: number, value: number): void {
-  switch (bits) {
-    case 1:
-    case 2:
-    case 4: {
-      const perByte = 8 / bits;
-      const at = Math.floor(index / perByte);
-      const shift = (index % perByte) * bits;
-      const mask = ((1 << bits) - 1) << shift;
-      block[at] = ((block[at] ?? 0) & ~mask) | ((value << shift) & mask);
-      return;
-    }
-    case 8:
-      block[index] = value;
-      return;
-    case 16:
-      block[index * 2] = value >> 8;
-      block[index * 2 + 1] = value & 0xff;
-      return;
-    case 32:
-      new DataView(block.buffer, block.byteOffset).setUint32(index * 4, value);
-      return;
-    default:
-      writeU64(new DataView(block.buffer, block.byteOffset), index * 8, value);
-  }
-}

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { MemoryDevice } from '../../io/memory-device.js';
-import type { DataCipher } from '../encryption.js';
+import type { DataCipher } from '../../crypto/data-cipher.js';
 import { checkQcow2 } from './check.js';
 import { createQcow2, reopenQcow2Writer } from './create.js';
 import { openQcow2 } from './reader.js';

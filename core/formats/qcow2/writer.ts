@@ -5,7 +5,8 @@
  */
 import { fail } from '../../api/errors.js';
 import { readExact, type BlockDevice } from '../../io/block-device.js';
-import { encryptThenWrite, type DataCipher } from '../encryption.js';
+import type { DataCipher } from '../../crypto/data-cipher.js';
+import { encryptThenWrite } from '../encryption.js';
 import type { GuestWriter } from '../image.js';
 import { ClusterAllocator, WRITER_REFCOUNT_ORDER } from './allocator.js';
 import { COPIED_HI, entryOffset, writeU64 } from './entries.js';

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { JobInfo, VaultEvent } from '../../../core/api/index.js';
 import { createFakeApi } from './fake.js';
 import { describeError, errorCode } from './errors.js';
-import { encodeBytes } from './wire.js';
+import { encodeBytes } from '../../../core/api/wire.js';
 import { estimateStrength } from '../lib/strength.js';
 import { generatePassphrase } from '../lib/generator.js';
 import { formatBytes, formatDuration } from '../lib/format.js';

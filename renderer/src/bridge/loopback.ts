@@ -5,7 +5,7 @@
  */
 import type { ErrorPayload, VaultApi, VaultEvent } from '../../../core/api/index.js';
 import { ApiError, fromPayload } from './errors.js';
-import { encodeBytes } from './wire.js';
+import { encodeBytes } from '../../../core/api/wire.js';
 
 type Listener = (e: VaultEvent) => void;
 

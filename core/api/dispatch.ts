@@ -2,7 +2,8 @@
  * Transport-neutral dispatch: validate a method's raw arguments with its schema, then call
  * the `VaultApi`. Used by the loopback server and by the Electron IPC handlers.
  */
-import { fail, type VaultApi } from '../api/index.js';
+import { fail } from './errors.js';
+import type { VaultApi } from './types.js';
 import { isVaultMethod, methodSchemas, type VaultMethod } from './schemas.js';
 
 /** Methods whose byte arguments the service keeps using after the call returns (jobs). */

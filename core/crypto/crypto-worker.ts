@@ -4,11 +4,11 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { isVaultError } from '../api/errors.js';
-import type { SectorCrypto } from '../formats/encryption.js';
-import { createSectorCipher } from '../crypto/sector-cipher.js';
-import { wasmXorAvailable } from '../crypto/wasm/xor-kernel.js';
-import { wipe } from '../crypto/secret.js';
-import type { FromWorker, ToWorker } from './protocol.js';
+import type { SectorCrypto } from './data-cipher.js';
+import { createSectorCipher } from './sector-cipher.js';
+import { wasmXorAvailable } from './wasm/xor-kernel.js';
+import { wipe } from './secret.js';
+import type { FromWorker, ToWorker } from './crypto-worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('crypto-worker must run in a worker thread');

@@ -1,5 +1,5 @@
 /** Messages between the crypto pool (core/crypto/crypto-pool.ts) and its worker threads. */
-import type { CipherSpec } from '../crypto/cipher-spec.js';
+import type { CipherSpec } from './cipher-spec.js';
 
 /**
  * Sent first (a worker may be started before its pool exists, see `prewarmCryptoWorkers`):
