@@ -10,6 +10,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../core/server/index.js';
 import { createVaultService } from '../core/service/index.js';
 import { scratchDir } from '../core/testing/peers.js';
+import { openDesktopWindow, type DesktopShell } from './desktop-shell.js';
+
+/** A user agent like Electron's (it names Electron; the renderer reads that). */
+const DESKTOP_UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) image-vault/0.1.0 Chrome/146.0.0.0 Electron/41.7.1 Safari/537.36';
 
 /** The repository root (works from e2e/*.ts via tsx and from dist/e2e/*.js). */
 export function repoRoot(): string {
@@ -28,57 +33,86 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
+/** How the app is reached: `serve` (loopback server) or `desktop` (the Electron path). */
+export type Face = 'serve' | 'desktop';
+/** Both faces; flows that must work in each run once per face. */
+export const FACES: readonly Face[] = ['serve', 'desktop'];
+
 export interface AppFixture {
+  face: Face;
   dir: string;
-  server: RunningServer;
+  /** The loopback server (serve face only). */
+  server?: RunningServer;
   browser: Browser;
   page: Page;
   logs: string[];
+  /** Drops a file on the window (desktop face only: browsers do not reveal paths). */
+  dropFile(path: string): Promise<void>;
   shot(name: string): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Starts service + server + browser and opens the app with its token link. */
-export async function openApp(suite: string): Promise<AppFixture> {
+/**
+ * Starts the service, a browser and the app on `face`: the loopback server with its token link,
+ * or the desktop path (desktop-shell.ts: compiled IPC handlers, app:// serving and preload).
+ */
+export async function openApp(
+  suite: string,
+  face: Face = 'serve',
+  opts: { preload?: boolean } = {}
+): Promise<AppFixture> {
   const root = repoRoot();
   const staticDir = join(root, 'dist', 'renderer');
   if (!existsSync(join(staticDir, 'index.html'))) {
-    throw new Error(
-      'dist/renderer is missing: build the renderer first (npx vite build --config renderer/vite.config.ts)'
-    );
+    throw new Error('dist/renderer is missing: run npm run build first');
   }
   const { dir, cleanup } = await scratchDir(`iv-e2e-${suite}-`);
   const logs: string[] = [];
-  const server = await startServer({
-    api: createVaultService({ threads: 2 }),
-    staticDir,
-    log: (l) => logs.push(l),
-  });
+  const api = createVaultService({ threads: 2 });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: CHROMIUM_ARGS,
   });
-  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    // Electron's user agent names it; the renderer uses that (and app://) to tell the desktop.
+    ...(face === 'desktop' ? { userAgent: `${DESKTOP_UA}` } : {}),
+  });
+  const page = await context.newPage();
   page.setDefaultTimeout(30_000);
-  await page.goto(server.url);
+  page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));
+  let server: RunningServer | undefined;
+  let desktop: DesktopShell | undefined;
+  if (face === 'serve') {
+    server = await startServer({ api, staticDir, log: (l) => logs.push(l) });
+    await page.goto(server.url);
+  } else {
+    desktop = await openDesktopWindow(context, page, api, opts);
+  }
   const shots = resolve(root, '.test-artifacts', 'screenshots');
   await mkdir(shots, { recursive: true });
   let n = 0;
   return {
+    face,
     dir,
     server,
     browser,
     page,
     logs,
+    async dropFile(path) {
+      if (!desktop) throw new Error('dropFile: only the desktop face reveals dropped paths');
+      await desktop.dropFile(path);
+    },
     async shot(name) {
       n++;
       await page.screenshot({
-        path: join(shots, `${suite}-${String(n).padStart(2, '0')}-${name}.png`),
+        path: join(shots, `${suite}-${face}-${String(n).padStart(2, '0')}-${name}.png`),
       });
     },
     async close() {
+      desktop?.stop();
       await browser.close();
-      await server.close();
+      await server?.close();
       await cleanup();
     },
   };

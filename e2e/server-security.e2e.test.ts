@@ -32,11 +32,11 @@ describe('loopback server security (e2e)', () => {
   after(async () => app?.close());
 
   it('binds to 127.0.0.1 and prints the token only in the URL fragment', () => {
-    assert.match(app.server.url, /^http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64}$/);
+    assert.match(app.server!.url, /^http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64}$/);
   });
 
   it('refuses API calls without the token, with a foreign Host or a foreign Origin', async () => {
-    const { port, token } = app.server;
+    const { port, token } = app.server!;
     const host = `127.0.0.1:${port}`;
     assert.equal(await post(port, '/api/listJobs', { Host: host }), 401);
     assert.equal(
@@ -67,7 +67,7 @@ describe('loopback server security (e2e)', () => {
   it('the page works, clears the token from the address bar, and the token never reaches the log', async () => {
     const { page } = app;
     await page.getByRole('heading', { name: 'Library' }).waitFor();
-    assert.ok(!page.url().includes(app.server.token));
+    assert.ok(!page.url().includes(app.server!.token));
     assert.ok(!page.url().includes('#'));
     await page.getByRole('button', { name: 'Open…' }).click();
     await page.getByRole('dialog', { name: 'Open a disk image' }).getByRole('listbox').waitFor();
@@ -77,7 +77,7 @@ describe('loopback server security (e2e)', () => {
     );
     assert.match(csp ?? '', /script-src 'self'/);
     assert.ok(app.logs.some((l) => l.startsWith('POST /api/listDirectory 200')));
-    assert.ok(app.logs.every((l) => !l.includes(app.server.token)));
+    assert.ok(app.logs.every((l) => !l.includes(app.server!.token)));
   });
 
   it('a reload without the link shows how to get in instead of the app', async () => {

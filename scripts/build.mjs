@@ -1,15 +1,23 @@
 // Builds everything: TypeScript project references (core, electron, e2e) into dist/, the
-// CLI and crypto-worker bundles (scripts/lib/bundle.mjs), the renderer type-check and its
+// CLI, crypto-worker and preload bundles (scripts/lib/bundle.mjs), the renderer type-check and its
 // Vite bundle into dist/renderer.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleCli } from './lib/bundle.mjs';
+import { bundleCli, bundlePreload, PRELOAD_OUT } from './lib/bundle.mjs';
 import { must, root } from './lib/setup.mjs';
 
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 console.log('• Building (tsc -b, CLI bundle, vite build)…');
 must(bin('tsc'), ['-b']);
 await bundleCli(root);
+// The desktop app's bridge: type-checked against the contract, then bundled (a sandboxed
+// preload must be one CommonJS file). Without it the window has no `window.vault`.
+must(bin('tsc'), ['-p', join('electron', 'preload'), '--noEmit']);
+await bundlePreload(root);
+if (!existsSync(join(root, PRELOAD_OUT))) {
+  console.error(`✗ ${PRELOAD_OUT} was not written: the desktop app would have no bridge`);
+  process.exit(1);
+}
 if (existsSync(join(root, 'renderer', 'vite.config.ts'))) {
   must(bin('tsc'), ['-p', 'renderer', '--noEmit']);
   must(bin('tsc'), ['-p', 'build', '--noEmit']);

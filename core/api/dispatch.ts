@@ -1,35 +1,52 @@
 /**
- * Transport-neutral dispatch: validate a method's raw arguments with its schema, then call
- * the `VaultApi`. Used by the loopback server and by the Electron IPC handlers.
+ * Transport-neutral dispatch over the contract (contract.ts): validate an operation's raw
+ * arguments with its schema, call the `VaultApi`, check the result against its schema. Used
+ * by the loopback server and by the Electron IPC handlers alike.
  */
+import type { z } from 'zod';
 import { fail } from './errors.js';
+import { isOperation, OPERATIONS, type OperationName } from './contract.js';
 import type { VaultApi } from './types.js';
-import { isVaultMethod, methodSchemas, type VaultMethod } from './schemas.js';
 
-/** Methods whose byte arguments the service keeps using after the call returns (jobs). */
-const KEEPS_SECRETS: ReadonlySet<VaultMethod> = new Set([
-  'startConvert',
-  'startMigrate',
-  'startExport',
-  'startImport',
-]);
+/** At most this many schema issues are named in one error message. */
+const MAX_ISSUES = 3;
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, MAX_ISSUES)
+    .map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`)
+    .join('; ');
+}
 
 /**
- * Validates `rawArgs` (an array) against the schema of `method` and returns the typed tuple.
- * Throws `VaultError('INVALID_ARGUMENT')` naming the offending fields, never their values.
+ * Validates `rawArgs` (an array) against the schema of operation `name` and returns the typed
+ * tuple. Throws `VaultError('INVALID_ARGUMENT')` naming the offending fields, never values.
  */
-export function parseMethodArgs(method: string, rawArgs: unknown): [VaultMethod, unknown[]] {
-  if (!isVaultMethod(method))
-    throw fail('INVALID_ARGUMENT', `Unknown operation "${method.slice(0, 64)}"`);
-  const result = methodSchemas[method].safeParse(rawArgs ?? []);
-  if (!result.success) {
-    const where = result.error.issues
-      .slice(0, 3)
-      .map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`)
-      .join('; ');
-    throw fail('INVALID_ARGUMENT', `Invalid request for ${method}: ${where}`);
+export function parseOperationArgs(name: string, rawArgs: unknown): [OperationName, unknown[]] {
+  if (!isOperation(name)) {
+    throw fail('INVALID_ARGUMENT', `Unknown operation "${name.slice(0, 64)}"`);
   }
-  return [method, result.data as unknown[]];
+  const result = OPERATIONS[name].args.safeParse(rawArgs ?? []);
+  if (!result.success) {
+    throw fail('INVALID_ARGUMENT', `Invalid request for ${name}: ${describeIssues(result.error)}`);
+  }
+  return [name, [...result.data]];
+}
+
+/**
+ * Checks a result against its schema. A mismatch is our bug, reported as `INTERNAL` naming
+ * the fields (never their values), rather than sending a face something the contract does not
+ * describe.
+ */
+export function checkOperationResult(name: OperationName, value: unknown): unknown {
+  const result = OPERATIONS[name].result.safeParse(value);
+  if (!result.success) {
+    throw fail(
+      'INTERNAL',
+      `The result of ${name} broke the contract: ${describeIssues(result.error)}`
+    );
+  }
+  return result.data;
 }
 
 /** Zero-fills every `Uint8Array` found (one level deep) in validated arguments. */
@@ -44,18 +61,19 @@ export function wipeArgs(args: readonly unknown[]): void {
 
 /**
  * Validates and performs one call. Byte arguments decoded for this call are wiped afterwards,
- * except for job starts, whose passphrases the service owns (and wipes) once the job ends.
+ * except for operations that start a job, whose passphrases the service owns (and wipes) once
+ * the job ends.
  */
-export async function invokeVaultMethod(
+export async function invokeOperation(
   api: VaultApi,
-  method: string,
+  name: string,
   rawArgs: unknown
 ): Promise<unknown> {
-  const [name, args] = parseMethodArgs(method, rawArgs);
-  const fn = api[name] as (...a: unknown[]) => Promise<unknown>;
+  const [op, args] = parseOperationArgs(name, rawArgs);
+  const fn = api[op] as (...a: unknown[]) => Promise<unknown>;
   try {
-    return await fn.apply(api, args);
+    return checkOperationResult(op, await fn.apply(api, args));
   } finally {
-    if (!KEEPS_SECRETS.has(name)) wipeArgs(args);
+    if (!OPERATIONS[op].job) wipeArgs(args);
   }
 }

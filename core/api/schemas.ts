@@ -1,7 +1,7 @@
 /**
- * Zod schemas for every `VaultApi` request, transport-neutral: byte fields are `Uint8Array`
- * (Electron IPC delivers them by structured clone; the loopback server decodes its base64
- * wire form into `Uint8Array` first, see `wire.ts`).
+ * Zod schemas for every request of the contract (contract.ts), transport-neutral: byte
+ * fields are `Uint8Array` (Electron IPC delivers them by structured clone; the loopback server
+ * decodes its base64 wire form into `Uint8Array` first, see `wire.ts`).
  *
  * Rules (electron-conventions.md §3): unknown keys are rejected, sizes are bounded
  * (passphrases ≤ 1 KiB, paths absolute and without NUL), numbers are finite integers.
@@ -23,14 +23,14 @@ export const pathSchema = z
 
 /** Passphrase bytes, 1..1024 long. */
 export const passphraseSchema = z
-  .instanceof(Uint8Array)
+  .custom<Uint8Array>((v) => v instanceof Uint8Array, 'passphrase must be bytes')
   .refine(
     (b) => b.length >= 1 && b.length <= MAX_PASSPHRASE_BYTES,
     'passphrase must be 1..1024 bytes'
   );
 
 const size = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const iterTimeMs = z.number().int().min(1).max(120_000);
+export const iterTimeMsSchema = z.number().int().min(1).max(120_000);
 const iterations = z
   .number()
   .int()
@@ -57,7 +57,7 @@ export const encryptOptionsSchema = z.strictObject({
     .max(32)
     .regex(/^[a-z0-9-]+$/i)
     .optional(),
-  iterTimeMs: iterTimeMs.optional(),
+  iterTimeMs: iterTimeMsSchema.optional(),
   iterations: iterations.optional(),
 });
 
@@ -103,7 +103,7 @@ export const keyslotAddRequestSchema = z.strictObject({
   passphrase: passphraseSchema,
   newPassphrase: passphraseSchema,
   slot: slot.optional(),
-  iterTimeMs: iterTimeMs.optional(),
+  iterTimeMs: iterTimeMsSchema.optional(),
   iterations: iterations.optional(),
 });
 
@@ -111,7 +111,7 @@ export const keyslotChangeRequestSchema = z.strictObject({
   path: pathSchema,
   passphrase: passphraseSchema,
   newPassphrase: passphraseSchema,
-  iterTimeMs: iterTimeMs.optional(),
+  iterTimeMs: iterTimeMsSchema.optional(),
   iterations: iterations.optional(),
 });
 
@@ -146,48 +146,12 @@ export const importRequestSchema = z.strictObject({
   encryption: encryptOptionsSchema.optional(),
 });
 
-const jobId = z
+export const jobIdSchema = z
   .string()
   .min(1)
   .max(128)
   .regex(/^[A-Za-z0-9._-]+$/);
-const hashName = z
+export const hashNameSchema = z
   .string()
   .max(32)
   .regex(/^[a-z0-9-]+$/i);
-
-/**
- * Argument tuples of every `VaultApi` method that a face may call remotely (everything but
- * `subscribe`, which each transport implements as its own event stream).
- */
-export const methodSchemas = {
-  inspect: z.tuple([pathSchema]),
-  create: z.tuple([createRequestSchema]),
-  keyslotTest: z.tuple([pathSchema, passphraseSchema]),
-  keyslotAdd: z.tuple([keyslotAddRequestSchema]),
-  keyslotChange: z.tuple([keyslotChangeRequestSchema]),
-  keyslotRemove: z.tuple([keyslotRemoveRequestSchema]),
-  assessLegacyPassphrase: z.tuple([pathSchema, passphraseSchema]),
-  benchmarkKdf: z.tuple([hashName, iterTimeMs]),
-  startConvert: z.tuple([convertRequestSchema]),
-  startMigrate: z.tuple([migrateRequestSchema]),
-  startExport: z.tuple([exportRequestSchema]),
-  startImport: z.tuple([importRequestSchema]),
-  libvirtPlan: z.tuple([pathSchema]),
-  readBundleManifest: z.tuple([pathSchema]),
-  listJobs: z.tuple([]),
-  cancelJob: z.tuple([jobId]),
-  listDirectory: z.union([z.tuple([]), z.tuple([pathSchema.optional()])]),
-  trash: z.tuple([pathSchema]),
-} as const;
-
-/** Name of a remotely callable `VaultApi` method. */
-export type VaultMethod = keyof typeof methodSchemas;
-
-/** The method names, for registering one IPC channel / HTTP route each. */
-export const VAULT_METHODS = Object.keys(methodSchemas) as VaultMethod[];
-
-/** True when `name` is a remotely callable method (guards against prototype keys). */
-export function isVaultMethod(name: string): name is VaultMethod {
-  return Object.prototype.hasOwnProperty.call(methodSchemas, name);
-}

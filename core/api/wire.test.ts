@@ -27,6 +27,11 @@ describe('byte codec (core/api/wire.ts)', () => {
     assert.deepEqual([...back[1].passphrase], [0, 255, 10]);
   });
 
+  it('drops trailing undefined arguments (optional ones) instead of sending null', () => {
+    assert.equal(JSON.stringify(encodeBytes([undefined])), '[]');
+    assert.equal(JSON.stringify(encodeBytes(['/a', undefined, 1, undefined])), '["/a",null,1]');
+  });
+
   it('leaves an invalid { $b64 } in place for the schema to refuse', () => {
     assert.deepEqual(reviveBytes({ $b64: '@@@@' }), { $b64: '@@@@' });
   });

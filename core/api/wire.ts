@@ -52,11 +52,19 @@ export function decodeBase64(text: string): Uint8Array | null {
   return out;
 }
 
-/** Replaces every `Uint8Array` (at any depth) by `{ $b64 }` for JSON; drops `undefined`. */
+/**
+ * Replaces every `Uint8Array` (at any depth) by `{ $b64 }` for JSON. `undefined` fields and
+ * trailing `undefined` array items are dropped (JSON would turn the latter into `null`, which
+ * an optional argument's schema refuses).
+ */
 export function encodeBytes(value: unknown, depth = 0): unknown {
   if (value instanceof Uint8Array) return { $b64: encodeBase64(value) };
   if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => encodeBytes(v, depth + 1));
+  if (Array.isArray(value)) {
+    let end = value.length;
+    while (end > 0 && value[end - 1] === undefined) end--;
+    return value.slice(0, end).map((v) => encodeBytes(v, depth + 1));
+  }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (v !== undefined) out[k] = encodeBytes(v, depth + 1);

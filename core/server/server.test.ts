@@ -4,7 +4,9 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { OPERATION_NAMES } from '../api/contract.js';
 import { fail, type VaultApi, type VaultEvent } from '../api/index.js';
+import { imageInfoFixture } from '../testing/api-fixtures.js';
 import { startServer, type RunningServer } from './server.js';
 
 interface Reply {
@@ -42,7 +44,7 @@ function send(
 const listeners = new Set<(e: VaultEvent) => void>();
 let lastPassphrase: number[] = [];
 const stub = {
-  inspect: async (path: string) => ({ path, format: 'raw', virtualSize: 1 }),
+  inspect: async (path: string) => imageInfoFixture(path),
   keyslotTest: async (_p: string, pass: Uint8Array) => {
     lastPassphrase = [...pass];
     if (new TextDecoder().decode(pass) !== 'right')
@@ -186,6 +188,16 @@ describe('loopback server', () => {
       req.end();
     });
     assert.match(received, /data: \{"type":"job","job":\{"id":"j1"\}\}/);
+  });
+
+  it('has a route for every operation of the contract', async () => {
+    for (const op of OPERATION_NAMES) {
+      const r = await api(`/api/${op}`, JSON.stringify('not-an-array'));
+      assert.equal(r.status, 400, op);
+      assert.match(JSON.parse(r.body).error.message, new RegExp(`Invalid request for ${op}`));
+    }
+    const unknown = await api('/api/nothing', '[]');
+    assert.match(JSON.parse(unknown.body).error.message, /Unknown operation/);
   });
 
   it('never writes the token into its log', () => {

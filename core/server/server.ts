@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { toVaultError, type ErrorCode, type VaultApi } from '../api/index.js';
 import { applySecurityHeaders, hasValidToken, newToken, refuseReason } from './security.js';
-import { invokeVaultMethod } from '../api/dispatch.js';
+import { invokeOperation } from '../api/dispatch.js';
 import { openEventStream } from './event-stream.js';
 import { sendStatic } from './static-files.js';
 import { reviveBytes } from '../api/wire.js';
@@ -102,7 +102,7 @@ async function handleApi(
     body.fill(0);
   }
   try {
-    const result = await invokeVaultMethod(api, method, args);
+    const result = await invokeOperation(api, method, args);
     sendJson(res, 200, { result });
   } catch (e) {
     const err = toVaultError(e);

@@ -6,6 +6,7 @@
  * the libvirt secret so the VM boots unattended.
  */
 import { createHash } from '../crypto/node-crypto.js';
+import { bundleManifestSchema } from '../api/result-schemas.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -196,24 +197,24 @@ function runTar(tarPath: string, dir: string): Promise<void> {
 }
 
 export async function readManifest(bundleDir: string): Promise<BundleManifest> {
-  let m: BundleManifest;
+  let json: unknown;
   try {
-    m = JSON.parse(await readFile(join(bundleDir, MANIFEST), 'utf8')) as BundleManifest;
+    json = JSON.parse(await readFile(join(bundleDir, MANIFEST), 'utf8'));
   } catch {
     throw fail(
       'NOT_AN_IMAGE',
       `${bundleDir} is not an Image Vault bundle (no readable ${MANIFEST})`
     );
   }
-  if (
-    m.kind !== 'image-vault-bundle' ||
-    m.version !== 1 ||
-    typeof m.image !== 'string' ||
-    m.image.includes('/')
-  ) {
-    throw fail('CORRUPT', `${MANIFEST} is not a valid bundle manifest`);
+  const parsed = bundleManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.slice(0, 3).map((i) => i.path.join('.') || 'manifest');
+    throw fail('CORRUPT', `${MANIFEST} is not a valid bundle manifest (${fields.join(', ')})`);
   }
-  return m;
+  if (parsed.data.image.includes('/')) {
+    throw fail('CORRUPT', `${MANIFEST} names an image outside the bundle folder`);
+  }
+  return parsed.data;
 }
 
 export function importJob(req: ImportRequest, _threads?: number) {

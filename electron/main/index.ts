@@ -4,7 +4,6 @@
  * The only file of the main process that imports `electron`.
  */
 import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
-import { fileURLToPath } from 'node:url';
 import { createVaultService } from '../../core/service/index.js';
 import { APP_SCHEME_PRIVILEGES, handleAppRequest } from './app-protocol.js';
 import {
@@ -14,11 +13,8 @@ import {
   windowOpenHandler,
 } from './guards.js';
 import { forwardEvents, registerIpcHandlers } from './ipc-handlers.js';
+import { iconPath, preloadPath, rendererDir } from './paths.js';
 import { mainWindowOptions } from './window-options.js';
-
-const rendererDir = fileURLToPath(new URL('../../renderer/', import.meta.url));
-const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
-const iconPath = fileURLToPath(new URL('../../../assets/app-icon.png', import.meta.url));
 
 protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
 app.enableSandbox();
@@ -42,12 +38,12 @@ void app.whenReady().then(() => {
     callback(permissionDecision(permission))
   );
   ses.setPermissionCheckHandler((_wc, permission) => permissionDecision(permission));
-  protocol.handle('app', (request) => handleAppRequest(rendererDir, request.url));
+  protocol.handle('app', (request) => handleAppRequest(rendererDir(), request.url));
 
   const api = createVaultService();
   registerIpcHandlers(ipcMain, api);
 
-  const win = new BrowserWindow(mainWindowOptions(preloadPath, iconPath));
+  const win = new BrowserWindow(mainWindowOptions(preloadPath(), iconPath()));
   const stop = forwardEvents(api, (channel, event) => {
     if (!win.isDestroyed()) win.webContents.send(channel, event);
   });

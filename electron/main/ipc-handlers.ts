@@ -1,34 +1,29 @@
 /**
- * IPC handlers: one channel per `VaultApi` method, each a plain function
- * `(api, senderUrl, rawArgs) => Promise<IpcEnvelope>` doing the sender check and the schema
- * validation before calling the service. Registered in one place (`registerIpcHandlers`).
- * Errors come back as `{ ok: false, error: { code, message } }` because Electron keeps only
- * the message of a thrown Error (electron-conventions.md §3).
+ * IPC handlers, derived from the contract (core/api/contract.ts): one channel per operation,
+ * each a plain function `(api, senderUrl, rawArgs) => Promise<IpcEnvelope>` that checks the
+ * sender, then validates, calls and checks the result through core/api's dispatch.
+ * Registered in one place (`registerIpcHandlers`). Failures come back as
+ * `{ ok: false, error: { code, message } }` envelopes.
  */
 import {
-  toVaultError,
-  type ErrorPayload,
-  type VaultApi,
-  type VaultEvent,
-} from '../../core/api/index.js';
-import { invokeVaultMethod } from '../../core/api/dispatch.js';
-import { VAULT_METHODS, type VaultMethod } from '../../core/api/schemas.js';
+  channelFor,
+  EVENT_CHANNEL,
+  OPERATION_NAMES,
+  type IpcEnvelope,
+  type OperationName,
+} from '../../core/api/contract.js';
+import { invokeOperation } from '../../core/api/dispatch.js';
+import { toVaultError, type VaultApi, type VaultEvent } from '../../core/api/index.js';
 import { isTrustedSender } from './guards.js';
 
-export type IpcEnvelope<T = unknown> = { ok: true; result: T } | { ok: false; error: ErrorPayload };
 export type IpcHandler = (
   api: VaultApi,
   senderUrl: string,
   rawArgs: unknown
 ) => Promise<IpcEnvelope>;
 
-/** Channel of a method: `vault:inspect`, … */
-export const channelFor = (method: VaultMethod): string => `vault:${method}`;
-/** Channel on which main pushes `VaultEvent`s to the window. */
-export const EVENT_CHANNEL = 'vault:event';
-
-/** Builds the handler of one method. */
-export function makeHandler(method: VaultMethod): IpcHandler {
+/** Builds the handler of one operation. */
+export function makeHandler(op: OperationName): IpcHandler {
   return async (api, senderUrl, rawArgs) => {
     if (!isTrustedSender(senderUrl)) {
       return {
@@ -40,7 +35,7 @@ export function makeHandler(method: VaultMethod): IpcHandler {
       };
     }
     try {
-      return { ok: true, result: await invokeVaultMethod(api, method, rawArgs) };
+      return { ok: true, result: await invokeOperation(api, op, rawArgs) };
     } catch (e) {
       return { ok: false, error: toVaultError(e).toPayload() };
     }
@@ -49,7 +44,7 @@ export function makeHandler(method: VaultMethod): IpcHandler {
 
 /** Every handler, keyed by channel. */
 export const ipcHandlers: Readonly<Record<string, IpcHandler>> = Object.fromEntries(
-  VAULT_METHODS.map((m) => [channelFor(m), makeHandler(m)])
+  OPERATION_NAMES.map((op) => [channelFor(op), makeHandler(op)])
 );
 
 /** The part of `ipcMain` we use (so tests can pass a fake). */

@@ -5,6 +5,7 @@
 import { dirname, join, relative } from 'node:path';
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { build } from 'esbuild';
+import { CONTRACT_IMPORT, contractNamesSource } from './contract-names.mjs';
 
 /**
  * Keeps `import.meta.url` meaning "where this module's own .js file is" inside a bundle:
@@ -82,6 +83,47 @@ async function bundleSplit(entry, outDir) {
     if (!files.includes(f) && (await stat(path)).mtimeMs < dayAgo) await rm(path, { force: true });
   }
   await rm(tmp, { recursive: true, force: true });
+}
+
+/** Where the build writes the Electron preload (electron/main/paths.ts loads it from there). */
+export const PRELOAD_OUT = join('dist', 'electron', 'preload', 'index.cjs');
+
+/** Resolves imports of core/api/contract.js to the generated names module (contract-names.mjs). */
+function contractNamesPlugin(root) {
+  return {
+    name: 'contract-names',
+    setup(b) {
+      b.onResolve({ filter: CONTRACT_IMPORT }, () => ({ path: 'contract', namespace: 'names' }));
+      b.onLoad({ filter: /.*/, namespace: 'names' }, async () => ({
+        contents: await contractNamesSource(root),
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * Bundles the preload (electron/preload/index.ts) with the contract it derives from into the
+ * one self-contained CommonJS file a sandboxed preload must be: it may require `electron` and
+ * nothing else, so everything else is inlined.
+ */
+export async function bundlePreload(root) {
+  const out = join(root, PRELOAD_OUT);
+  await mkdir(dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  await build({
+    entryPoints: [join(root, 'electron', 'preload', 'index.ts')],
+    outfile: tmp,
+    bundle: true,
+    format: 'cjs',
+    platform: 'browser',
+    target: 'es2022',
+    external: ['electron'],
+    logLevel: 'warning',
+    legalComments: 'none',
+    plugins: [contractNamesPlugin(root)],
+  });
+  await rename(tmp, out);
 }
 
 /** Bundles the CLI (split, see above) and the crypto worker (one file) beside their sources. */

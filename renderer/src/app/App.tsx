@@ -137,11 +137,6 @@ export function App() {
               <Icon name="shield" size={14} /> Desktop app
             </>
           )}
-          {mode === 'demo' && (
-            <>
-              <Icon name="info" size={14} /> Demo data, nothing is written
-            </>
-          )}
         </div>
       </aside>
       <main className="content">
@@ -212,6 +207,22 @@ export function Locked() {
         For your safety this page only works with the private link (it ends in <code>#token=…</code>
         ) that <code>image-vault serve</code> printed in your terminal. Reloading the page forgets
         it; open the link again.
+      </p>
+    </main>
+  );
+}
+
+/** Shown in the desktop window when its preload did not provide the bridge to main. */
+export function NoBridge() {
+  return (
+    <main className="locked" role="alert">
+      <img src="./favicon.svg" alt="" width={56} height={56} />
+      <h1>Image Vault could not start</h1>
+      <p className="muted">
+        The window has no connection to the app&apos;s main process (its preload script did not
+        load), so nothing can be read or written. Reinstall Image Vault; if you built it yourself,
+        run <code>npm run build</code> and check that <code>dist/electron/preload/index.cjs</code>{' '}
+        exists.
       </p>
     </main>
   );

@@ -1,14 +1,19 @@
 /**
- * Picks the `VaultApi` adapter for this page: Electron preload, loopback server (token in the
- * URL fragment, kept in memory only), or the in-memory demo fake.
+ * Picks the `VaultApi` adapter for this page: the Electron preload (`window.vault`) or the
+ * loopback server (token from the URL fragment, kept in memory only). Nothing else: outside
+ * tests the renderer never runs on a fake. A page on `app://` without its bridge is the
+ * desktop app with a broken preload, and says so; a loopback page without a token asks for
+ * the link from the terminal.
  */
 import type { VaultApi } from '../../../core/api/index.js';
 import { createElectronApi, electronBridge } from './electron.js';
-import { createFakeApi } from './fake.js';
 import { createLoopbackApi, takeTokenFromLocation } from './loopback.js';
 
-/** `locked`: served by `image-vault serve` but opened without the `#token=…` link. */
-export type BridgeMode = 'electron' | 'loopback' | 'demo' | 'locked';
+/**
+ * `locked`: served by `image-vault serve` but opened without the `#token=…` link.
+ * `no-bridge`: the desktop window's preload did not provide `window.vault`.
+ */
+export type BridgeMode = 'electron' | 'loopback' | 'locked' | 'no-bridge';
 
 let current: { api: VaultApi; mode: BridgeMode; pathForFile: (f: File) => string | null } | null =
   null;
@@ -24,19 +29,22 @@ export function connectBridge(): BridgeMode {
     };
     return 'electron';
   }
+  if (isDesktopWindow()) return 'no-bridge';
   const token = takeTokenFromLocation(window.location, window.history);
   if (token) {
     current = { api: createLoopbackApi(token), mode: 'loopback', pathForFile: () => null };
     return 'loopback';
   }
-  const demo = new URLSearchParams(window.location.search).has('demo');
-  const mode: BridgeMode = demo ? 'demo' : 'locked';
-  current = { api: createFakeApi(), mode, pathForFile: () => null };
-  return mode;
+  return 'locked';
+}
+
+/** The desktop app's window: served from `app://`, in a browser that names itself Electron. */
+function isDesktopWindow(): boolean {
+  return window.location.protocol === 'app:' || /\bElectron\//.test(navigator.userAgent);
 }
 
 /** Installs a specific adapter (component tests). */
-export function useBridgeForTests(api: VaultApi, mode: BridgeMode = 'demo'): void {
+export function useBridgeForTests(api: VaultApi, mode: BridgeMode = 'loopback'): void {
   current = { api, mode, pathForFile: () => null };
 }
 
@@ -48,7 +56,7 @@ export function api(): VaultApi {
 
 /** The active transport. */
 export function bridgeMode(): BridgeMode {
-  return current?.mode ?? 'demo';
+  return current?.mode ?? 'locked';
 }
 
 /** Absolute path of a dropped file (Electron only; browsers do not reveal paths). */

@@ -1,8 +1,9 @@
 /**
- * `VaultApi` over the loopback server (`image-vault serve`): `POST /api/<method>` with a JSON
- * argument array, and events from `GET /api/events` read with a streaming fetch so the token
+ * `VaultApi` over the loopback server (`image-vault serve`), derived from the contract:
+ * `POST /api/<operation>` with a JSON argument array (bytes as `{ $b64 }`, core/api/wire.ts), and events from `GET /api/events` read with a streaming fetch so the token
  * stays in the `Authorization` header (never in a URL).
  */
+import { OPERATION_NAMES } from '../../../core/api/contract.js';
 import type { ErrorPayload, VaultApi, VaultEvent } from '../../../core/api/index.js';
 import { ApiError, fromPayload } from './errors.js';
 import { encodeBytes } from '../../../core/api/wire.js';
@@ -97,26 +98,12 @@ export function createLoopbackApi(token: string, base = '/api/'): VaultApi {
     streaming = false;
   }
 
-  const api: VaultApi = {
-    readBundleManifest: (dir) => call('readBundleManifest', [dir]),
-    inspect: (path) => call('inspect', [path]),
-    create: (req) => call('create', [req]),
-    keyslotTest: (path, pass) => call('keyslotTest', [path, pass]),
-    keyslotAdd: (req) => call('keyslotAdd', [req]),
-    keyslotChange: (req) => call('keyslotChange', [req]),
-    keyslotRemove: (req) => call('keyslotRemove', [req]),
-    assessLegacyPassphrase: (path, pass) => call('assessLegacyPassphrase', [path, pass]),
-    benchmarkKdf: (hash, ms) => call('benchmarkKdf', [hash, ms]),
-    startConvert: (req) => call('startConvert', [req]),
-    startMigrate: (req) => call('startMigrate', [req]),
-    startExport: (req) => call('startExport', [req]),
-    startImport: (req) => call('startImport', [req]),
-    libvirtPlan: (path) => call('libvirtPlan', [path]),
-    listJobs: () => call('listJobs', []),
-    cancelJob: (id) => call('cancelJob', [id]),
-    listDirectory: (path) => call('listDirectory', path === undefined ? [] : [path]),
-    trash: (path) => call('trash', [path]),
-    subscribe(listener) {
+  const operations = Object.fromEntries(
+    OPERATION_NAMES.map((op) => [op, (...args: unknown[]) => call(op, args)])
+  );
+  return {
+    ...operations,
+    subscribe(listener: Listener) {
       listeners.add(listener);
       if (!streaming) {
         streaming = true;
@@ -124,6 +111,5 @@ export function createLoopbackApi(token: string, base = '/api/'): VaultApi {
       }
       return () => listeners.delete(listener);
     },
-  };
-  return api;
+  } as unknown as VaultApi;
 }

@@ -1,0 +1,153 @@
+/**
+ * Zod schemas for what operations return and for the events pushed to faces. Every result
+ * is checked against its schema before it leaves the service for a face (`dispatch.ts`), so
+ * a stray field (or a secret) never crosses IPC or HTTP by accident. Each schema is checked
+ * at compile time to describe exactly its interface in `types.ts` (contract.ts).
+ */
+import { z } from 'zod';
+import { ERROR_CODES } from './errors.js';
+
+const count = z.number().int().nonnegative();
+const num = z.number();
+const text = z.string();
+const imageFormat = z.enum(['qcow2', 'qcow', 'raw', 'luks']);
+
+export const keyslotInfoSchema = z.strictObject({
+  slot: count,
+  active: z.boolean(),
+  iterations: count,
+  stripes: count,
+  keyOffset: count,
+  kdf: z.enum(['pbkdf2', 'argon2i', 'argon2id']).optional(),
+  memoryKiB: count.optional(),
+  parallel: count.optional(),
+});
+
+export const encryptionInfoSchema = z.strictObject({
+  format: z.enum(['luks', 'aes']),
+  version: z.union([z.literal(1), z.literal(2)]).optional(),
+  cipherAlg: text.optional(),
+  cipherMode: text.optional(),
+  ivgenAlg: text.optional(),
+  ivgenHashAlg: text.optional(),
+  hashAlg: text.optional(),
+  uuid: text.optional(),
+  payloadOffset: count.optional(),
+  masterKeyIters: count.optional(),
+  keyBytes: count.optional(),
+  sectorSize: count.optional(),
+  slots: z.array(keyslotInfoSchema),
+  insecure: z.boolean().optional(),
+  unsupportedReason: text.optional(),
+});
+
+export const snapshotInfoSchema = z.strictObject({
+  id: text,
+  name: text,
+  vmStateSize: count,
+  dateSeconds: count,
+  vmClockNs: count,
+});
+
+export const imageInfoSchema = z.strictObject({
+  path: text,
+  format: imageFormat,
+  virtualSize: count,
+  actualSize: count,
+  fileSize: count,
+  clusterSize: count.optional(),
+  compat: text.optional(),
+  refcountBits: count.optional(),
+  compressionType: z.enum(['zlib', 'zstd']).optional(),
+  extendedL2: z.boolean().optional(),
+  backingFile: text.optional(),
+  backingFormat: text.optional(),
+  backingChain: z.array(z.strictObject({ path: text, format: imageFormat })),
+  snapshots: z.array(snapshotInfoSchema),
+  encrypted: z.boolean(),
+  encryption: encryptionInfoSchema.optional(),
+  dirty: z.boolean().optional(),
+  corrupt: z.boolean().optional(),
+  warnings: z.array(text),
+});
+
+export const errorPayloadSchema = z.strictObject({ code: z.enum(ERROR_CODES), message: text });
+
+export const progressSchema = z.strictObject({
+  phase: text,
+  bytesDone: num,
+  bytesTotal: num,
+  bytesPerSecond: num,
+  etaSeconds: num.nullable(),
+});
+
+export const jobInfoSchema = z.strictObject({
+  id: text,
+  kind: z.enum(['create', 'convert', 'migrate', 'export', 'import', 'verify']),
+  label: text,
+  state: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
+  progress: progressSchema,
+  startedAt: num,
+  endedAt: num.optional(),
+  error: errorPayloadSchema.optional(),
+  result: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const passphraseAssessmentSchema = z.strictObject({
+  verdict: z.enum(['plausible', 'random', 'no-data']),
+  sampledSectors: count,
+  plausibleSectors: count,
+  randomSectors: count,
+  signatures: z.array(text),
+  explanation: text,
+});
+
+export const kdfBenchmarkSchema = z.strictObject({
+  hash: text,
+  iterTimeMs: count,
+  iterations: count,
+});
+
+export const directoryListingSchema = z.strictObject({
+  path: text,
+  parent: text.nullable(),
+  entries: z.array(
+    z.strictObject({
+      name: text,
+      path: text,
+      kind: z.enum(['file', 'directory', 'other']),
+      size: count,
+    })
+  ),
+});
+
+export const bundleManifestSchema = z.strictObject({
+  kind: z.literal('image-vault-bundle'),
+  version: z.literal(1),
+  tool: text,
+  createdAt: text,
+  recipient: text,
+  image: text,
+  format: z.enum(['qcow2', 'luks']),
+  virtualSize: count,
+  luksUuid: text,
+  cipher: text,
+  sha256: text,
+  secretUuid: text,
+  freshMasterKey: z.boolean(),
+});
+
+export const libvirtPlanSchema = z.strictObject({
+  secretUuid: text,
+  secretXml: text,
+  diskXml: text,
+  steps: z.array(text),
+});
+
+export const vaultEventSchema = z.strictObject({ type: z.literal('job'), job: jobInfoSchema });
+
+export const slotResultSchema = z.strictObject({ slot: count });
+export const changeResultSchema = z.strictObject({ slot: count, removed: z.array(count) });
+export const removeResultSchema = z.strictObject({ removed: z.array(count) });
+export const trashResultSchema = z.strictObject({ trashedTo: text });
+export const noResultSchema = z.void();
