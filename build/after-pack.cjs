@@ -1,7 +1,7 @@
 // electron-builder afterPack hook: flip Electron fuses in the packaged binary
 /* global require, module */
 /* eslint-disable @typescript-eslint/no-require-imports -- CommonJS hook loaded by electron-builder */
-// (electron-conventions.md §1: RunAsNode off, cookie encryption on, NODE_OPTIONS off,
+// (electron-conventions.md §1: cookie encryption on, NODE_OPTIONS off,
 // --inspect off, load the app only from app.asar). `@electron/fuses` is required lazily so
 // the config can be validated on machines without it.
 'use strict';
@@ -9,7 +9,9 @@ const path = require('node:path');
 
 /** The fuse settings, by `FuseV1Options` name. Exported for the config test. */
 const FUSES = {
-  RunAsNode: false,
+  // On: the package's command line (/usr/bin/image-vault) is this binary in Node mode, as
+  // VS Code's `code` is (docs/decisions.md, "Packages").
+  RunAsNode: true,
   EnableCookieEncryption: true,
   EnableNodeOptionsEnvironmentVariable: false,
   EnableNodeCliInspectArguments: false,

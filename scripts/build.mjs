@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleCli, bundlePreload, PRELOAD_OUT } from './lib/bundle.mjs';
+import { writeCliDocs } from './lib/cli-docs.mjs';
 import { must, root } from './lib/setup.mjs';
 
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -18,6 +19,8 @@ if (!existsSync(join(root, PRELOAD_OUT))) {
   console.error(`✗ ${PRELOAD_OUT} was not written: the desktop app would have no bridge`);
   process.exit(1);
 }
+// The man page and bash/zsh completions, from the CLI's own help texts.
+await writeCliDocs(root);
 if (existsSync(join(root, 'renderer', 'vite.config.ts'))) {
   must(bin('tsc'), ['-p', 'renderer', '--noEmit']);
   must(bin('tsc'), ['-p', 'build', '--noEmit']);
