@@ -5,6 +5,8 @@
  * sha1/sha256/sha512 use `node:crypto` `pbkdf2Sync` (native, ~4 M iterations/s here);
  * sha224/sha384/ripemd160 fall back to @noble/hashes (pure JS, much slower — fine for
  * unlocking such rare headers, DESIGN.md constraint 3 warns against writing with them).
+ * Everything here blocks its thread: the LUKS code and the service reach it through the KDF
+ * worker (core/crypto/kdf-client.ts).
  */
 import { pbkdf2Sync } from './node-crypto.js';
 import { pbkdf2 as noblePbkdf2 } from '@noble/hashes/pbkdf2.js';
