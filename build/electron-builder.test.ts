@@ -113,6 +113,8 @@ describe('a dir build with a stand-in Electron', () => {
   it('keeps the workers, the CLI, the renderer and their modules outside app.asar', () => {
     for (const rel of [
       'dist/core/crypto/crypto-worker.js',
+      'dist/core/crypto/kdf-worker.js',
+      'node_modules/@phi-ag/argon2/dist/argon2.wasm',
       'dist/core/cli/main.js',
       'bin/image-vault.js',
       'dist/renderer/index.html',

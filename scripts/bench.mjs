@@ -14,6 +14,7 @@ import { pbkdf2Sync, randomFillSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, ensureDependencies, ensurePeers, root } from './lib/setup.mjs';
+import { benchArgon2Open, benchEventLoopLag, kdfPassphraseFile } from './lib/bench-kdf.mjs';
 
 ensureDependencies();
 ensurePeers(['qemu-img', 'qemu-io', 'cryptsetup']);
@@ -52,6 +53,21 @@ const rm = (...files) => files.forEach((f) => rmSync(f, { force: true }));
 const ours = (...args) => timed(process.execPath, [cli, ...args]);
 const qemu = (...args) => timed('qemu-img', args);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/** The key-derivation rows (scripts/lib/bench-kdf.mjs); `--kdf-only` runs just these. */
+async function kdfRows() {
+  await benchEventLoopLag(root, dir);
+  if (!process.argv.includes('--no-argon2'))
+    benchArgon2Open({ timed, cli, dir, pw: kdfPassphraseFile(dir), rounds: Math.max(3, ROUNDS) });
+}
+if (process.argv.includes('--kdf-only')) {
+  try {
+    await kdfRows();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 
 /**
  * Runs ours and qemu's command alternately ROUNDS times (each side's output removed before its run)
@@ -386,6 +402,7 @@ try {
     ].join('\n')
   );
   console.log(`Peak memory of our runs: max ${Math.max(...rows.map((r) => r.rss)).toFixed(0)} MiB`);
+  await kdfRows();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -3,11 +3,9 @@
  * transferred buffers scale ~1.7×). Same semantics as `SectorCrypto`: unit k of `data` uses
  * IV sector `ivSector + k * sectorSize / 512`.
  */
-import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { fail, VaultError, type ErrorCode, ERROR_CODES } from '../api/errors.js';
+import type { Worker } from 'node:worker_threads';
+import { fail } from '../api/errors.js';
 import { inlineDataCipher, type DataCipher, type SectorCrypto } from './data-cipher.js';
 import type {
   FromWorker,
@@ -19,6 +17,7 @@ import type {
 import type { CipherSpec } from './cipher-spec.js';
 import { createSectorCipher, SECTOR_SIZES } from './sector-cipher.js';
 import { copySecret, wipe } from './secret.js';
+import { spawnCryptoWorker, workerError } from './worker-script.js';
 
 export interface CryptoPool {
   /**
@@ -43,48 +42,6 @@ const SPLIT_MIN = 256 * 1024;
 const MAX_THREADS = 64;
 
 /**
- * The single-file worker bundle (scripts/lib/bundle.mjs; it starts faster) when the build
- * made one after the last compile of dist/ (dist/core.tsbuildinfo), else undefined.
- */
-function freshBundle(): URL | undefined {
-  const bundle = new URL('./crypto-worker.bundle.js', import.meta.url);
-  if (bundle.protocol !== 'file:') return undefined;
-  try {
-    const made = statSync(fileURLToPath(bundle)).mtimeMs;
-    const info = fileURLToPath(new URL('../../core.tsbuildinfo', import.meta.url));
-    // No build record (a packaged app ships only dist/): the modules, never an unknown bundle.
-    return made >= statSync(info).mtimeMs ? bundle : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * How to start a worker: the bundle when fresh, else the compiled `.js` beside this module (`dist/core/crypto/`), or in
- * development (running the `.ts` sources under tsx) a tiny eval bootstrap that registers
- * tsx's loader inside the worker and imports the `.ts` worker — workers do not inherit the
- * loader hooks of the main thread.
- */
-function workerScript(): { script: string | URL; eval: boolean } {
-  const bundle = freshBundle();
-  if (bundle) return { script: bundle, eval: false };
-  const js = new URL('./crypto-worker.js', import.meta.url);
-  if (js.protocol !== 'file:' || existsSync(fileURLToPath(js))) return { script: js, eval: false };
-  const ts = new URL('./crypto-worker.ts', import.meta.url);
-  if (!existsSync(fileURLToPath(ts))) throw fail('INTERNAL', 'Crypto worker script is missing');
-  let api: string;
-  try {
-    api = import.meta.resolve('tsx/esm/api');
-  } catch (e) {
-    throw fail('INTERNAL', 'Crypto worker needs a build (npm run build) or tsx', e);
-  }
-  const code =
-    `import(${JSON.stringify(api)}).then((m) => { m.register(); ` +
-    `return import(${JSON.stringify(ts.href)}); });`;
-  return { script: code, eval: true };
-}
-
-/**
  * Workers started ahead of need by {@link prewarmCryptoWorkers}, not yet given a cipher. A
  * worker takes ~0.1 s to start (a new isolate loading its modules): a CLI job starts them
  * first thing, so they are ready by the time the passphrase is checked.
@@ -92,8 +49,7 @@ function workerScript(): { script: string | URL; eval: boolean } {
 const warm: Worker[] = [];
 
 function spawnWorker(): Worker {
-  const script = workerScript();
-  return new Worker(script.script, { eval: script.eval });
+  return spawnCryptoWorker('crypto-worker');
 }
 
 /**
@@ -149,11 +105,6 @@ const unshareOnCollect = new FinalizationRegistry<{ slot: Slot; ref: number }>((
   const unshare: UnshareMessage = { type: 'unshare', ref };
   slot.worker.postMessage(unshare);
 });
-
-function toError(code: string, message: string): VaultError {
-  const c = (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'INTERNAL';
-  return new VaultError(c, message);
-}
 
 /** True when `data` covers its whole `ArrayBuffer`, so transferring it loses nothing else. */
 function ownsBuffer(data: Uint8Array): data is Uint8Array & { buffer: ArrayBuffer } {
@@ -226,7 +177,7 @@ export function createCryptoPool(
         if (!p) return;
         slot.pending.delete(m.id);
         if (slot.pending.size === 0) worker.unref();
-        if (m.type === 'error') p.reject(toError(m.code, m.message));
+        if (m.type === 'error') p.reject(workerError(m.code, m.message));
         else p.resolve(m.buf ? new Uint8Array(m.buf, m.offset, m.length) : undefined);
       });
       const die = (why: string) => {

@@ -5,6 +5,8 @@
  * sha1/sha256/sha512 use `node:crypto` `pbkdf2Sync` (native, ~4 M iterations/s here);
  * sha224/sha384/ripemd160 fall back to @noble/hashes (pure JS, much slower — fine for
  * unlocking such rare headers, DESIGN.md constraint 3 warns against writing with them).
+ * Everything here blocks its thread: the LUKS code and the service reach it through the KDF
+ * worker (core/crypto/kdf-client.ts).
  */
 import { pbkdf2Sync } from './node-crypto.js';
 import { pbkdf2 as noblePbkdf2 } from '@noble/hashes/pbkdf2.js';
@@ -84,21 +86,31 @@ export function pbkdf2Noble(
 type CpuUsageFn = (prev?: NodeJS.CpuUsage) => NodeJS.CpuUsage;
 
 /**
- * Milliseconds of CPU time the calling thread spent in `f`, as QEMU and cryptsetup measure
- * (spec/luks1.md §9), so a busy machine does not shrink the result. Uses
- * `process.threadCpuUsage` where Node has it; otherwise the smaller of process CPU time
- * (inflated only by our own other threads) and wall time (inflated only by other load).
+ * A clock of the calling thread's CPU time, as QEMU and cryptsetup measure (spec/luks1.md §9),
+ * so a busy machine does not shrink a calibration. Uses `process.threadCpuUsage` where Node has
+ * it; otherwise the smaller of process CPU time (inflated only by our own other threads) and
+ * wall time (inflated only by other load). `stop()` returns the milliseconds since `start`.
  */
-function cpuMs(f: () => void): number {
+export function cpuClock(): { stop(): number } {
   const thread = (process as { threadCpuUsage?: CpuUsageFn }).threadCpuUsage;
   const usage: CpuUsageFn = thread ? thread.bind(process) : process.cpuUsage.bind(process);
   const w0 = process.hrtime.bigint();
   const c0 = usage();
+  return {
+    stop() {
+      const c = usage(c0);
+      const wall = Number(process.hrtime.bigint() - w0) / 1e6;
+      const cpu = (c.user + c.system) / 1000;
+      return thread ? cpu : Math.min(cpu, wall);
+    },
+  };
+}
+
+/** Milliseconds of CPU time the calling thread spent in `f` (see {@link cpuClock}). */
+function cpuMs(f: () => void): number {
+  const clock = cpuClock();
   f();
-  const c = usage(c0);
-  const wall = Number(process.hrtime.bigint() - w0) / 1e6;
-  const cpu = (c.user + c.system) / 1000;
-  return thread ? cpu : Math.min(cpu, wall);
+  return clock.stop();
 }
 
 /** Recent measurements, in PBKDF2 block-iterations per CPU millisecond, per hash. */

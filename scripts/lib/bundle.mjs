@@ -126,13 +126,15 @@ export async function bundlePreload(root) {
   await rename(tmp, out);
 }
 
-/** Bundles the CLI (split, see above) and the crypto worker (one file) beside their sources. */
+/** Bundles the CLI (split, see above) and the crypto and KDF workers (one file each) beside their sources. */
 export async function bundleCli(root) {
   const dist = join(root, 'dist', 'core');
   await rm(join(dist, 'cli', 'main.bundle.js'), { force: true }); // the older single-file form
   await bundleSplit(join(dist, 'cli', 'main.js'), join(dist, 'cli', 'bundle'));
-  await bundleOne(
-    join(dist, 'crypto', 'crypto-worker.js'),
-    join(dist, 'crypto', 'crypto-worker.bundle.js')
-  );
+  for (const worker of ['crypto-worker', 'kdf-worker']) {
+    await bundleOne(
+      join(dist, 'crypto', `${worker}.js`),
+      join(dist, 'crypto', `${worker}.bundle.js`)
+    );
+  }
 }

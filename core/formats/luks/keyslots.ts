@@ -26,8 +26,18 @@ import {
   unlockLuks1Volume,
   type Luks1Volume,
 } from './luks1-unlock.js';
-import { addLuks2Keyslot, luks2ActiveSlots, removeLuks2KeyslotIds } from './luks2-keyslots.js';
-import { unlockLuks2 } from './luks2-unlock.js';
+import {
+  addLuks2Keyslot,
+  luks2ActiveSlots,
+  pickLuks2Slot,
+  removeLuks2Keyslots,
+} from './luks2-keyslots.js';
+import {
+  readLuks2Volume,
+  unlockLuks2,
+  unlockLuks2Volume,
+  type Luks2Volume,
+} from './luks2-unlock.js';
 import type { UnlockedLuks } from './unlocked.js';
 
 /** Passes of random data written over a removed slot's key material. */
@@ -87,7 +97,7 @@ async function activateSlot(
   newPassphrase: Uint8Array,
   opts: KeyslotWriteOptions
 ): Promise<void> {
-  const iters = slotIterations(vol.hash, vol.header.keyBytes, opts);
+  const iters = await slotIterations(vol.hash, vol.header.keyBytes, opts);
   await writeSlotMaterial(io, vol, index, masterKey, newPassphrase, iters);
   await writeLuks1Header(io, vol.header);
 }
@@ -105,6 +115,30 @@ async function deactivateSlots(io: HeaderIO, header: Luks1Header, slots: number[
 }
 
 /**
+ * LUKS2 add (and change, with `removeOld`): one header read, one unlock, the new slot, then
+ * the old one removed from the volume as just written (luks2.md §5).
+ */
+async function addToLuks2(
+  io: HeaderIO,
+  passphrase: Uint8Array,
+  newPassphrase: Uint8Array,
+  opts: KeyslotWriteOptions,
+  removeOld: boolean
+): Promise<{ slot: number; removed: number[] }> {
+  const vol: Luks2Volume = await readLuks2Volume(io);
+  const slot = pickLuks2Slot(vol, opts.slot); // refuses before the KDF runs
+  const u = await unlockLuks2Volume(io, vol, passphrase);
+  try {
+    const added = await addLuks2Keyslot(io, vol, u, newPassphrase, { ...opts, slot });
+    if (!removeOld) return { slot: added.id, removed: [] };
+    await removeLuks2Keyslots(io, added.vol, [u.slot]);
+    return { slot: added.id, removed: [u.slot] };
+  } finally {
+    u.dispose();
+  }
+}
+
+/**
  * Adds `newPassphrase` in a free slot (or `opts.slot`) after unlocking with `passphrase`
  * (luks1.md §8 "Add key"). Throws NO_FREE_KEYSLOT, KEYSLOT_ACTIVE, WRONG_PASSPHRASE.
  */
@@ -114,8 +148,9 @@ export async function addKeyslot(
   newPassphrase: Uint8Array,
   opts: KeyslotWriteOptions = {}
 ): Promise<number> {
-  if ((await detectLuksVersion(io)) === 2)
-    return addLuks2Keyslot(io, passphrase, newPassphrase, opts);
+  if ((await detectLuksVersion(io)) === 2) {
+    return (await addToLuks2(io, passphrase, newPassphrase, opts, false)).slot;
+  }
   const vol = await readLuks1Volume(io);
   const index = pickFreeSlot(vol, opts.slot);
   const { masterKey } = await unlockLuks1Volume(io, vol, passphrase);
@@ -137,19 +172,20 @@ interface SlotOps {
 
 async function slotOps(io: HeaderIO): Promise<SlotOps> {
   if ((await detectLuksVersion(io)) === 2) {
+    const vol = await readLuks2Volume(io);
     return {
       maxSlots: 32,
-      active: await luks2ActiveSlots(io),
+      active: luks2ActiveSlots(vol),
       opens: async (slot, passphrase) => {
         try {
-          (await unlockLuks2(io, passphrase, { slot })).dispose();
+          (await unlockLuks2Volume(io, vol, passphrase, { slot })).dispose();
           return true;
         } catch (e) {
           if (isVaultError(e, 'WRONG_PASSPHRASE')) return false;
           throw e;
         }
       },
-      remove: (slots) => removeLuks2KeyslotIds(io, slots),
+      remove: async (slots) => void (await removeLuks2Keyslots(io, vol, slots)),
     };
   }
   const header = await readLuks1Header(io);
@@ -214,7 +250,8 @@ export async function removeKeyslots(
 
 /**
  * Replaces `oldPassphrase` by `newPassphrase`: adds the new slot (first free, or `opts.slot`),
- * then removes the slot the old passphrase opened (add-then-remove, DESIGN.md).
+ * then removes the slot the old passphrase opened (add-then-remove, DESIGN.md). The header is
+ * read once and the old passphrase derived once.
  */
 export async function changePassphrase(
   io: HeaderIO,
@@ -223,10 +260,7 @@ export async function changePassphrase(
   opts: KeyslotWriteOptions = {}
 ): Promise<{ slot: number; removed: number[] }> {
   if ((await detectLuksVersion(io)) === 2) {
-    const oldSlot = await testPassphrase(io, oldPassphrase);
-    const slot = await addLuks2Keyslot(io, oldPassphrase, newPassphrase, opts);
-    await removeLuks2KeyslotIds(io, [oldSlot]);
-    return { slot, removed: [oldSlot] };
+    return addToLuks2(io, oldPassphrase, newPassphrase, opts, true);
   }
   const vol = await readLuks1Volume(io);
   const { slot: oldSlot, masterKey } = await unlockLuks1Volume(io, vol, oldPassphrase);

@@ -7,11 +7,10 @@
 import { fail } from '../../api/errors.js';
 import { parseLuksCipher, parseUserCipher } from '../../crypto/cipher-spec.js';
 import { parseHashName, type HashName } from '../../crypto/hash.js';
-import { calibratePbkdf2, pbkdf2 } from '../../crypto/pbkdf2.js';
+import { calibratePbkdf2Iterations, deriveKey, sealKey } from '../../crypto/kdf-client.js';
 import { randomBytes, randomUuid } from '../../crypto/random.js';
 import { wipe } from '../../crypto/secret.js';
 import type { HeaderIO } from '../encryption.js';
-import { buildKeyMaterial } from './key-material.js';
 import {
   LUKS1_DIGEST_SIZE,
   LUKS_SALT_SIZE,
@@ -69,12 +68,15 @@ export function luksHeaderLength(opts: Partial<LuksCreateOptions> = {}): number 
   return payloadSectors(r.keyBytes, opts.layout ?? 'qemu') * LUKS_SECTOR;
 }
 
-/** Slot iterations: forced N → max(N, 1000); else calibrated for iterTimeMs (luks1.md §9). */
-export function slotIterations(
+/**
+ * Slot iterations: forced N → max(N, 1000); else calibrated for iterTimeMs (luks1.md §9) on
+ * the KDF worker.
+ */
+export async function slotIterations(
   hash: HashName,
   keyBytes: number,
   opts: { iterations?: number; iterTimeMs?: number }
-): number {
+): Promise<number> {
   if (opts.iterations !== undefined) {
     if (!Number.isInteger(opts.iterations) || opts.iterations < 1 || opts.iterations > 0xffffffff) {
       throw fail('INVALID_ARGUMENT', 'Iterations must be a positive 32-bit integer');
@@ -84,17 +86,18 @@ export function slotIterations(
   const ms = opts.iterTimeMs ?? DEFAULT_ITER_TIME_MS;
   if (!(ms > 0) || ms > 600_000)
     throw fail('INVALID_ARGUMENT', 'Iteration time must be 1..600000 ms');
-  return Math.min(0xffffffff, Math.max(MIN_ITERATIONS, calibratePbkdf2(hash, keyBytes, ms)));
+  const n = await calibratePbkdf2Iterations(hash, keyBytes, ms);
+  return Math.min(0xffffffff, Math.max(MIN_ITERATIONS, n));
 }
 
 /** Master-key digest iterations as QEMU (1/8 of iter-time) or cryptsetup (125 ms) choose them. */
-function digestIterations(hash: HashName, opts: LuksCreateOptions): number {
+async function digestIterations(hash: HashName, opts: LuksCreateOptions): Promise<number> {
   if (opts.iterations !== undefined) return MIN_ITERATIONS;
   const ms = opts.iterTimeMs ?? DEFAULT_ITER_TIME_MS;
   const n =
     opts.layout === 'qemu'
-      ? Math.floor(calibratePbkdf2(hash, LUKS1_DIGEST_SIZE, ms) / 8)
-      : calibratePbkdf2(hash, LUKS1_DIGEST_SIZE, 125);
+      ? Math.floor((await calibratePbkdf2Iterations(hash, LUKS1_DIGEST_SIZE, ms)) / 8)
+      : await calibratePbkdf2Iterations(hash, LUKS1_DIGEST_SIZE, 125);
   return Math.min(0xffffffff, Math.max(MIN_ITERATIONS, n));
 }
 
@@ -112,14 +115,19 @@ export async function writeSlotMaterial(
 ): Promise<void> {
   const slot = vol.header.slots[index]!;
   const salt = randomBytes(LUKS_SALT_SIZE);
-  const slotKey = pbkdf2(vol.hash, passphrase, salt, iterations, vol.header.keyBytes);
-  let material: Uint8Array | undefined;
+  const seal = {
+    kdf: { type: 'pbkdf2', hash: vol.hash, iterations } as const,
+    salt,
+    cipher: vol.spec,
+    stripes: LUKS_STRIPES,
+    afHash: vol.hash,
+  };
+  const material = await sealKey(passphrase, seal, masterKey);
   try {
-    material = buildKeyMaterial(vol.spec, slotKey, masterKey, LUKS_STRIPES, vol.hash);
     await io.write(material, slot.keyOffset * LUKS_SECTOR);
     await io.flush();
   } finally {
-    wipe(slotKey, material);
+    wipe(material);
   }
   vol.header.slots[index] = {
     active: true,
@@ -157,8 +165,8 @@ export async function formatLuks1(
       `The LUKS header region is too small (${io.length} < ${needed} bytes)`
     );
   }
-  const slotIters = slotIterations(r.hash, r.keyBytes, opts);
-  const mkIters = digestIterations(r.hash, opts);
+  const slotIters = await slotIterations(r.hash, r.keyBytes, opts);
+  const mkIters = await digestIterations(r.hash, opts);
   const masterKey = randomBytes(r.keyBytes);
   try {
     const mkDigestSalt = randomBytes(LUKS_SALT_SIZE);
@@ -168,7 +176,12 @@ export async function formatLuks1(
       hashSpec: r.hash,
       payloadOffset: payload,
       keyBytes: r.keyBytes,
-      mkDigest: pbkdf2(r.hash, masterKey, mkDigestSalt, mkIters, LUKS1_DIGEST_SIZE),
+      mkDigest: await deriveKey(
+        { type: 'pbkdf2', hash: r.hash, iterations: mkIters },
+        masterKey,
+        mkDigestSalt,
+        LUKS1_DIGEST_SIZE
+      ),
       mkDigestSalt,
       mkDigestIterations: mkIters,
       uuid: randomUuid(),

@@ -4,11 +4,11 @@
 import { fail } from '../../api/errors.js';
 import { parseLuksCipher, type CipherSpec } from '../../crypto/cipher-spec.js';
 import { parseHashName, type HashName } from '../../crypto/hash.js';
-import { pbkdf2 } from '../../crypto/pbkdf2.js';
+import { deriveKey, unsealKey, type DigestCheck } from '../../crypto/kdf-client.js';
 import { constantTimeEqual, wipe } from '../../crypto/secret.js';
 import type { HeaderIO } from '../encryption.js';
 import { readHeaderBytes } from './header-io.js';
-import { materialLength, recoverMasterKey } from './key-material.js';
+import { materialLength } from './key-material.js';
 import {
   LUKS1_DIGEST_SIZE,
   LUKS1_HEADER_SIZE,
@@ -44,12 +44,24 @@ export async function readLuks1Volume(io: HeaderIO): Promise<Luks1Volume> {
   return resolveLuks1(await readLuks1Header(io));
 }
 
-/** Checks a candidate master key against the 20-byte PBKDF2 digest (luks1.md §5). */
-export function verifyMasterKey(vol: Luks1Volume, candidate: Uint8Array): boolean {
+/** The master-key digest a candidate must match (luks1.md §5). */
+function digestCheck(vol: Luks1Volume): DigestCheck {
   const h = vol.header;
-  const d = pbkdf2(vol.hash, candidate, h.mkDigestSalt, h.mkDigestIterations, LUKS1_DIGEST_SIZE);
+  return {
+    hash: vol.hash,
+    salt: h.mkDigestSalt,
+    iterations: h.mkDigestIterations,
+    digest: h.mkDigest,
+  };
+}
+
+/** Checks a candidate master key against the 20-byte PBKDF2 digest (luks1.md §5), off-thread. */
+export async function verifyMasterKey(vol: Luks1Volume, candidate: Uint8Array): Promise<boolean> {
+  const c = digestCheck(vol);
+  const kdf = { type: 'pbkdf2', hash: c.hash, iterations: c.iterations } as const;
+  const d = await deriveKey(kdf, candidate, c.salt, LUKS1_DIGEST_SIZE);
   try {
-    return constantTimeEqual(d, h.mkDigest);
+    return constantTimeEqual(d, c.digest);
   } finally {
     wipe(d);
   }
@@ -57,7 +69,7 @@ export function verifyMasterKey(vol: Luks1Volume, candidate: Uint8Array): boolea
 
 /**
  * Tries one active slot; returns the master key or undefined when the passphrase does not open
- * it (luks1.md §7 step 3).
+ * it (luks1.md §7 step 3). The KDF, AF merge and digest check run on the KDF worker.
  */
 export async function tryLuks1Slot(
   io: HeaderIO,
@@ -74,16 +86,18 @@ export async function tryLuks1Slot(
     materialLength(h.keyBytes, LUKS_STRIPES),
     `keyslot ${slotIndex} key material`
   );
-  const slotKey = pbkdf2(vol.hash, passphrase, slot.salt, slot.iterations, h.keyBytes);
-  let candidate: Uint8Array | undefined;
   try {
-    candidate = recoverMasterKey(vol.spec, slotKey, material, h.keyBytes, LUKS_STRIPES, vol.hash);
+    const seal = {
+      kdf: { type: 'pbkdf2', hash: vol.hash, iterations: slot.iterations } as const,
+      salt: slot.salt,
+      cipher: vol.spec,
+      stripes: LUKS_STRIPES,
+      afHash: vol.hash,
+    };
+    return await unsealKey(passphrase, seal, material, h.keyBytes, digestCheck(vol));
   } finally {
-    wipe(slotKey);
+    wipe(material);
   }
-  if (verifyMasterKey(vol, candidate)) return candidate;
-  wipe(candidate);
-  return undefined;
 }
 
 /**

@@ -3,14 +3,13 @@
  * segment parameters (spec/luks2.md §4).
  */
 import { fail } from '../../api/errors.js';
-import { argon2Async } from '../../crypto/argon2.js';
 import { parseDmCipher, type CipherSpec } from '../../crypto/cipher-spec.js';
 import { parseHashName } from '../../crypto/hash.js';
-import { pbkdf2 } from '../../crypto/pbkdf2.js';
-import { constantTimeEqual, wipe } from '../../crypto/secret.js';
+import { unsealKey, type KdfParams } from '../../crypto/kdf-client.js';
+import { wipe } from '../../crypto/secret.js';
 import type { HeaderIO } from '../encryption.js';
 import { readHeaderBytes } from './header-io.js';
-import { materialLength, recoverMasterKey } from './key-material.js';
+import { materialLength } from './key-material.js';
 import { readLuks2Header, type Luks2BinaryHeader } from './luks2-header.js';
 import {
   parseLuks2Metadata,
@@ -50,20 +49,19 @@ export function dataSegment(meta: Luks2Metadata): { segment?: Luks2Segment; reas
   return { segment };
 }
 
-async function deriveAreaKey(ks: Luks2Keyslot, passphrase: Uint8Array): Promise<Uint8Array> {
+/** The keyslot's KDF as the KDF worker takes it (luks2.md §3 "Keyslot" kdf). */
+function kdfOf(ks: Luks2Keyslot): KdfParams {
   const kdf = ks.kdf!;
-  const len = ks.area!.keySize;
-  if (kdf.type === 'pbkdf2')
-    return pbkdf2(parseHashName(kdf.hash), passphrase, kdf.salt, kdf.iterations, len);
-  return argon2Async(
-    kdf.type,
-    passphrase,
-    kdf.salt,
-    { time: kdf.time, memoryKiB: kdf.memoryKiB, parallel: kdf.cpus },
-    len
-  );
+  if (kdf.type === 'pbkdf2') {
+    return { type: 'pbkdf2', hash: parseHashName(kdf.hash), iterations: kdf.iterations };
+  }
+  return { type: kdf.type, time: kdf.time, memoryKiB: kdf.memoryKiB, parallel: kdf.cpus };
 }
 
+/**
+ * Tries one keyslot (luks2.md §4 steps 1–3): the volume key, or undefined when the passphrase
+ * does not open it. The KDF, AF merge and digest check run on the KDF worker.
+ */
 async function tryLuks2Slot(
   io: HeaderIO,
   vol: Luks2Volume,
@@ -71,29 +69,31 @@ async function tryLuks2Slot(
   passphrase: Uint8Array
 ): Promise<Uint8Array | undefined> {
   const digest = vol.meta.digests.find((d) => d.keyslots.includes(ks.id));
-  if (!digest || !ks.area || !ks.af) return undefined;
-  const areaSpec = parseDmCipher(ks.area.encryption, ks.area.keySize);
-  const afHash = parseHashName(ks.af.hash);
-  const digestHash = parseHashName(digest.hash);
+  if (!digest || !ks.area || !ks.af || !ks.kdf) return undefined;
+  const seal = {
+    kdf: kdfOf(ks),
+    salt: ks.kdf.salt,
+    cipher: parseDmCipher(ks.area.encryption, ks.area.keySize),
+    stripes: ks.af.stripes,
+    afHash: parseHashName(ks.af.hash),
+  };
+  const check = {
+    hash: parseHashName(digest.hash),
+    salt: digest.salt,
+    iterations: digest.iterations,
+    digest: digest.digest,
+  };
   const material = await readHeaderBytes(
     io,
     ks.area.offset,
     materialLength(ks.keySize, ks.af.stripes),
     `keyslot ${ks.id} key material`
   );
-  const areaKey = await deriveAreaKey(ks, passphrase);
-  let candidate: Uint8Array;
   try {
-    candidate = recoverMasterKey(areaSpec, areaKey, material, ks.keySize, ks.af.stripes, afHash);
+    return await unsealKey(passphrase, seal, material, ks.keySize, check);
   } finally {
-    wipe(areaKey);
+    wipe(material);
   }
-  const d = pbkdf2(digestHash, candidate, digest.salt, digest.iterations, digest.digest.length);
-  const ok = constantTimeEqual(d, digest.digest);
-  wipe(d);
-  if (ok) return candidate;
-  wipe(candidate);
-  return undefined;
 }
 
 /** User keyslots in unlock order: priority 2 first, then 1; priority 0 only when named. */
@@ -122,13 +122,16 @@ export function segmentCipher(vol: Luks2Volume): {
   return { segment, spec, keyBytes: slot.keySize };
 }
 
-/** Unlocks a LUKS2 volume (luks2.md §4). */
-export async function unlockLuks2(
+/**
+ * Unlocks an already-read LUKS2 volume (luks2.md §4): tries the user keyslots in priority
+ * order (only `opts.slot` when given). Throws WRONG_PASSPHRASE when none opens.
+ */
+export async function unlockLuks2Volume(
   io: HeaderIO,
+  vol: Luks2Volume,
   passphrase: Uint8Array,
   opts: { slot?: number } = {}
 ): Promise<UnlockedLuks> {
-  const vol = await readLuks2Volume(io);
   const { segment, spec } = segmentCipher(vol);
   const segDigest = vol.meta.digests.find((d) => d.segments.includes(segment.id))!;
   for (const ks of slotOrder(vol.meta, opts.slot)) {
@@ -147,4 +150,13 @@ export async function unlockLuks2(
     });
   }
   throw fail('WRONG_PASSPHRASE', 'The passphrase does not open any keyslot');
+}
+
+/** Reads and unlocks a LUKS2 volume (luks2.md §4). */
+export async function unlockLuks2(
+  io: HeaderIO,
+  passphrase: Uint8Array,
+  opts: { slot?: number } = {}
+): Promise<UnlockedLuks> {
+  return unlockLuks2Volume(io, await readLuks2Volume(io), passphrase, opts);
 }
