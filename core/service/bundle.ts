@@ -7,8 +7,7 @@
  */
 import { createHash } from '../crypto/node-crypto.js';
 import { bundleManifestSchema } from '../api/result-schemas.js';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, writeFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, writeFile, stat, type FileHandle } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -23,6 +22,7 @@ import type {
 } from '../api/types.js';
 import type { JobContext } from '../jobs/job-registry.js';
 import { withPartialOutput } from '../jobs/atomic-output.js';
+import { openLockedFile } from '../io/locked-file.js';
 import { libvirtPlan, DEFAULT_LIBVIRT_URI } from '../libvirt/plan.js';
 import { libvirtDiskFormat } from '../libvirt/disk-xml.js';
 import { bundleReadme } from '../libvirt/readme.js';
@@ -34,7 +34,11 @@ import { keyslotAdd, keyslotRemove, keyslotTest } from './keyslots.js';
 export const MANIFEST = 'manifest.json';
 export const TOOL_VERSION = 'image-vault 0.1.0';
 
-/** Streams a file through SHA-256, reporting bytes to the job's progress. */
+/**
+ * Streams a file through SHA-256, reporting bytes to the job's progress, and optionally
+ * copies it to `copyTo` (an output claimed by `withPartialOutput`). Both files are opened
+ * with their image locks (README "Image locks").
+ */
 async function sha256File(path: string, ctx?: JobContext, copyTo?: string): Promise<string> {
   const h = createHash('sha256');
   const tap = new Transform({
@@ -44,14 +48,22 @@ async function sha256File(path: string, ctx?: JobContext, copyTo?: string): Prom
       cb(null, chunk);
     },
   });
-  const src = createReadStream(path);
-  if (copyTo) {
-    await pipeline(src, tap, createWriteStream(copyTo, { flags: 'wx', mode: 0o600 }), {
-      signal: ctx?.signal,
-    });
-  } else {
-    tap.resume();
-    await pipeline(src, tap, { signal: ctx?.signal });
+  const input = await openLockedFile(path);
+  let output: FileHandle | undefined;
+  try {
+    output = copyTo ? await openLockedFile(copyTo, { createTruncate: true }) : undefined;
+    const src = input.createReadStream({ autoClose: false });
+    if (output) {
+      await pipeline(src, tap, output.createWriteStream({ autoClose: false }), {
+        signal: ctx?.signal,
+      });
+    } else {
+      tap.resume();
+      await pipeline(src, tap, { signal: ctx?.signal });
+    }
+  } finally {
+    await output?.close().catch(() => undefined);
+    await input.close().catch(() => undefined);
   }
   return h.digest('hex');
 }
