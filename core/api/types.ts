@@ -153,8 +153,6 @@ export interface CreateRequest {
 
 export interface ConvertRequest {
   source: string;
-  /** Read the source even while a writer holds it (`-U` / `--force-share`, like qemu-img). */
-  forceShare?: boolean;
   target: string;
   format: OutputFormat;
   /** Encrypt the output (qcow2+LUKS or raw LUKS) with this passphrase. */
@@ -171,8 +169,6 @@ export interface ConvertRequest {
 
 export interface MigrateRequest {
   source: string;
-  /** Read the source even while a writer holds it (`-U` / `--force-share`, like qemu-img). */
-  forceShare?: boolean;
   target: string;
   oldPassphrase: Passphrase;
   passphrase: Passphrase;

@@ -138,7 +138,16 @@ async function runPlanned(p: PlannedConversion, ctx: JobContext): Promise<Conver
   );
 }
 
-export function convertJob(req: ConvertRequest, threads?: number) {
+/**
+ * Reading while a writer holds the source (`-U` / `--force-share`, like qemu-img's). The CLI
+ * passes it with its requests; the app's contract has no such field (yet): it shows such an
+ * image as in use instead.
+ */
+export interface ShareOptions {
+  forceShare?: boolean;
+}
+
+export function convertJob(req: ConvertRequest & ShareOptions, threads?: number) {
   return async (ctx: JobContext): Promise<Record<string, unknown>> => {
     const result = await runPlanned(
       {
@@ -182,7 +191,7 @@ export async function assessLegacy(
   }
 }
 
-export function migrateJob(req: MigrateRequest, threads?: number) {
+export function migrateJob(req: MigrateRequest & ShareOptions, threads?: number) {
   return async (ctx: JobContext): Promise<Record<string, unknown>> => {
     ctx.progress.setPhase('preparing');
     const share = { forceShare: req.forceShare };

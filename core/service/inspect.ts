@@ -4,7 +4,13 @@
  */
 import { realpath } from 'node:fs/promises';
 import { fail, isVaultError } from '../api/errors.js';
-import type { BackingInfo, EncryptionInfo, ImageFormat, ImageInfo } from '../api/types.js';
+import type {
+  BackingInfo,
+  EncryptionInfo,
+  ImageFormat,
+  ImageInfo,
+  ImageInUse,
+} from '../api/types.js';
 import { FileDevice } from '../io/file-device.js';
 import { probeFormat } from '../formats/probe.js';
 import { openQcow2 } from '../formats/qcow2/index.js';
@@ -42,7 +48,11 @@ async function openLayer(path: string, opts: InspectOptions) {
   }
   try {
     const use = await dev.imageUse({ ignoreOwnReaders: true });
-    return { dev, use: use && { writer: use.writer, pid: use.pid, holder: use.holder } };
+    if (!use) return { dev, use: undefined };
+    const inUse: ImageInUse = { writer: use.writer };
+    if (use.pid !== undefined) inUse.pid = use.pid;
+    if (use.holder !== undefined) inUse.holder = use.holder;
+    return { dev, use: inUse };
   } catch (e) {
     await dev.close().catch(() => undefined);
     throw e;

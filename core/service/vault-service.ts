@@ -59,6 +59,7 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
       const h = parseHashName(hash);
       return { hash: h, iterTimeMs, iterations: calibratePbkdf2(h, 64, iterTimeMs) };
     },
+    // The CLI's requests may carry ShareOptions (-U) beside the contract's fields (convert.ts).
     async startConvert(req) {
       return jobs.start(
         'convert',

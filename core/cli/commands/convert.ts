@@ -1,6 +1,7 @@
 /** `image-vault convert` and `image-vault migrate`. */
 import { fail } from '../../api/errors.js';
-import type { OutputFormat } from '../../api/types.js';
+import type { ConvertRequest, MigrateRequest, OutputFormat } from '../../api/types.js';
+import type { ShareOptions } from '../../service/convert.js';
 import { createVaultService } from '../../service/vault-service.js';
 import { inspectImage } from '../../service/inspect.js';
 import { parseArgs } from '../args.js';
@@ -68,7 +69,8 @@ ${FORCE_SHARE_HELP}`,
       }
       if (encrypt) passphrase = await getPassphrase(args, 'passphrase', 'New passphrase: ', true);
       const service = createVaultService();
-      const job = await service.startConvert({
+      // -U travels beside the contract's fields (service ShareOptions; see convertJob).
+      const request: ConvertRequest & ShareOptions = {
         source,
         target,
         format,
@@ -81,7 +83,8 @@ ${FORCE_SHARE_HELP}`,
         resume: args.flags.has('resume'),
         overwrite: args.flags.has('overwrite'),
         forceShare: share,
-      });
+      };
+      const job = await service.startConvert(request);
       const result = jobResult(await followJob(service, job, io, mode));
       if (mode !== 'json') {
         io.err(
@@ -131,7 +134,7 @@ ${FORCE_SHARE_HELP}`,
       oldPassphrase = await getPassphrase(args, 'old-passphrase', 'Old (legacy AES) passphrase: ');
       passphrase = await getPassphrase(args, 'passphrase', 'New passphrase: ', true);
       const service = createVaultService();
-      const job = await service.startMigrate({
+      const request: MigrateRequest & ShareOptions = {
         source,
         target,
         oldPassphrase,
@@ -142,7 +145,8 @@ ${FORCE_SHARE_HELP}`,
         resume: args.flags.has('resume'),
         force: args.flags.has('force'),
         forceShare: forceShare(args),
-      });
+      };
+      const job = await service.startMigrate(request);
       const result = jobResult(await followJob(service, job, io, mode));
       if (mode !== 'json') {
         io.err(
