@@ -48,24 +48,29 @@ async function sha256File(path: string, ctx?: JobContext, copyTo?: string): Prom
       cb(null, chunk);
     },
   });
+  // The streams close their handles (and so release the locks) when they end; the finally
+  // closes whatever a failure left open.
   const input = await openLockedFile(path);
   let output: FileHandle | undefined;
   try {
     output = copyTo ? await openLockedFile(copyTo, { createTruncate: true }) : undefined;
-    const src = input.createReadStream({ autoClose: false });
+    const src = input.createReadStream();
     if (output) {
-      await pipeline(src, tap, output.createWriteStream({ autoClose: false }), {
-        signal: ctx?.signal,
-      });
+      await pipeline(src, tap, output.createWriteStream(), { signal: ctx?.signal });
     } else {
       tap.resume();
       await pipeline(src, tap, { signal: ctx?.signal });
     }
   } finally {
-    await output?.close().catch(() => undefined);
-    await input.close().catch(() => undefined);
+    await closeQuietly(output);
+    await closeQuietly(input);
   }
   return h.digest('hex');
+}
+
+/** Closes a handle unless a stream already did. */
+async function closeQuietly(fh: FileHandle | undefined): Promise<void> {
+  if (fh && fh.fd !== -1) await fh.close().catch(() => undefined);
 }
 
 function cipherName(info: ImageInfo): string {
@@ -76,7 +81,8 @@ function cipherName(info: ImageInfo): string {
 }
 
 export function planForImage(path: string, uri?: string): Promise<LibvirtPlan> {
-  return inspectImage(path).then((info) => {
+  // Header facts only, as the app's inspect reads them: a running VM's image has a plan too.
+  return inspectImage(path, { reportUse: true }).then((info) => {
     if (info.encryption?.format !== 'luks') {
       throw fail('NOT_ENCRYPTED', `${path} is not LUKS-encrypted: libvirt needs no secret for it`);
     }
