@@ -119,6 +119,9 @@ describe('a dir build with a stand-in Electron', () => {
       'bin/image-vault.js',
       'dist/renderer/index.html',
       'node_modules/@noble/hashes/package.json',
+      // The native route (README "Image locks"): koffi and its prebuilt binary for this platform.
+      'node_modules/koffi/index.cjs',
+      `node_modules/@koromix/koffi-linux-${process.arch}/linux_${process.arch}/koffi.node`,
       'package.json',
     ]) {
       assert.ok(existsSync(unpacked(rel)), `${rel} is not unpacked`);
@@ -151,6 +154,8 @@ describe('a dir build with a stand-in Electron', () => {
     assert.match(stdout, /^image-vault \d+\.\d+\.\d+/);
     const img = join(work, 'disk.img');
     await writeFile(img, Buffer.alloc(1024 * 1024));
+    // Every open takes its image lock through koffi (none without it): reading proves the
+    // packaged native route loads.
     const info = JSON.parse((await run(cli, ['info', '--json', img])).stdout);
     assert.equal(info.format, 'raw');
     assert.equal(info['virtual-size'], 1024 * 1024);

@@ -29,6 +29,8 @@ export const ERROR_CODES = [
   'VERIFY_FAILED',
   'JOURNAL_MISMATCH',
   'PEER_MISSING',
+  'IMAGE_IN_USE',
+  'NATIVE_UNAVAILABLE',
   'INTERNAL',
 ] as const;
 
@@ -96,13 +98,17 @@ export function toVaultError(e: unknown): VaultError {
 }
 
 /**
- * Process exit status for a failed CLI command. `WRONG_PASSPHRASE` has its own status (4) so
- * scripts can tell it apart; `check` uses its own 0/2/3 scheme for findings.
+ * Process exit status for a failed CLI command. `WRONG_PASSPHRASE` (4) and `IMAGE_IN_USE` (5:
+ * another process, a VM or one of our own operations, holds the image; README "Image locks")
+ * have their own statuses so scripts can tell them apart; `check` uses its own 0/2/3 scheme
+ * for findings.
  */
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'WRONG_PASSPHRASE':
       return 4;
+    case 'IMAGE_IN_USE':
+      return 5;
     case 'CANCELLED':
       return 130;
     default:

@@ -69,6 +69,9 @@ export const imageInfoSchema = z.strictObject({
   dirty: z.boolean().optional(),
   corrupt: z.boolean().optional(),
   warnings: z.array(text),
+  inUse: z
+    .strictObject({ writer: z.boolean(), pid: count.optional(), holder: text.optional() })
+    .optional(),
 });
 
 export const errorPayloadSchema = z.strictObject({ code: z.enum(ERROR_CODES), message: text });

@@ -86,6 +86,22 @@ export interface ImageInfo {
   corrupt?: boolean;
   /** Plain-words warnings for the user (insecure encryption, corrupt bit, …). */
   warnings: string[];
+  /**
+   * Another process (a VM, qemu-img, another operation) holds the image's QEMU-compatible
+   * lock, so writing it would fail with `IMAGE_IN_USE` (README "Image locks"). Reported by
+   * `inspect`; absent when the image is free.
+   */
+  inUse?: ImageInUse;
+}
+
+/** Who holds an image (`ImageInfo.inUse`). */
+export interface ImageInUse {
+  /** The holder writes the image (a running VM, qemu-io): reads need `-U` too. */
+  writer: boolean;
+  /** The holder's PID, when the system tells it. */
+  pid?: number;
+  /** The holder's program name (`qemu-system-x86`, `qemu-io`, `image-vault`), when known. */
+  holder?: string;
 }
 
 export type JobKind = 'create' | 'convert' | 'migrate' | 'export' | 'import' | 'verify';

@@ -112,6 +112,11 @@ export function infoText(info: ImageInfo): string {
   row('virtual size', `${humanSize(info.virtualSize)} (${info.virtualSize} bytes)`);
   row('disk size', humanSize(info.actualSize));
   row('file size', humanSize(info.fileSize));
+  if (info.inUse) {
+    const who = info.inUse.holder ?? 'another process';
+    const pid = info.inUse.pid !== undefined ? ` (PID ${info.inUse.pid})` : '';
+    row('in use', `yes — ${who}${pid}${info.inUse.writer ? ', writing' : ''}`);
+  }
   row('cluster size', info.clusterSize);
   row('refcount bits', info.refcountBits);
   row('compression', info.compressionType);

@@ -1,7 +1,8 @@
 /**
  * The `image-vault` command. One line of plain words per error with its stable code; stack
- * traces only with `--debug`. Exit codes: 0 ok, 1 failure, 4 wrong passphrase, 130
- * cancelled; `check` uses 0 clean / 2 corruptions / 3 leaks only / 1 could not check.
+ * traces only with `--debug`. Exit codes: 0 ok, 1 failure, 4 wrong passphrase, 5 image in use
+ * (`IMAGE_IN_USE`), 130 cancelled; `check` uses 0 clean / 2 corruptions / 3 leaks only / 1
+ * could not check.
  */
 import { exitCodeFor, toVaultError } from '../api/errors.js';
 import { COMMANDS, usage } from './commands/index.js';

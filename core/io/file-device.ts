@@ -5,6 +5,9 @@ import { dirname } from 'node:path';
 import { fail, toVaultError } from '../api/errors.js';
 import { alignedSharedBuffer, DIRECT_ALIGN, isDirectAligned } from './aligned-buffer.js';
 import type { BlockDevice } from './block-device.js';
+import { openLockedFile } from './locked-file.js';
+import { imageUse, type ImageUse, type ImageUseOptions } from './image-use.js';
+import { dataSeeker, type DataSeeker } from './native/seek-data.js';
 
 /** Size of the pieces large reads and writes are split into. */
 const PIECE = 1024 * 1024;
@@ -63,6 +66,12 @@ export interface OpenFileOptions {
    * Unaligned writes (metadata) still go through the page cache.
    */
   direct?: boolean;
+  /** Read while others write (`-U` / `--force-share`, like qemu-img's); reading opens only. */
+  forceShare?: boolean;
+  /** How long to wait for a conflicting lock holder (default `LOCK_WAIT_MS`). */
+  waitMs?: number;
+  /** How long to wait when the holder is one of our own operations (default `OWN_WAIT_MS`). */
+  ownWaitMs?: number;
 }
 
 export class FileDevice implements BlockDevice {
@@ -81,18 +90,15 @@ export class FileDevice implements BlockDevice {
     private readonly directFh?: FileHandle
   ) {}
 
+  /**
+   * Opens `path` with its QEMU-compatible lock (README "Image locks"): a read lock for reading
+   * (`forceShare`: shared with writers), a write lock for writing. The lock is taken on the
+   * primary handle only and lives until `close()`; the `O_DIRECT` handles are not locked.
+   * @throws `IMAGE_IN_USE`, `NATIVE_UNAVAILABLE`, `EXISTS`, `NOT_FOUND`, `IO`
+   */
   static async open(path: string, opts: OpenFileOptions = {}): Promise<FileDevice> {
-    let flags = constants.O_RDONLY;
     const writable = Boolean(opts.write || opts.createExclusive || opts.createTruncate);
-    if (writable) flags = constants.O_RDWR;
-    if (opts.createExclusive) flags |= constants.O_CREAT | constants.O_EXCL;
-    if (opts.createTruncate) flags |= constants.O_CREAT | constants.O_TRUNC;
-    let fh: FileHandle;
-    try {
-      fh = await open(path, flags, 0o600);
-    } catch (e) {
-      throw toVaultError(e);
-    }
+    const fh = await openLockedFile(path, opts);
     let direct: FileHandle | undefined;
     if (opts.direct && writable) {
       // Optional: tmpfs and others refuse O_DIRECT, and then writes stay buffered.
@@ -258,6 +264,16 @@ export class FileDevice implements BlockDevice {
     } finally {
       await this.fh.close();
     }
+  }
+
+  /** Who else holds this image's lock bytes (`ImageInfo.inUse`); undefined when nobody. */
+  imageUse(opts?: ImageUseOptions): Promise<ImageUse | undefined> {
+    return imageUse(this.fh, opts);
+  }
+
+  /** Where this file's data and holes are (`SEEK_DATA`/`SEEK_HOLE`, with a fallback). */
+  async dataSeeker(): Promise<DataSeeker> {
+    return dataSeeker(this.fh.fd, await this.size());
   }
 
   /** Bytes actually allocated on disk (st_blocks × 512). */

@@ -129,18 +129,22 @@ test('a resumable output interrupted by an I/O failure keeps .partial and journa
   }
 });
 
-test('a fresh start removes a stale partial and journal', async () => {
+test('a fresh start empties a stale partial and removes its journal', async () => {
   const { dir, cleanup } = await scratchDir();
   try {
     const target = join(dir, 'out.img');
     await writeFile(`${target}.partial`, 'stale');
     await writeFile(`${target}.partial.journal`, '{}');
-    let sawStale = true;
+    let seen: string[] = [];
+    let staleBytes = -1;
     await withPartialOutput(target, async (p) => {
-      sawStale = (await readdir(dir)).length > 0;
+      // The partial stays, claimed and empty: the job's own output open creates nothing new.
+      seen = await readdir(dir);
+      staleBytes = (await readFile(p)).length;
       await writeFile(p, 'x');
     });
-    assert.equal(sawStale, false);
+    assert.deepEqual(seen, ['out.img.partial']);
+    assert.equal(staleBytes, 0);
     assert.deepEqual(await readdir(dir), ['out.img']);
   } finally {
     await cleanup();

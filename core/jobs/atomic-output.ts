@@ -7,6 +7,8 @@ import { lstat, open, rename, rm } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname } from 'node:path';
 import { fail, toVaultError, type VaultError } from '../api/errors.js';
+import { openLockedFile } from '../io/locked-file.js';
+import { claimOutput } from '../io/output-claim.js';
 
 /** `TARGET.partial`: where a job writes before the final rename. */
 export function partialPathFor(target: string): string {
@@ -51,6 +53,11 @@ export function isInterruption(err: VaultError): boolean {
  * fsynced, renamed over `target`, the directory fsynced and the journal removed. On failure
  * the partial and its journal are removed, except for a resumable output after an
  * interruption (see `isInterruption`); an explicit cancel always removes both.
+ *
+ * Locks (README "Image locks"): the partial is claimed for the whole run, so a second job
+ * writing the same target fails with `IMAGE_IN_USE` instead of deleting or publishing this
+ * one's work; a target to be overwritten is held with a write lock from the start until it
+ * has been replaced, so a VM or qemu-img using it refuses the job before any work is done.
  */
 export async function withPartialOutput<T>(
   target: string,
@@ -62,7 +69,41 @@ export async function withPartialOutput<T>(
   }
   const partial = partialPathFor(target);
   const journal = journalPathFor(partial);
-  if (!opts.resume) await removeOutputs(partial, journal);
+  const replaced = opts.overwrite ? await holdReplacedTarget(target) : undefined;
+  const claim = await claimOutput(partial).catch(async (e: unknown) => {
+    await replaced?.close().catch(() => undefined);
+    throw e;
+  });
+  try {
+    if (!opts.resume || claim.created) {
+      // A fresh start (or nothing to resume: the partial was missing).
+      await claim.truncate();
+      await removeJournal(journal);
+    }
+    return await publish(target, partial, journal, fn, opts);
+  } finally {
+    await claim.release().catch(() => undefined);
+    await replaced?.close().catch(() => undefined);
+  }
+}
+
+/** The target about to be overwritten, held with a write lock; undefined when missing. */
+async function holdReplacedTarget(target: string) {
+  try {
+    return await openLockedFile(target, { lock: 'write' });
+  } catch (e) {
+    if (toVaultError(e).code === 'NOT_FOUND') return undefined;
+    throw e;
+  }
+}
+
+async function publish<T>(
+  target: string,
+  partial: string,
+  journal: string,
+  fn: (partialPath: string) => Promise<T>,
+  opts: PartialOutputOptions
+): Promise<T> {
   let result: T;
   try {
     result = await fn(partial);
@@ -78,7 +119,8 @@ export async function withPartialOutput<T>(
     const cancelled = opts.signal?.aborted || err.code === 'CANCELLED';
     // A refused resume leaves the earlier partial alone; the user decides what to do with it.
     const refusedResume = opts.resume === true && err.code === 'JOURNAL_MISMATCH';
-    const keep = !cancelled && ((opts.resumable === true && isInterruption(err)) || refusedResume);
+    const resumable = opts.resumable === true && isInterruption(err) && (await exists(journal));
+    const keep = !cancelled && (resumable || refusedResume);
     if (!keep) await removeOutputs(partial, journal).catch(() => undefined);
     throw cancelled && err.code !== 'CANCELLED' ? fail('CANCELLED', 'Cancelled', e) : err;
   }
@@ -89,6 +131,11 @@ export async function withPartialOutput<T>(
 /** Removes a partial output and its journal (missing files are fine). */
 export async function removeOutputs(partial: string, journal = journalPathFor(partial)) {
   await rm(partial, { force: true });
+  await removeJournal(journal);
+}
+
+/** Removes a resume journal and its temporary file (missing files are fine). */
+export async function removeJournal(journal: string) {
   await rm(journal, { force: true });
   await rm(`${journal}.tmp`, { force: true });
 }

@@ -6,7 +6,7 @@
  */
 import { fail } from '../api/errors.js';
 import type { GuestReader, GuestWriter } from '../formats/image.js';
-import { journalPathFor, removeOutputs, withPartialOutput } from './atomic-output.js';
+import { journalPathFor, removeJournal, withPartialOutput } from './atomic-output.js';
 import { copyChunkSize, copyGuestData, type CopyOptions } from './copy.js';
 import {
   checkJournal,
@@ -94,7 +94,9 @@ export async function runConversion(
           }
           startOffset = previous.checkpoint;
         } else {
-          await removeOutputs(partial, journalPath);
+          // The partial itself stays (claimed by withPartialOutput): creating the target
+          // empties it once its lock is held.
+          await removeJournal(journalPath);
           dst = await spec.createTarget(partial, source);
           await dst.flush();
         }

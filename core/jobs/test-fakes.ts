@@ -152,7 +152,8 @@ export async function rawFileWriter(
 ): Promise<GuestWriter & { writes: number }> {
   const dev = await FileDevice.open(
     path,
-    opts.create ? { createExclusive: true } : { write: true }
+    // The partial exists already (withPartialOutput claims it): creating empties it.
+    opts.create ? { createTruncate: true } : { write: true }
   );
   if (opts.create) await dev.truncate(virtualSize);
   const w = {

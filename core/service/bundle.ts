@@ -7,8 +7,7 @@
  */
 import { createHash } from '../crypto/node-crypto.js';
 import { bundleManifestSchema } from '../api/result-schemas.js';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, writeFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, writeFile, stat, type FileHandle } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -23,6 +22,7 @@ import type {
 } from '../api/types.js';
 import type { JobContext } from '../jobs/job-registry.js';
 import { withPartialOutput } from '../jobs/atomic-output.js';
+import { openLockedFile } from '../io/locked-file.js';
 import { libvirtPlan, DEFAULT_LIBVIRT_URI } from '../libvirt/plan.js';
 import { libvirtDiskFormat } from '../libvirt/disk-xml.js';
 import { bundleReadme } from '../libvirt/readme.js';
@@ -34,7 +34,11 @@ import { keyslotAdd, keyslotRemove, keyslotTest } from './keyslots.js';
 export const MANIFEST = 'manifest.json';
 export const TOOL_VERSION = 'image-vault 0.1.0';
 
-/** Streams a file through SHA-256, reporting bytes to the job's progress. */
+/**
+ * Streams a file through SHA-256, reporting bytes to the job's progress, and optionally
+ * copies it to `copyTo` (an output claimed by `withPartialOutput`). Both files are opened
+ * with their image locks (README "Image locks").
+ */
 async function sha256File(path: string, ctx?: JobContext, copyTo?: string): Promise<string> {
   const h = createHash('sha256');
   const tap = new Transform({
@@ -44,16 +48,29 @@ async function sha256File(path: string, ctx?: JobContext, copyTo?: string): Prom
       cb(null, chunk);
     },
   });
-  const src = createReadStream(path);
-  if (copyTo) {
-    await pipeline(src, tap, createWriteStream(copyTo, { flags: 'wx', mode: 0o600 }), {
-      signal: ctx?.signal,
-    });
-  } else {
-    tap.resume();
-    await pipeline(src, tap, { signal: ctx?.signal });
+  // The streams close their handles (and so release the locks) when they end; the finally
+  // closes whatever a failure left open.
+  const input = await openLockedFile(path);
+  let output: FileHandle | undefined;
+  try {
+    output = copyTo ? await openLockedFile(copyTo, { createTruncate: true }) : undefined;
+    const src = input.createReadStream();
+    if (output) {
+      await pipeline(src, tap, output.createWriteStream(), { signal: ctx?.signal });
+    } else {
+      tap.resume();
+      await pipeline(src, tap, { signal: ctx?.signal });
+    }
+  } finally {
+    await closeQuietly(output);
+    await closeQuietly(input);
   }
   return h.digest('hex');
+}
+
+/** Closes a handle unless a stream already did. */
+async function closeQuietly(fh: FileHandle | undefined): Promise<void> {
+  if (fh && fh.fd !== -1) await fh.close().catch(() => undefined);
 }
 
 function cipherName(info: ImageInfo): string {
@@ -64,7 +81,8 @@ function cipherName(info: ImageInfo): string {
 }
 
 export function planForImage(path: string, uri?: string): Promise<LibvirtPlan> {
-  return inspectImage(path).then((info) => {
+  // Header facts only, as the app's inspect reads them: a running VM's image has a plan too.
+  return inspectImage(path, { reportUse: true }).then((info) => {
     if (info.encryption?.format !== 'luks') {
       throw fail('NOT_ENCRYPTED', `${path} is not LUKS-encrypted: libvirt needs no secret for it`);
     }

@@ -37,6 +37,8 @@ interface PlannedConversion {
   overwrite?: boolean;
   /** Read only the top layer (keep the backing reference in the output). */
   topLayerOnly?: boolean;
+  /** Read the source while a writer holds it (`-U`). */
+  forceShare?: boolean;
   backingFile?: string;
   backingFormat?: string;
   threads?: number;
@@ -94,6 +96,7 @@ async function runPlanned(p: PlannedConversion, ctx: JobContext): Promise<Conver
           passphrase: p.sourcePassphrase,
           threads: p.threads,
           topLayerOnly: p.topLayerOnly,
+          forceShare: p.forceShare,
         }),
       createTarget: async (partial, src) => {
         const dev = await FileDevice.open(partial, { createTruncate: true, direct: true });
@@ -118,7 +121,12 @@ async function runPlanned(p: PlannedConversion, ctx: JobContext): Promise<Conver
       openResult: (path) =>
         openImage(path, { passphrase: p.passphrase, threads: p.threads, format: p.format }),
       openVerifySource: p.topLayerOnly
-        ? () => openImage(p.source, { passphrase: p.sourcePassphrase, threads: p.threads })
+        ? () =>
+            openImage(p.source, {
+              passphrase: p.sourcePassphrase,
+              threads: p.threads,
+              forceShare: p.forceShare,
+            })
         : undefined,
       sourceIdentity: await identifySource(p.source),
       targetOptions,
@@ -130,7 +138,16 @@ async function runPlanned(p: PlannedConversion, ctx: JobContext): Promise<Conver
   );
 }
 
-export function convertJob(req: ConvertRequest, threads?: number) {
+/**
+ * Reading while a writer holds the source (`-U` / `--force-share`, like qemu-img's). The CLI
+ * passes it with its requests; the app's contract has no such field (yet): it shows such an
+ * image as in use instead.
+ */
+export interface ShareOptions {
+  forceShare?: boolean;
+}
+
+export function convertJob(req: ConvertRequest & ShareOptions, threads?: number) {
   return async (ctx: JobContext): Promise<Record<string, unknown>> => {
     const result = await runPlanned(
       {
@@ -145,6 +162,7 @@ export function convertJob(req: ConvertRequest, threads?: number) {
         verify: req.verify,
         resume: req.resume,
         overwrite: req.overwrite,
+        forceShare: req.forceShare,
         threads,
       },
       ctx
@@ -154,8 +172,18 @@ export function convertJob(req: ConvertRequest, threads?: number) {
 }
 
 /** Checks the legacy passphrase on a sample of decrypted sectors before any output exists. */
-export async function assessLegacy(path: string, passphrase: Uint8Array, threads?: number) {
-  const reader: GuestReader = await openImage(path, { passphrase, threads, topLayerOnly: true });
+export async function assessLegacy(
+  path: string,
+  passphrase: Uint8Array,
+  threads?: number,
+  forceShare?: boolean
+) {
+  const reader: GuestReader = await openImage(path, {
+    passphrase,
+    threads,
+    topLayerOnly: true,
+    forceShare,
+  });
   try {
     return await samplePlausibility(reader);
   } finally {
@@ -163,10 +191,11 @@ export async function assessLegacy(path: string, passphrase: Uint8Array, threads
   }
 }
 
-export function migrateJob(req: MigrateRequest, threads?: number) {
+export function migrateJob(req: MigrateRequest & ShareOptions, threads?: number) {
   return async (ctx: JobContext): Promise<Record<string, unknown>> => {
     ctx.progress.setPhase('preparing');
-    const info = await inspectImage(req.source);
+    const share = { forceShare: req.forceShare };
+    const info = await inspectImage(req.source, share);
     if (info.encryption?.format !== 'aes') {
       throw fail(
         'INVALID_ARGUMENT',
@@ -175,7 +204,7 @@ export function migrateJob(req: MigrateRequest, threads?: number) {
           : `${req.source} is not encrypted with legacy AES (use convert)`
       );
     }
-    const assessment = await assessLegacy(req.source, req.oldPassphrase, threads);
+    const assessment = await assessLegacy(req.source, req.oldPassphrase, threads, req.forceShare);
     if (assessment.verdict === 'random' && !req.force) {
       throw fail(
         'WRONG_PASSPHRASE',
@@ -193,7 +222,7 @@ export function migrateJob(req: MigrateRequest, threads?: number) {
     if (keep) {
       const backingEnc = info.backingChain[0];
       if (backingEnc) {
-        const b = await inspectImage(backingEnc.path);
+        const b = await inspectImage(backingEnc.path, share);
         if (b.encryption?.format === 'aes') {
           throw fail(
             'UNSUPPORTED_FEATURE',
@@ -213,6 +242,7 @@ export function migrateJob(req: MigrateRequest, threads?: number) {
         verify: req.verify,
         resume: req.resume,
         topLayerOnly: keep,
+        forceShare: req.forceShare,
         backingFile: keep ? backingRef : undefined,
         backingFormat: keep ? (info.backingFormat ?? info.backingChain[0]?.format) : undefined,
         threads,

@@ -4,7 +4,13 @@
  */
 import { realpath } from 'node:fs/promises';
 import { fail, isVaultError } from '../api/errors.js';
-import type { BackingInfo, EncryptionInfo, ImageFormat, ImageInfo } from '../api/types.js';
+import type {
+  BackingInfo,
+  EncryptionInfo,
+  ImageFormat,
+  ImageInfo,
+  ImageInUse,
+} from '../api/types.js';
 import { FileDevice } from '../io/file-device.js';
 import { probeFormat } from '../formats/probe.js';
 import { openQcow2 } from '../formats/qcow2/index.js';
@@ -19,8 +25,42 @@ interface LayerInfo {
   backingPath?: string;
 }
 
-async function inspectLayer(path: string): Promise<LayerInfo> {
-  const dev = await FileDevice.open(path);
+export interface InspectOptions {
+  /** Read even while a writer holds the image (`-U` / `--force-share`, like qemu-img). */
+  forceShare?: boolean;
+  /**
+   * For the app: never refuse an image because a writer holds it: read it shared and report
+   * the holder in `inUse` (README "Image locks"). Without it a held image is refused with
+   * `IMAGE_IN_USE`, as `qemu-img info` refuses it.
+   */
+  reportUse?: boolean;
+}
+
+/** Opens one layer for inspection, locked as `opts` says; `use` only with `reportUse`. */
+async function openLayer(path: string, opts: InspectOptions) {
+  if (!opts.reportUse) return { dev: await FileDevice.open(path, opts), use: undefined };
+  let dev: FileDevice;
+  try {
+    dev = await FileDevice.open(path, { forceShare: opts.forceShare, waitMs: 0 });
+  } catch (e) {
+    if (!isVaultError(e, 'IMAGE_IN_USE')) throw e;
+    dev = await FileDevice.open(path, { forceShare: true });
+  }
+  try {
+    const use = await dev.imageUse({ ignoreOwnReaders: true });
+    if (!use) return { dev, use: undefined };
+    const inUse: ImageInUse = { writer: use.writer };
+    if (use.pid !== undefined) inUse.pid = use.pid;
+    if (use.holder !== undefined) inUse.holder = use.holder;
+    return { dev, use: inUse };
+  } catch (e) {
+    await dev.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function inspectLayer(path: string, opts: InspectOptions = {}): Promise<LayerInfo> {
+  const { dev, use } = await openLayer(path, opts);
   try {
     const fileSize = await dev.size();
     const actualSize = await dev.allocatedBytes();
@@ -35,6 +75,7 @@ async function inspectLayer(path: string): Promise<LayerInfo> {
       snapshots: [],
       encrypted: false,
       warnings: [],
+      ...(use ? { inUse: use } : {}),
     };
     if (format === 'luks') {
       const encryption = await inspectLuks(headerIOForDevice(dev, fileSize));
@@ -98,9 +139,9 @@ function luksWarnings(enc: EncryptionInfo): string[] {
   return out;
 }
 
-/** Inspects `path` and its whole backing chain. */
-export async function inspectImage(path: string): Promise<ImageInfo> {
-  const top = await inspectLayer(path);
+/** Inspects `path` and its whole backing chain (each layer locked for reading while read). */
+export async function inspectImage(path: string, opts: InspectOptions = {}): Promise<ImageInfo> {
+  const top = await inspectLayer(path, opts);
   const seen = [await realpath(path)];
   const chain: BackingInfo[] = [];
   let next = top.backingPath;
@@ -117,7 +158,7 @@ export async function inspectImage(path: string): Promise<ImageInfo> {
     if (seen.length > MAX_BACKING_DEPTH) throw fail('CORRUPT', 'Backing chain too deep');
     seen.push(real);
     try {
-      const layer = await inspectLayer(next);
+      const layer = await inspectLayer(next, { forceShare: opts.forceShare || opts.reportUse });
       const format = (nextFormat === 'raw' ? 'raw' : layer.info.format) as ImageFormat;
       chain.push({ path: next, format });
       if (format === 'raw') break;

@@ -9,6 +9,7 @@ import type {
   KeyslotRemoveRequest,
 } from '../api/types.js';
 import { FileDevice } from '../io/file-device.js';
+import { testHoldPoint } from './test-hold.js';
 import type { HeaderIO } from '../formats/encryption.js';
 import { probeFormat } from '../formats/probe.js';
 import { openQcow2 } from '../formats/qcow2/index.js';
@@ -20,14 +21,20 @@ import {
   testPassphrase,
 } from '../formats/luks/index.js';
 
-/** Opens the LUKS header of `path` and runs `fn` on it; the file is closed afterwards. */
+/**
+ * Opens the LUKS header of `path` and runs `fn` on it; the file is closed afterwards. The
+ * image stays locked meanwhile (README "Image locks"): for writing, nobody else (QEMU or
+ * another of our operations) can open it until the keyslots are consistent again.
+ */
 export async function withLuksHeader<T>(
   path: string,
   write: boolean,
-  fn: (io: HeaderIO) => Promise<T>
+  fn: (io: HeaderIO) => Promise<T>,
+  opts: { forceShare?: boolean } = {}
 ): Promise<T> {
-  const dev = await FileDevice.open(path, { write });
+  const dev = await FileDevice.open(path, { write, forceShare: !write && opts.forceShare });
   try {
+    if (write) await testHoldPoint();
     const format = await probeFormat(dev);
     if (format === 'luks') return await fn(headerIOForDevice(dev, await dev.size()));
     if (format === 'qcow2') {
@@ -48,10 +55,17 @@ export async function withLuksHeader<T>(
   }
 }
 
-export function keyslotTest(path: string, passphrase: Uint8Array): Promise<{ slot: number }> {
-  return withLuksHeader(path, false, async (io) => ({
-    slot: await testPassphrase(io, passphrase),
-  }));
+export function keyslotTest(
+  path: string,
+  passphrase: Uint8Array,
+  opts: { forceShare?: boolean } = {}
+): Promise<{ slot: number }> {
+  return withLuksHeader(
+    path,
+    false,
+    async (io) => ({ slot: await testPassphrase(io, passphrase) }),
+    opts
+  );
 }
 
 export function keyslotAdd(req: KeyslotAddRequest): Promise<{ slot: number }> {

@@ -32,6 +32,11 @@ export interface OpenImageOptions {
   format?: string;
   /** Ignore the backing file: unallocated ranges read as zeros (used with --keep-backing). */
   topLayerOnly?: boolean;
+  /**
+   * Read even while a writer holds the image (`-U` / `--force-share`, like qemu-img's): every
+   * layer is opened with a lock that shares writing (README "Image locks").
+   */
+  forceShare?: boolean;
 }
 
 /** Resolves a backing file name like QEMU: relative names are relative to the image's directory. */
@@ -62,7 +67,7 @@ async function openLayer(
     throw fail('CORRUPT', `Backing chain deeper than ${MAX_BACKING_DEPTH} images`);
   }
   const nextChain = [...chain, real];
-  const dev = await FileDevice.open(path);
+  const dev = await FileDevice.open(path, { forceShare: opts.forceShare });
   try {
     const probed = await probeFormat(dev);
     const format = pickFormat(probed, opts.format, path);

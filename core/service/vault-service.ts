@@ -44,10 +44,11 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
   return {
     jobs,
     waitForJob: (id) => jobs.wait(id),
-    inspect: (path) => inspectImage(path),
+    // The app shows a held image as "In use" instead of failing to show it.
+    inspect: (path) => inspectImage(path, { reportUse: true }),
     async create(req) {
       await createImage(req, threads);
-      return inspectImage(req.path);
+      return inspectImage(req.path, { reportUse: true });
     },
     keyslotTest: (path, passphrase) => keyslotTest(path, passphrase),
     keyslotAdd: (req) => keyslotAdd(req),
@@ -63,6 +64,7 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
         iterations: await calibratePbkdf2Iterations(h, 64, iterTimeMs),
       };
     },
+    // The CLI's requests may carry ShareOptions (-U) beside the contract's fields (convert.ts).
     async startConvert(req) {
       return jobs.start(
         'convert',

@@ -46,10 +46,15 @@ export function spawnCli(
   opts: {
     input?: Uint8Array | string;
     onStdoutLine?: (line: string, kill: (sig: NodeJS.Signals) => void) => void;
+    /** Extra environment variables for the child. */
+    env?: Record<string, string>;
   } = {}
 ): Promise<CliRun & { signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI_BIN, ...argv], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+    });
     let stdout = '';
     let stderr = '';
     let pending = '';

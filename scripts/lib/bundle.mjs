@@ -35,6 +35,8 @@ const common = {
   target: 'node20',
   logLevel: 'warning',
   legalComments: 'none',
+  // koffi loads its prebuilt native binary from its own package: never inlined.
+  external: ['koffi'],
   // CommonJS dependencies inside an ES bundle still call require() for Node built-ins.
   banner: {
     js: "import { createRequire as __ivRequire } from 'node:module'; const require = __ivRequire(import.meta.url);",

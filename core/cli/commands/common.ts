@@ -23,6 +23,18 @@ export function getPassphrase(
   return readPassphrase({ file, fd, prompt, confirm });
 }
 
+/** `-U` / `--force-share`, qemu-img's spelling: read an image while a writer holds it. */
+export const FORCE_SHARE_FLAGS = ['U', 'force-share'];
+
+/** Help text for the flags above. */
+export const FORCE_SHARE_HELP = `-U, --force-share   read the image even while a VM or another program writes it (as
+                    qemu-img -U; what is read may be inconsistent). Without it an image held
+                    for writing is refused with IMAGE_IN_USE (exit status 5).`;
+
+export function forceShare(args: ParsedArgs): boolean {
+  return args.flags.has('U') || args.flags.has('force-share');
+}
+
 export function hasPassphrase(args: ParsedArgs, name: string): boolean {
   return args.values.has(`${name}-file`) || args.values.has(`${name}-fd`);
 }

@@ -1,6 +1,7 @@
 /** `image-vault convert` and `image-vault migrate`. */
 import { fail } from '../../api/errors.js';
-import type { OutputFormat } from '../../api/types.js';
+import type { ConvertRequest, MigrateRequest, OutputFormat } from '../../api/types.js';
+import type { ShareOptions } from '../../service/convert.js';
 import { createVaultService } from '../../service/vault-service.js';
 import { inspectImage } from '../../service/inspect.js';
 import { parseArgs } from '../args.js';
@@ -11,6 +12,9 @@ import {
   clusterSizeOption,
   compatOption,
   encryptOptions,
+  FORCE_SHARE_FLAGS,
+  FORCE_SHARE_HELP,
+  forceShare,
   getPassphrase,
   hasPassphrase,
   passphraseOptions,
@@ -30,18 +34,20 @@ function copiedSummary(result: Record<string, unknown>): string {
 
 export const convertCommand = {
   help: `image-vault convert [-O qcow2|raw|luks] [--encrypt] [-o OPTIONS] [--source-passphrase-file F]
-                     [--passphrase-file F] [--progress=json] [--no-verify] [--resume] [--overwrite] SRC DST
+                     [--passphrase-file F] [--progress=json] [--no-verify] [--resume] [--overwrite] [-U] SRC DST
 
 Converts any readable image (qcow2, qcow, raw, LUKS; encrypted or not) to qcow2 (default),
 raw, or raw LUKS, decrypting and/or encrypting in one sparse pass. --encrypt with -O qcow2
 makes qcow2+LUKS. Output goes to DST.partial and is renamed only after it was verified
 (every guest byte compared with the source; --no-verify skips that). Ctrl-C leaves nothing
-behind; --resume continues an interrupted run from its journal.
-Options (-o): cluster-size, compat, cipher, hash, iter-time, iterations (see create --help).`,
+behind; --resume continues an interrupted run from its journal. --overwrite replaces an
+existing DST, unless a VM or another program holds it (IMAGE_IN_USE, exit status 5).
+Options (-o): cluster-size, compat, cipher, hash, iter-time, iterations (see create --help).
+${FORCE_SHARE_HELP}`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const args = parseArgs(argv, {
       values: ['O', 'f', 'progress', ...passphraseOptions('passphrase', 'source-passphrase')],
-      flags: ['encrypt', 'no-verify', 'resume', 'overwrite'],
+      flags: ['encrypt', 'no-verify', 'resume', 'overwrite', ...FORCE_SHARE_FLAGS],
     });
     const [source, target] = requirePositionals(args, ['SRC', 'DST']) as [string, string];
     const format = (args.values.get('O') ?? 'qcow2') as OutputFormat;
@@ -53,7 +59,8 @@ Options (-o): cluster-size, compat, cipher, hash, iter-time, iterations (see cre
       throw fail('INVALID_ARGUMENT', 'Use -O luks for an encrypted raw output');
     }
     const mode = progressMode(args.values.get('progress'), io);
-    const info = await inspectImage(source);
+    const share = forceShare(args);
+    const info = await inspectImage(source, { forceShare: share });
     let sourcePassphrase: Uint8Array | undefined;
     let passphrase: Uint8Array | undefined;
     try {
@@ -62,7 +69,8 @@ Options (-o): cluster-size, compat, cipher, hash, iter-time, iterations (see cre
       }
       if (encrypt) passphrase = await getPassphrase(args, 'passphrase', 'New passphrase: ', true);
       const service = createVaultService();
-      const job = await service.startConvert({
+      // -U travels beside the contract's fields (service ShareOptions; see convertJob).
+      const request: ConvertRequest & ShareOptions = {
         source,
         target,
         format,
@@ -74,7 +82,9 @@ Options (-o): cluster-size, compat, cipher, hash, iter-time, iterations (see cre
         verify: !args.flags.has('no-verify'),
         resume: args.flags.has('resume'),
         overwrite: args.flags.has('overwrite'),
-      });
+        forceShare: share,
+      };
+      const job = await service.startConvert(request);
       const result = jobResult(await followJob(service, job, io, mode));
       if (mode !== 'json') {
         io.err(
@@ -91,18 +101,27 @@ Options (-o): cluster-size, compat, cipher, hash, iter-time, iterations (see cre
 
 export const migrateCommand = {
   help: `image-vault migrate [--old-passphrase-file F] [--passphrase-file F] [-o cipher=…,hash=…,iter-time=…]
-                     [--keep-backing | --flatten] [--resume] [--force] [--progress=json] [--no-verify] SRC DST
+                     [--keep-backing | --flatten] [--resume] [--force] [--progress=json] [--no-verify] [-U] SRC DST
 
 Rescues a legacy AES-encrypted qcow or qcow2 image into qcow2+LUKS (default aes-256-xts-plain64,
 sha256, 2000 ms unlock time): same virtual size, sparse, verified. The original is never
 modified. Legacy AES cannot detect a wrong passphrase, so a sample of sectors is decrypted
 first; if it looks like random noise the migration is refused (--force overrides).
 A backing file is folded in (--flatten, the default); --keep-backing keeps the reference.
-Internal snapshots are not carried over (reported).`,
+Internal snapshots are not carried over (reported).
+${FORCE_SHARE_HELP}`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const args = parseArgs(argv, {
       values: ['progress', ...passphraseOptions('old-passphrase', 'passphrase')],
-      flags: ['keep-backing', 'flatten', 'resume', 'force', 'no-verify', 'overwrite'],
+      flags: [
+        'keep-backing',
+        'flatten',
+        'resume',
+        'force',
+        'no-verify',
+        'overwrite',
+        ...FORCE_SHARE_FLAGS,
+      ],
     });
     const [source, target] = requirePositionals(args, ['SRC', 'DST']) as [string, string];
     if (args.flags.has('keep-backing') && args.flags.has('flatten')) {
@@ -115,7 +134,7 @@ Internal snapshots are not carried over (reported).`,
       oldPassphrase = await getPassphrase(args, 'old-passphrase', 'Old (legacy AES) passphrase: ');
       passphrase = await getPassphrase(args, 'passphrase', 'New passphrase: ', true);
       const service = createVaultService();
-      const job = await service.startMigrate({
+      const request: MigrateRequest & ShareOptions = {
         source,
         target,
         oldPassphrase,
@@ -125,7 +144,9 @@ Internal snapshots are not carried over (reported).`,
         verify: !args.flags.has('no-verify'),
         resume: args.flags.has('resume'),
         force: args.flags.has('force'),
-      });
+        forceShare: forceShare(args),
+      };
+      const job = await service.startMigrate(request);
       const result = jobResult(await followJob(service, job, io, mode));
       if (mode !== 'json') {
         io.err(

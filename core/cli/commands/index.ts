@@ -40,5 +40,8 @@ Usage: image-vault <command> [options]
 
 Global: --debug (stack traces), --help, --version. Passphrases are read from
 --…passphrase-file F (- = stdin), --…passphrase-fd N, or a terminal prompt; never from argv.
-Run image-vault <command> --help for details.`;
+Images are locked like QEMU locks them: one held by a VM or another program (or by another
+of our operations) is refused with IMAGE_IN_USE; reading commands accept -U/--force-share.
+Exit status: 0 ok, 1 error, 4 wrong passphrase, 5 image in use, 130 cancelled
+(check: 2 corruptions, 3 leaks). Run image-vault <command> --help for details.`;
 }

@@ -6,31 +6,37 @@ import { inspectImage } from '../../service/inspect.js';
 import { parseArgs } from '../args.js';
 import { infoJson, infoText } from '../info-format.js';
 import type { CliIo } from '../io.js';
-import { requirePositionals } from './common.js';
+import { FORCE_SHARE_FLAGS, FORCE_SHARE_HELP, forceShare, requirePositionals } from './common.js';
 
 export const infoCommand = {
-  help: `image-vault info [--json] IMAGE
+  help: `image-vault info [--json] [-U] IMAGE
 
 Shows format, sizes, backing chain, snapshots and encryption (LUKS keyslots or legacy AES)
-of any image. Needs no passphrase. --json uses qemu-img info's keys.`,
+of any image. Needs no passphrase. --json uses qemu-img info's keys.
+${FORCE_SHARE_HELP}`,
   async run(argv: string[], io: CliIo): Promise<number> {
-    const args = parseArgs(argv, { values: [], flags: ['json'] });
+    const args = parseArgs(argv, { values: [], flags: ['json', ...FORCE_SHARE_FLAGS] });
     const [path] = requirePositionals(args, ['IMAGE']) as [string];
-    const info = await inspectImage(path);
+    const info = await inspectImage(path, {
+      forceShare: forceShare(args),
+      reportUse: forceShare(args),
+    });
     io.out(args.flags.has('json') ? JSON.stringify(infoJson(info), null, 2) : infoText(info));
     return 0;
   },
 };
 
 export const checkCommand = {
-  help: `image-vault check [--json] IMAGE
+  help: `image-vault check [--json] [-U] IMAGE
 
 Validates qcow2 metadata like qemu-img check (refcounts, leaks, offsets, alignment, COPIED
-flags). Needs no passphrase. Exit 0 clean, 2 corruptions, 3 only leaks, 1 could not check.`,
+flags). Needs no passphrase. Exit 0 clean, 2 corruptions, 3 only leaks, 1 could not check,
+5 in use.
+${FORCE_SHARE_HELP}`,
   async run(argv: string[], io: CliIo): Promise<number> {
-    const args = parseArgs(argv, { values: [], flags: ['json'] });
+    const args = parseArgs(argv, { values: [], flags: ['json', ...FORCE_SHARE_FLAGS] });
     const [path] = requirePositionals(args, ['IMAGE']) as [string];
-    const dev = await FileDevice.open(path);
+    const dev = await FileDevice.open(path, { forceShare: forceShare(args) });
     try {
       const format = await probeFormat(dev);
       if (format !== 'qcow2') {

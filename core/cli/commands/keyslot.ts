@@ -7,14 +7,17 @@ import { slotJson, slotLines } from '../info-format.js';
 import type { CliIo } from '../io.js';
 import {
   encryptOptions,
+  FORCE_SHARE_FLAGS,
+  FORCE_SHARE_HELP,
+  forceShare,
   getPassphrase,
   hasPassphrase,
   passphraseOptions,
   requirePositionals,
 } from './common.js';
 
-const HELP = `image-vault keyslot list [--json] IMAGE
-image-vault keyslot test IMAGE --passphrase-file F
+const HELP = `image-vault keyslot list [--json] [-U] IMAGE
+image-vault keyslot test [-U] IMAGE --passphrase-file F
 image-vault keyslot add IMAGE --passphrase-file EXISTING --new-passphrase-file NEW [--slot N] [--iter-time MS]
 image-vault keyslot change IMAGE --passphrase-file OLD --new-passphrase-file NEW [--iter-time MS]
 image-vault keyslot remove IMAGE (--slot N | --passphrase-file REVOKED) [--force-last]
@@ -22,7 +25,11 @@ image-vault keyslot remove IMAGE (--slot N | --passphrase-file REVOKED) [--force
 Manages the LUKS passphrases of a qcow2+LUKS or raw LUKS image without re-encrypting it.
 list needs no passphrase. A wrong passphrase exits with status 4. Removing the last
 active keyslot would make the image unreadable forever: it is refused without --force-last.
-Passphrase options also accept -fd variants (--passphrase-fd N); - reads stdin.`;
+Passphrase options also accept -fd variants (--passphrase-fd N); - reads stdin.
+add, change and remove lock the image while they work: an image a VM or another program
+holds, or that another of our operations is changing, is refused with IMAGE_IN_USE
+(exit status 5), and QEMU refuses the image until they are done.
+list, test: ${FORCE_SHARE_HELP}`;
 
 function iterOptions(args: ParsedArgs): { iterTimeMs?: number; iterations?: number } {
   const enc = encryptOptions(args);
@@ -45,15 +52,18 @@ export const keyslotCommand = {
         'iter-time',
         'iterations',
       ],
-      flags: ['json', 'force-last'],
+      flags: ['json', 'force-last', ...FORCE_SHARE_FLAGS],
     });
     const [path] = requirePositionals(args, ['IMAGE']) as [string];
+    if (forceShare(args) && sub !== 'list' && sub !== 'test') {
+      throw fail('INVALID_ARGUMENT', '-U / --force-share is for reading only (keyslot list, test)');
+    }
     const slot = args.values.has('slot')
       ? parseInteger(args.values.get('slot') as string, '--slot', 0, 31)
       : undefined;
     switch (sub) {
       case 'list': {
-        const info = await inspectImage(path);
+        const info = await inspectImage(path, { forceShare: forceShare(args) });
         if (!info.encryption || info.encryption.format !== 'luks') {
           throw fail('NOT_ENCRYPTED', `${path} has no LUKS keyslots`);
         }
@@ -71,7 +81,7 @@ export const keyslotCommand = {
       case 'test': {
         const pass = await getPassphrase(args, 'passphrase', 'Passphrase to test: ');
         try {
-          const r = await keyslotTest(path, pass);
+          const r = await keyslotTest(path, pass, { forceShare: forceShare(args) });
           io.out(`Passphrase opens keyslot ${r.slot}`);
         } finally {
           pass.fill(0);

@@ -6,6 +6,7 @@ import { describeCipher, describeFormat, formatBytes } from '../lib/format.js';
 import { Icon, type IconName } from '../components/Icon.js';
 import { KeyslotGrid } from '../components/KeyslotGrid.js';
 import { ScreenHeader } from '../components/ScreenHeader.js';
+import { InUseBadge, inUseReadReason, inUseReason } from '../components/InUse.js';
 import type { KeyslotAction } from '../store/wizards-slice.js';
 import { EncryptionBadge } from './Library.js';
 import { LibvirtPlanCard } from './LibvirtPlanCard.js';
@@ -48,6 +49,11 @@ export function Details() {
   const name = path.slice(path.lastIndexOf('/') + 1);
   const luks = enc?.format === 'luks';
   const active = enc?.slots.filter((s) => s.active).length ?? 0;
+  // Held by a VM or another program: changes are refused (IMAGE_IN_USE), and while it is
+  // written, reads too; say why instead of letting the action fail.
+  const writeBlocked = info.inUse ? inUseReason(info.inUse) : undefined;
+  const readBlocked = info.inUse ? inUseReadReason(info.inUse) : undefined;
+  const blockedFor = (action: KeyslotAction) => (action === 'test' ? readBlocked : writeBlocked);
 
   return (
     <section className="screen" aria-labelledby="details-title">
@@ -69,6 +75,8 @@ export function Details() {
           <button
             type="button"
             className="button"
+            disabled={readBlocked !== undefined}
+            title={readBlocked}
             onClick={() => openWizard({ kind: 'convert', source: path })}
           >
             <Icon name="convert" /> Convert…
@@ -76,6 +84,8 @@ export function Details() {
           <button
             type="button"
             className="button"
+            disabled={readBlocked !== undefined}
+            title={readBlocked}
             onClick={() => openWizard({ kind: 'export', source: path })}
           >
             <Icon name="key" /> Hand over…
@@ -112,6 +122,11 @@ export function Details() {
           </button>
         </div>
       )}
+      {writeBlocked && (
+        <p className="alert warn" id="in-use-reason">
+          <Icon name="warning" /> {writeBlocked}
+        </p>
+      )}
       {info.warnings
         .filter((w) => enc?.format !== 'aes' || !/AES/i.test(w))
         .map((w) => (
@@ -133,6 +148,11 @@ export function Details() {
             <Fact label="Encryption">
               <EncryptionBadge kind={enc ? enc.format : 'none'} version={enc?.version} />
             </Fact>
+            {info.inUse && (
+              <Fact label="Use">
+                <InUseBadge use={info.inUse} />
+              </Fact>
+            )}
             {info.clusterSize !== undefined && (
               <Fact label="Cluster size">{formatBytes(info.clusterSize)}</Fact>
             )}
@@ -180,6 +200,9 @@ export function Details() {
                   key={action}
                   type="button"
                   className={danger ? 'button danger-ghost' : 'button'}
+                  disabled={blockedFor(action) !== undefined}
+                  title={blockedFor(action)}
+                  aria-describedby={blockedFor(action) ? 'in-use-reason' : undefined}
                   onClick={() =>
                     openWizard(
                       action === 'remove'

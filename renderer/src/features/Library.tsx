@@ -4,6 +4,7 @@ import type { LibraryEntry } from '../store/images-slice.js';
 import { encryptionLabel, formatBytes } from '../lib/format.js';
 import { Icon } from '../components/Icon.js';
 import { ScreenHeader } from '../components/ScreenHeader.js';
+import { InUseBadge } from '../components/InUse.js';
 
 export function Library() {
   const library = useStore((s) => s.library);
@@ -104,7 +105,9 @@ function Row({ entry: e, onOpen }: { entry: LibraryEntry; onOpen: () => void }) 
         >
           <Icon name="disk" size={20} />
           <span>
-            <span className="image-name">{e.name}</span>
+            <span className="image-name">
+              {e.name} {e.inUse && <InUseBadge use={e.inUse} />}
+            </span>
             <span className="muted small path">{e.problem ?? e.path}</span>
           </span>
         </button>

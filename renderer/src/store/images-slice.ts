@@ -3,7 +3,7 @@
  * (remembered in localStorage), and the latest `inspect` result per path (memory only).
  */
 import type { StateCreator } from 'zustand';
-import type { ImageInfo } from '../../../core/api/index.js';
+import type { ImageInfo, ImageInUse } from '../../../core/api/index.js';
 import { api } from '../bridge/index.js';
 import { describeError } from '../bridge/errors.js';
 import type { Store } from './index.js';
@@ -22,6 +22,8 @@ export interface LibraryEntry {
   lastSeen: number;
   /** Set when the last inspect failed (file moved, unreadable…). */
   problem?: string;
+  /** Held by a VM or another program when last inspected (`ImageInfo.inUse`). */
+  inUse?: ImageInUse;
 }
 
 export interface ImagesSlice {
@@ -50,6 +52,7 @@ export function toEntry(info: ImageInfo): LibraryEntry {
     activeSlots: slots.filter((s) => s.active).length,
     totalSlots: slots.length,
     lastSeen: Date.now(),
+    ...(info.inUse ? { inUse: info.inUse } : {}),
   };
 }
 
@@ -67,7 +70,9 @@ export function loadLibrary(): LibraryEntry[] {
 
 function saveLibrary(entries: LibraryEntry[]): void {
   try {
-    globalThis.localStorage?.setItem(STORAGE_KEY, JSON.stringify(entries));
+    // Whether an image is in use is only true now: it is not remembered across sessions.
+    const kept = entries.map((e) => ({ ...e, inUse: undefined }));
+    globalThis.localStorage?.setItem(STORAGE_KEY, JSON.stringify(kept));
   } catch {
     // storage full or disabled: the library just is not remembered
   }
