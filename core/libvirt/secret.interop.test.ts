@@ -91,7 +91,8 @@ test('the /proc scan does catch a secret that is on a command line (control)', o
   const pass = passphrase();
   const needle = new TextDecoder().decode(pass);
   const report = await scanProcDuring(pass, 'sleep', async () => {
-    await run('sh', ['-c', 'sleep 0.3', 'virsh-like', needle]);
+    // Long enough for a sweep to see it on a loaded machine (0.3 s was missed at load ~10).
+    await run('sh', ['-c', 'sleep 2', 'virsh-like', needle]);
   });
   assert.ok(report.leaks.length > 0, 'a secret in argv must be reported');
 });
