@@ -29,6 +29,8 @@ export const ERROR_CODES = [
   'VERIFY_FAILED',
   'JOURNAL_MISMATCH',
   'PEER_MISSING',
+  'BAD_SIGNATURE',
+  'WRONG_IDENTITY',
   'INTERNAL',
 ] as const;
 
@@ -96,13 +98,18 @@ export function toVaultError(e: unknown): VaultError {
 }
 
 /**
- * Process exit status for a failed CLI command. `WRONG_PASSPHRASE` has its own status (4) so
- * scripts can tell it apart; `check` uses its own 0/2/3 scheme for findings.
+ * Process exit status for a failed CLI command. `WRONG_PASSPHRASE` (and `WRONG_IDENTITY`, a
+ * key file that opens no sealed secret) have their own status (4) and `BAD_SIGNATURE` (a
+ * bundle unsigned, wrongly signed or altered after signing) has 6, so scripts can tell them
+ * apart; `check` uses its own 0/2/3 scheme for findings. README "Exit codes".
  */
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'WRONG_PASSPHRASE':
+    case 'WRONG_IDENTITY':
       return 4;
+    case 'BAD_SIGNATURE':
+      return 6;
     case 'CANCELLED':
       return 130;
     default:
