@@ -6,7 +6,7 @@
  * Import lives in bundle-import.ts.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -15,7 +15,7 @@ import { bundleManifestSchema } from '../api/result-schemas.js';
 import { fail } from '../api/errors.js';
 import type { BundleManifest, ExportRequest, ImageInfo, LibvirtPlan } from '../api/types.js';
 import type { JobContext } from '../jobs/job-registry.js';
-import { withPartialOutput } from '../jobs/atomic-output.js';
+import { partialPathFor, removeOutputs, withPartialOutput } from '../jobs/atomic-output.js';
 import { libvirtPlan, DEFAULT_LIBVIRT_URI } from '../libvirt/plan.js';
 import { libvirtDiskFormat } from '../libvirt/disk-xml.js';
 import { bundleReadme } from '../libvirt/readme.js';
@@ -130,7 +130,7 @@ export function exportJob(req: ExportRequest, threads?: number) {
       const rawLuks = src.format === 'luks';
       const imageName = `${basename(req.source).replace(/\.[^.]+$/, '')}.${rawLuks ? 'luks' : 'qcow2'}`;
       const { tarPath, imagePath } = exportPaths(req, imageName);
-      await mkdir(tarPath ? dirname(tarPath) : req.bundleDir, { recursive: true });
+      const made = await mkdir(tarPath ? dirname(tarPath) : req.bundleDir, { recursive: true });
       if (tarPath) {
         if (
           await stat(tarPath).then(
@@ -248,6 +248,12 @@ export function exportJob(req: ExportRequest, threads?: number) {
           signedBy: signingKey ? sshFingerprintOf(signingKey.publicKey) : null,
           ...(tarPath ? { tar: tarPath } : {}),
         };
+      } catch (e) {
+        // An export is not resumable: leave nothing of it behind (issue #13).
+        await removeOutputs(partialPathFor(imagePath)).catch(() => undefined);
+        if (!tarPath) await rm(imagePath, { force: true }).catch(() => undefined);
+        if (made) await rmdir(made).catch(() => undefined);
+        throw e;
       } finally {
         if (tarPath) await rm(imagePath, { force: true }).catch(() => undefined);
       }
