@@ -166,6 +166,7 @@ export const bundleSummarySchema = z.strictObject({
 export const keyDescriptionSchema = z.strictObject({
   recipients: z.array(keyInfoSchema),
   privateKey: keyInfoSchema.extend({ encrypted: z.boolean() }).optional(),
+  publicKeyText: text.optional(),
 });
 
 export const ownKeySchema = keyInfoSchema.extend({

@@ -161,6 +161,7 @@ export const importRequestSchema = z.strictObject({
 export const describeKeysRequestSchema = z.strictObject({
   recipients: keyLines.optional(),
   privateKey: pathSchema.optional(),
+  publicKeyFile: pathSchema.optional(),
 });
 
 export const jobIdSchema = z

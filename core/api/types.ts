@@ -291,6 +291,8 @@ export interface DescribeKeysRequest {
   recipients?: string;
   /** A private key file (signing key or identity). */
   privateKey?: string;
+  /** A public key file (`.pub`, `authorized_keys`, age recipients) to read recipients from. */
+  publicKeyFile?: string;
 }
 
 export interface PrivateKeyInfo extends KeyInfo {
@@ -301,6 +303,8 @@ export interface PrivateKeyInfo extends KeyInfo {
 export interface KeyDescription {
   recipients: KeyInfo[];
   privateKey?: PrivateKeyInfo;
+  /** The recipient lines read from `publicKeyFile` (public keys only, no comments). */
+  publicKeyText?: string;
 }
 
 /** A key pair of the user's (~/.ssh/NAME with NAME.pub, or an age identity file). */

@@ -68,14 +68,23 @@ export async function loadSigningKey(
 
 /** The recipients' fingerprints and a private key's, as the export summary shows them. */
 export async function describeKeys(req: DescribeKeysRequest): Promise<KeyDescription> {
-  const recipients: KeyInfo[] = req.recipients
-    ? parseRecipients(req.recipients).map((r) => ({
+  const publicKeyText = req.publicKeyFile
+    ? (await readKeyFile(req.publicKeyFile, 'Public key file'))
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !l.startsWith('#'))
+        .join('\n')
+    : undefined;
+  const lines = [req.recipients, publicKeyText].filter(Boolean).join('\n');
+  const recipients: KeyInfo[] = lines
+    ? parseRecipients(lines).map((r) => ({
         type: r.type,
         fingerprint: r.fingerprint,
         ...(r.comment ? { comment: r.comment } : {}),
       }))
     : [];
-  if (!req.privateKey) return { recipients };
+  if (!req.privateKey)
+    return publicKeyText === undefined ? { recipients } : { recipients, publicKeyText };
   const text = await readKeyFile(req.privateKey, 'Key file');
   if (looksLikeOpenSshPrivateKey(text)) {
     const pubText = await readFile(`${req.privateKey}.pub`, 'utf8').catch(() => undefined);
