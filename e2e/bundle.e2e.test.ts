@@ -173,7 +173,7 @@ describe('export and import a bundle (e2e)', peerTestOptions('qemu-img', 'qemu-i
     await dlg.getByRole('button', { name: 'Import', exact: true }).click();
     await dlg.getByText('Import finished.').waitFor({ timeout: 120_000 });
     await dlg
-      .getByText('Your own passphrase opens it now; the handed-over one was removed.')
+      .getByText(/Re-keyed to your passphrase; the handed-over secret no longer opens it/)
       .waitFor();
     await dlg.getByRole('heading', { name: 'Set up libvirt by hand' }).waitFor();
     const xml = (await dlg.locator('pre.code-block').allTextContents()).join('\n');
