@@ -23,16 +23,23 @@ const opts = {
   ...libvirtTestOptions({ needsRoot: true }),
 };
 
+// One libvirtd for both faces (started only when none answers), stopped once at the end.
+let handle: LibvirtHandle | undefined;
+before(async () => {
+  if (opts.skip === undefined) handle = await (await loadDaemons()).startLibvirt();
+});
+after(async () => {
+  if (handle) await (await loadDaemons()).stopLibvirt(handle);
+});
+
 for (const face of FACES) {
   describe(`sealed and signed hand-over (e2e, ${face})`, opts, () => {
     let app: AppFixture;
-    let handle: LibvirtHandle | undefined;
     let src: string;
     let hostKey: string;
     let allowed: string;
     const home = process.env.HOME;
     before(async () => {
-      handle = await (await loadDaemons()).startLibvirt();
       app = await openApp(`bundle-sealed`, face);
       // The service runs in this process: ~/.ssh is the scratch folder's (listOwnKeys).
       process.env.HOME = app.dir;
@@ -79,7 +86,6 @@ for (const face of FACES) {
     after(async () => {
       process.env.HOME = home;
       await app?.close();
-      if (handle) await (await loadDaemons()).stopLibvirt(handle);
     });
 
     it('exports sealed to a host key and signed, as one .tar', async () => {

@@ -11,7 +11,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { readFile, rename, stat, statfs, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fail, isVaultError, toVaultError, type VaultError } from '../api/errors.js';
 import type { BundleManifest, BundleSummary, ImportRequest, Passphrase } from '../api/types.js';
@@ -84,8 +84,13 @@ export async function inspectBundle(
   }
 }
 
-/** Reads and checks a bundle's manifest (folder or file). */
+/** Reads and checks a bundle's manifest (folder or file); a folder needs no image for it. */
 export async function readManifest(path: string): Promise<BundleManifest> {
+  const st = await stat(path).catch((e) => Promise.reject(toVaultError(e)));
+  if (st.isDirectory()) {
+    const bytes = await readFile(join(path, MANIFEST)).catch(() => undefined);
+    return parseManifest(bytes, path);
+  }
   const { opened, manifest } = await openChecked(path);
   opened.close();
   return manifest;
