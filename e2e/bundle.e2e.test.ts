@@ -91,8 +91,8 @@ describe('export and import a bundle (e2e)', peerTestOptions('qemu-img', 'qemu-i
     await dlg.getByRole('button', { name: 'Next' }).click();
 
     await dlg.getByLabel('Save bundle in folder').fill(app.dir);
-    await dlg.getByLabel('Bundle folder name').fill('for-alex');
-    await dlg.getByLabel(/Also pack the bundle/).check();
+    await dlg.getByLabel('Bundle name').fill('for-alex');
+    await dlg.getByLabel(/One .tar file/).uncheck();
     await app.shot('export-where');
     await dlg.getByRole('button', { name: 'Export bundle' }).click();
     await dlg.getByText('Bundle ready.').waitFor({ timeout: 120_000 });
@@ -108,7 +108,7 @@ describe('export and import a bundle (e2e)', peerTestOptions('qemu-img', 'qemu-i
       'secret.xml',
       'server.qcow2',
     ]);
-    assert.ok(existsSync(`${bundleDir}.tar`), 'the .tar was written');
+    assert.ok(!existsSync(`${bundleDir}.tar`), 'a folder was asked for, not a .tar');
     const manifest = JSON.parse(await readFile(join(bundleDir, 'manifest.json'), 'utf8'));
     assert.equal(manifest.recipient, RECIPIENT);
     assert.equal(manifest.freshMasterKey, true);
@@ -128,7 +128,7 @@ describe('export and import a bundle (e2e)', peerTestOptions('qemu-img', 'qemu-i
       .click();
     await page.getByRole('button', { name: 'Import bundle…' }).click();
     const dlg = page.getByRole('dialog', { name: 'Import a bundle' });
-    await dlg.getByRole('button', { name: 'Browse…' }).click();
+    await dlg.getByRole('button', { name: 'Folder…' }).click();
     const browser = page.getByRole('dialog', { name: 'Choose the bundle folder' });
     await browser.getByLabel('Location').fill(app.dir);
     await browser.getByRole('button', { name: 'Go' }).click();
@@ -173,7 +173,7 @@ describe('export and import a bundle (e2e)', peerTestOptions('qemu-img', 'qemu-i
     await dlg.getByRole('button', { name: 'Import', exact: true }).click();
     await dlg.getByText('Import finished.').waitFor({ timeout: 120_000 });
     await dlg
-      .getByText('Your own passphrase opens it now; the handed-over one was removed.')
+      .getByText(/Re-keyed to your passphrase; the handed-over secret no longer opens it/)
       .waitFor();
     await dlg.getByRole('heading', { name: 'Set up libvirt by hand' }).waitFor();
     const xml = (await dlg.locator('pre.code-block').allTextContents()).join('\n');

@@ -31,6 +31,8 @@ export const ERROR_CODES = [
   'PEER_MISSING',
   'IMAGE_IN_USE',
   'NATIVE_UNAVAILABLE',
+  'BAD_SIGNATURE',
+  'WRONG_IDENTITY',
   'INTERNAL',
 ] as const;
 
@@ -98,17 +100,21 @@ export function toVaultError(e: unknown): VaultError {
 }
 
 /**
- * Process exit status for a failed CLI command. `WRONG_PASSPHRASE` (4) and `IMAGE_IN_USE` (5:
- * another process, a VM or one of our own operations, holds the image; README "Image locks")
- * have their own statuses so scripts can tell them apart; `check` uses its own 0/2/3 scheme
- * for findings.
+ * Process exit status for a failed CLI command. Scripts can tell these apart (README "Exit
+ * codes"): `WRONG_PASSPHRASE` and `WRONG_IDENTITY` (a key file that opens no sealed secret)
+ * 4, `IMAGE_IN_USE` 5 (a VM, another program or one of our own operations holds the image;
+ * README "Image locks"), `BAD_SIGNATURE` 6 (a bundle unsigned, wrongly signed or altered after
+ * signing); `check` uses its own 0/2/3 scheme for findings.
  */
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'WRONG_PASSPHRASE':
+    case 'WRONG_IDENTITY':
       return 4;
     case 'IMAGE_IN_USE':
       return 5;
+    case 'BAD_SIGNATURE':
+      return 6;
     case 'CANCELLED':
       return 130;
     default:

@@ -124,6 +124,12 @@ export const directoryListingSchema = z.strictObject({
   ),
 });
 
+export const keyInfoSchema = z.strictObject({
+  type: text,
+  fingerprint: text,
+  comment: text.optional(),
+});
+
 export const bundleManifestSchema = z.strictObject({
   kind: z.literal('image-vault-bundle'),
   version: z.literal(1),
@@ -138,6 +144,38 @@ export const bundleManifestSchema = z.strictObject({
   sha256: text,
   secretUuid: text,
   freshMasterKey: z.boolean(),
+  imageSize: count.optional(),
+  sealed: z
+    .strictObject({ file: text, sha256: text, recipients: z.array(keyInfoSchema) })
+    .optional(),
+});
+
+export const bundleSignerSchema = z.strictObject({
+  fingerprint: text,
+  keyType: text,
+  comment: text.optional(),
+  principals: z.array(text),
+  trusted: z.boolean().nullable(),
+});
+
+export const bundleSummarySchema = z.strictObject({
+  manifest: bundleManifestSchema,
+  layout: z.enum(['folder', 'tar']),
+  signed: z.boolean(),
+  signer: bundleSignerSchema.optional(),
+  sealed: z.boolean(),
+});
+
+export const keyDescriptionSchema = z.strictObject({
+  recipients: z.array(keyInfoSchema),
+  privateKey: keyInfoSchema.extend({ encrypted: z.boolean() }).optional(),
+  publicKeyText: text.optional(),
+});
+
+export const ownKeySchema = keyInfoSchema.extend({
+  privatePath: text,
+  publicLine: text,
+  encrypted: z.boolean(),
 });
 
 export const libvirtPlanSchema = z.strictObject({

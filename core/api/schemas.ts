@@ -124,12 +124,21 @@ export const keyslotRemoveRequestSchema = z
   })
   .refine((r) => r.slot !== undefined || r.passphrase !== undefined, 'give a slot or a passphrase');
 
+/** Recipient lines (age1… / SSH public keys): bounded text. */
+const keyLines = z
+  .string()
+  .min(1)
+  .max(64 * 1024);
+
 export const exportRequestSchema = z.strictObject({
   source: pathSchema,
   bundleDir: pathSchema,
   recipient: shortText,
   sourcePassphrase: passphraseSchema.optional(),
-  recipientPassphrase: passphraseSchema,
+  recipientPassphrase: passphraseSchema.optional(),
+  sealTo: keyLines.optional(),
+  signingKey: pathSchema.optional(),
+  signingKeyPassphrase: passphraseSchema.optional(),
   keepMasterKey: z.boolean().optional(),
   tar: z.boolean().optional(),
   encryption: encryptOptionsSchema.optional(),
@@ -138,12 +147,21 @@ export const exportRequestSchema = z.strictObject({
 export const importRequestSchema = z.strictObject({
   bundleDir: pathSchema,
   target: pathSchema,
-  passphrase: passphraseSchema,
+  passphrase: passphraseSchema.optional(),
+  identityFile: pathSchema.optional(),
+  identityPassphrase: passphraseSchema.optional(),
+  allowedSignersFile: pathSchema.optional(),
   newPassphrase: passphraseSchema.optional(),
   keepHandedOver: z.boolean().optional(),
   libvirtUri: z.string().max(256).optional(),
   defineSecret: z.boolean().optional(),
   encryption: encryptOptionsSchema.optional(),
+});
+
+export const describeKeysRequestSchema = z.strictObject({
+  recipients: keyLines.optional(),
+  privateKey: pathSchema.optional(),
+  publicKeyFile: pathSchema.optional(),
 });
 
 export const jobIdSchema = z

@@ -236,24 +236,99 @@ export interface DirectoryListing {
 
 export interface ExportRequest {
   source: string;
+  /** The bundle folder, or with `tar` the bundle file (`.tar` is added when missing). */
   bundleDir: string;
   recipient: string;
   sourcePassphrase?: Passphrase;
-  recipientPassphrase: Passphrase;
+  /** The handed-over passphrase (passphrase mode); absent when the secret is sealed. */
+  recipientPassphrase?: Passphrase;
+  /**
+   * Seal a fresh random secret to these keys instead (README "Bundles"): `age1…` recipients
+   * and SSH public key lines (`ssh-ed25519`, `ssh-rsa`, `authorized_keys` lines), one a line.
+   */
+  sealTo?: string;
+  /** An OpenSSH private key file that signs the manifest (SSHSIG, `image-vault-bundle`). */
+  signingKey?: string;
+  signingKeyPassphrase?: Passphrase;
   keepMasterKey?: boolean;
   tar?: boolean;
   encryption?: EncryptOptions;
 }
 
 export interface ImportRequest {
+  /** A bundle folder or bundle file (`.tar`). */
   bundleDir: string;
   target: string;
-  passphrase: Passphrase;
+  /** The handed-over passphrase (passphrase bundles). */
+  passphrase?: Passphrase;
+  /** An age identity file or OpenSSH private key that opens a sealed bundle. */
+  identityFile?: string;
+  identityPassphrase?: Passphrase;
+  /** Refuse the bundle (`BAD_SIGNATURE`) unless a signer listed here signed it. */
+  allowedSignersFile?: string;
   newPassphrase?: Passphrase;
   keepHandedOver?: boolean;
   libvirtUri?: string;
   defineSecret?: boolean;
   encryption?: EncryptOptions;
+}
+
+/** Who signed a bundle, and whether the allowed-signers file trusts them. */
+export interface BundleSigner {
+  /** `SHA256:…` as `ssh-keygen -l` prints it. */
+  fingerprint: string;
+  keyType: string;
+  comment?: string;
+  /** Principals of the allowed-signers lines that trust this key (empty when none). */
+  principals: string[];
+  /** true/false against the allowed-signers file; null when none was given. */
+  trusted: boolean | null;
+}
+
+/** What a bundle holds, checked as far as possible without opening it. */
+export interface BundleSummary {
+  manifest: BundleManifest;
+  layout: 'folder' | 'tar';
+  signed: boolean;
+  signer?: BundleSigner;
+  sealed: boolean;
+}
+
+/** A recipient or signing key as the UI shows it. */
+export interface KeyInfo {
+  type: string;
+  /** `age1…` for age keys, `SHA256:…` for SSH keys. */
+  fingerprint: string;
+  comment?: string;
+}
+
+export interface DescribeKeysRequest {
+  /** Recipient lines (age1… / SSH public keys), as for `ExportRequest.sealTo`. */
+  recipients?: string;
+  /** A private key file (signing key or identity). */
+  privateKey?: string;
+  /** A public key file (`.pub`, `authorized_keys`, age recipients) to read recipients from. */
+  publicKeyFile?: string;
+}
+
+export interface PrivateKeyInfo extends KeyInfo {
+  /** The key file needs a passphrase. */
+  encrypted: boolean;
+}
+
+export interface KeyDescription {
+  recipients: KeyInfo[];
+  privateKey?: PrivateKeyInfo;
+  /** The recipient lines read from `publicKeyFile` (public keys only, no comments). */
+  publicKeyText?: string;
+}
+
+/** A key pair of the user's (~/.ssh/NAME with NAME.pub, or an age identity file). */
+export interface OwnKey extends KeyInfo {
+  privatePath: string;
+  /** The public half, ready to paste as a recipient. */
+  publicLine: string;
+  encrypted: boolean;
 }
 
 /** `manifest.json` of an export bundle: describes the image, never holds a secret. */
@@ -274,6 +349,10 @@ export interface BundleManifest {
   /** UUID proposed for the libvirt secret. */
   secretUuid: string;
   freshMasterKey: boolean;
+  /** Size of the image file in bytes (checked on import). */
+  imageSize?: number;
+  /** The sealed secret (`secret.age`), its digest and who it is sealed to. */
+  sealed?: { file: string; sha256: string; recipients: KeyInfo[] };
 }
 
 export interface LibvirtPlan {
@@ -303,6 +382,12 @@ export interface VaultApi {
   libvirtPlan(path: string): Promise<LibvirtPlan>;
   /** Reads and checks a bundle's manifest (shown before importing). */
   readBundleManifest(bundleDir: string): Promise<BundleManifest>;
+  /** Reads a bundle's manifest and checks its signature (against allowed signers if given). */
+  inspectBundle(path: string, allowedSignersFile?: string): Promise<BundleSummary>;
+  /** Fingerprints of recipient lines and of a private key file (no secret leaves core). */
+  describeKeys(req: DescribeKeysRequest): Promise<KeyDescription>;
+  /** The user's key pairs in ~/.ssh (and ~/.config/age/keys.txt) for signing or opening. */
+  listOwnKeys(): Promise<OwnKey[]>;
   listJobs(): Promise<JobInfo[]>;
   cancelJob(id: string): Promise<void>;
   listDirectory(path?: string): Promise<DirectoryListing>;

@@ -18,6 +18,8 @@ export interface ParsedArgs {
   flags: Set<string>;
   /** Merged `-o key=value,…` options. */
   options: Map<string, string>;
+  /** Every value of a repeated option, in order (`--to A --to B`). */
+  repeated: Map<string, string[]>;
 }
 
 export function parseArgs(argv: string[], spec: OptionSpec): ParsedArgs {
@@ -26,6 +28,7 @@ export function parseArgs(argv: string[], spec: OptionSpec): ParsedArgs {
     values: new Map(),
     flags: new Set(),
     options: new Map(),
+    repeated: new Map(),
   };
   const takesValue = new Set([...spec.values, 'o']);
   const isFlag = new Set([...spec.flags, 'debug', 'help']);
@@ -46,7 +49,10 @@ export function parseArgs(argv: string[], spec: OptionSpec): ParsedArgs {
       const value = eq >= 0 ? body.slice(eq + 1) : argv[++i];
       if (value === undefined) throw fail('INVALID_ARGUMENT', `Option ${arg} needs a value`);
       if (name === 'o') parseOptionList(value, out.options);
-      else out.values.set(name, value);
+      else {
+        out.values.set(name, value);
+        out.repeated.set(name, [...(out.repeated.get(name) ?? []), value]);
+      }
     } else if (isFlag.has(name) && eq < 0) {
       out.flags.add(name);
     } else {

@@ -42,7 +42,9 @@ export async function encryptThenWrite(
     if (next >= offsets.length) return;
     const off = offsets[next++] as number;
     encrypting.push(
-      cipher.encrypt(data.subarray(off, Math.min(data.length, off + slice)), ivSector + off / 512)
+      observed(
+        cipher.encrypt(data.subarray(off, Math.min(data.length, off + slice)), ivSector + off / 512)
+      )
     );
   };
   try {
@@ -51,11 +53,21 @@ export async function encryptThenWrite(
       const enc = await (encrypting.shift() as Promise<Uint8Array>);
       startEncrypt();
       if (writing.length >= PIPELINE_DEPTH) await writing.shift();
-      writing.push(write(enc, off));
+      writing.push(observed(write(enc, off)));
     }
     while (writing.length > 0) await writing.shift();
   } finally {
     // Never leave encryption or a write running behind the caller's back.
     await Promise.allSettled([...encrypting, ...writing]);
   }
+}
+
+/**
+ * Marks a promise as observed so that its rejection while the pipeline awaits another one is
+ * not an unhandled rejection (which kills `serve` and prints a stack trace in the CLI, issue
+ * #13); the promise itself still rejects where it is awaited.
+ */
+function observed<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }

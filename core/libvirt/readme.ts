@@ -21,6 +21,10 @@ export interface BundleReadmeOptions {
   manifestFile?: string;
   secretXmlFile?: string;
   diskXmlFile?: string;
+  /** The secret sealed to the recipients' keys (age format), when the bundle is sealed. */
+  sealedSecretFile?: string;
+  /** The manifest's SSHSIG signature, when the bundle is signed. */
+  signatureFile?: string;
 }
 
 function numbered(steps: string[]): string {
@@ -47,12 +51,29 @@ export function bundleReadme(opts: BundleReadmeOptions): string {
   const prefix = opts.format === 'qcow2' ? 'encrypt.' : '';
   const target = `/var/lib/libvirt/images/${opts.imageFile}`;
   const steps = [
+    ...(opts.signatureFile === undefined
+      ? []
+      : [
+          `Check who signed it. With the sender's public key in an allowed-signers file ` +
+            `(one line: "sender@example.org ssh-ed25519 AAAA..."):\n` +
+            `   ssh-keygen -Y verify -f ALLOWED_SIGNERS -I sender@example.org -n image-vault-bundle ` +
+            `-s ${shellQuote(opts.signatureFile)} < ${shellQuote(manifest)}\n` +
+            `   It must print Good "image-vault-bundle" signature; the SHA-256 in ${manifest} then vouches for the image.`,
+        ]),
     `Check the image arrived intact. This must print "${opts.imageFile}: OK":\n` +
       `   echo ${shellQuote(`${sha}  ${opts.imageFile}`)} | sha256sum -c -`,
     `Copy the image where your VMs live, for example:\n   cp ${img} ${shellQuote(target)}\n` +
       `   Then edit ${sxml} (<volume>) and ${dxml} (<source file=...>) so both name that path.`,
     `Define the libvirt secret (${sxml} holds no passphrase):\n   virsh secret-define ${sxml}`,
-    `Set the secret's value to the passphrase you were given separately, without putting it ` +
+    ...(opts.sealedSecretFile === undefined
+      ? []
+      : [
+          `The passphrase is sealed to your key in ${opts.sealedSecretFile} (age format). Open it ` +
+            `into a file only root can read:\n` +
+            `   (umask 077; age -d -i ~/.ssh/id_ed25519 -o PASSPHRASE_FILE ${shellQuote(opts.sealedSecretFile)})\n` +
+            `   (-i names your SSH private key or age identity file)`,
+        ]),
+    `Set the secret's value to the passphrase ${opts.sealedSecretFile === undefined ? 'you were given separately' : 'from the previous step'}, without putting it ` +
       `on a command line. Type it at the prompt:\n` +
       `   virsh secret-set-value --secret ${uuid} --interactive\n` +
       `   or put it in a file only root can read (exactly the passphrase, no extra newline) and:\n` +
@@ -77,8 +98,16 @@ export function bundleReadme(opts: BundleReadmeOptions): string {
     `This folder holds ${kind}: ${opts.imageFile}.`,
     ...(opts.recipient === undefined ? [] : [`Prepared for: ${opts.recipient}.`]),
     `${manifest} describes it (format, size, LUKS UUID, cipher, SHA-256); ${sxml} and ${dxml}`,
-    'are ready-made libvirt snippets. The passphrase is NOT in this folder: it is handed over',
-    'separately. Image Vault users can simply run: image-vault bundle import BUNDLE_DIR DEST',
+    ...(opts.sealedSecretFile === undefined
+      ? [
+          'are ready-made libvirt snippets. The passphrase is NOT in this folder: it is handed over',
+          'separately. Image Vault users can simply run: image-vault bundle import BUNDLE_DIR DEST',
+        ]
+      : [
+          `are ready-made libvirt snippets. The passphrase is sealed to your key in ${opts.sealedSecretFile};`,
+          'only your private key opens it. Image Vault users can simply run:',
+          '   image-vault bundle import --identity ~/.ssh/id_ed25519 --define-secret BUNDLE DEST',
+        ]),
     '',
     'Receiving it with plain libvirt tools (run as root, or add -c URI to each virsh command):',
     '',

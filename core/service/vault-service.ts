@@ -20,7 +20,9 @@ import { createImage } from './create.js';
 import { inspectImage } from './inspect.js';
 import { keyslotAdd, keyslotChange, keyslotRemove, keyslotTest } from './keyslots.js';
 import { assessLegacy, convertJob, migrateJob } from './convert.js';
-import { exportJob, importJob, planForImage, readManifest } from './bundle.js';
+import { exportJob, planForImage } from './bundle.js';
+import { importJob, inspectBundle, readManifest } from './bundle-import.js';
+import { describeKeys, listOwnKeys } from './bundle-keys.js';
 
 export interface VaultServiceOptions {
   /** Worker threads for bulk crypto per cipher (default: the number of cores). */
@@ -83,15 +85,28 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
       return jobs.start(
         'export',
         `Export ${basename(req.source)} for ${req.recipient}`,
-        wiping(exportJob(req, threads), req.sourcePassphrase, req.recipientPassphrase)
+        wiping(
+          exportJob(req, threads),
+          req.sourcePassphrase,
+          req.recipientPassphrase,
+          req.signingKeyPassphrase
+        )
       );
     },
     async startImport(req) {
-      const run = wiping(importJob(req, threads), req.passphrase, req.newPassphrase);
+      const run = wiping(
+        importJob(req, threads),
+        req.passphrase,
+        req.newPassphrase,
+        req.identityPassphrase
+      );
       return jobs.start('import', `Import ${basename(req.bundleDir)}`, run);
     },
     libvirtPlan: (path) => planForImage(path),
     readBundleManifest: (dir) => readManifest(dir),
+    inspectBundle: (path, allowed) => inspectBundle(path, allowed),
+    describeKeys: (req) => describeKeys(req),
+    listOwnKeys: () => listOwnKeys(),
     async listJobs() {
       return jobs.list();
     },

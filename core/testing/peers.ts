@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 
 const execFileP = promisify(execFile);
 
-export type PeerTool = 'qemu-img' | 'qemu-io' | 'cryptsetup';
+export type PeerTool = 'qemu-img' | 'qemu-io' | 'cryptsetup' | 'age' | 'age-keygen' | 'ssh-keygen';
 
 function hasTool(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
@@ -31,7 +31,7 @@ export function peerTestOptions(...tools: PeerTool[]): { skip?: string } {
   }
   if (missing.length > 0) {
     throw new Error(
-      `peer tools missing: ${missing.join(', ')} (install Debian packages qemu-utils cryptsetup-bin)`
+      `peer tools missing: ${missing.join(', ')} (install Debian packages qemu-utils cryptsetup-bin age openssh-client)`
     );
   }
   return {};
@@ -64,6 +64,12 @@ export async function run(
       code: typeof err.code === 'number' ? err.code : 1,
     };
   }
+}
+
+/** Runs a command with `input` on its standard input (never throws on a non-zero exit). */
+export function runWithInput(cmd: string, args: string[], input: Uint8Array | string): RunResult {
+  const r = spawnSync(cmd, args, { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { stdout: r.stdout ?? '', stderr: r.stderr ?? String(r.error ?? ''), code: r.status ?? 1 };
 }
 
 /** Runs a command and throws with its stderr when it fails. */

@@ -47,6 +47,9 @@ export const PEER_PACKAGES = {
   chromium: 'chromium',
   'virt-xml-validate': 'libvirt-clients',
   xmllint: 'libxml2-utils',
+  age: 'age',
+  'age-keygen': 'age',
+  'ssh-keygen': 'openssh-client',
 };
 
 /**

@@ -1,8 +1,12 @@
-/** `image-vault bundle export|import` and `image-vault libvirt plan`. */
-import { fail } from '../../api/errors.js';
-import { createVaultService } from '../../service/vault-service.js';
+/** `image-vault bundle export|import` and `image-vault libvirt plan` (README "Bundles"). */
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fail, exitCodeFor, type ErrorCode } from '../../api/errors.js';
+import type { BundleSummary } from '../../api/types.js';
+import { createVaultService, type VaultService } from '../../service/vault-service.js';
 import { randomPassphrase } from '../../service/passphrase-generator.js';
-import { parseArgs } from '../args.js';
+import { defaultIdentityFile } from '../../service/bundle-keys.js';
+import { parseArgs, type ParsedArgs } from '../args.js';
 import type { CliIo } from '../io.js';
 import { followJob, jobResult, progressMode } from '../job-runner.js';
 import {
@@ -16,16 +20,28 @@ import { wipe } from '../../crypto/secret.js';
 
 export const bundleCommand = {
   help: `image-vault bundle export [--recipient NAME] [--keep-master-key] [--passphrase-file F (source)]
-                          [--recipient-passphrase-file F | --generate-passphrase] [--tar] SRC BUNDLE_DIR
-image-vault bundle import [--passphrase-file HANDED_OVER] [--new-passphrase-file MINE]
-                          [--keep-handed-over] [--libvirt-uri URI] [--define-secret] BUNDLE_DIR DEST
+                          [--to RECIPIENT]... [--sign KEY [--sign-passphrase-file F]]
+                          [--recipient-passphrase-file F | --generate-passphrase] [--tar] SRC BUNDLE
+image-vault bundle import [--identity FILE [--identity-passphrase-file F]] [--allowed-signers FILE]
+                          [--passphrase-file HANDED_OVER] [--new-passphrase-file MINE]
+                          [--keep-handed-over] [--libvirt-uri URI] [--define-secret] BUNDLE DEST
 
-export: writes a bundle folder for someone else: the image re-encrypted under a fresh master
-key (--keep-master-key only swaps the passphrases), manifest.json, libvirt secret/disk XML
-and README.txt. Hand the recipient passphrase over separately.
-import: verifies the bundle, unlocks it with the handed-over passphrase, replaces that with
-your own (unless --keep-handed-over), and with --define-secret creates the libvirt secret so
-the VM boots unattended (the passphrase never appears on a command line).`,
+export: writes a bundle for someone else: the image re-encrypted under a fresh master key
+(--keep-master-key only swaps the passphrases), manifest.json, libvirt secret/disk XML and
+README.txt; a folder, or one file BUNDLE.tar with --tar (or a BUNDLE ending in .tar).
+  --to RECIPIENT  seal a fresh random secret to a key instead of handing over a passphrase:
+                  an age recipient (age1…), an SSH public key (ssh-ed25519 …, ssh-rsa …) or a
+                  file of them (authorized_keys); repeat for several. Nobody sees the secret.
+  --sign KEY      sign the manifest with an SSH private key (ssh-keygen -Y sign format,
+                  namespace image-vault-bundle).
+import: reads a bundle folder or file, verifies it, opens it (the handed-over passphrase, or
+for a sealed bundle --identity: an age identity or SSH private key, default ~/.ssh/id_ed25519),
+re-keys it to your own passphrase or, for a sealed bundle, to a fresh random secret sealed to
+your key (DEST.secret.age), and with --define-secret creates the libvirt secret so the VM
+boots unattended (no secret on any command line).
+  --allowed-signers FILE  refuse (exit 6, BAD_SIGNATURE) unless a signer in FILE (ssh-keygen's
+                  allowed-signers format) signed it; nothing is written before this check.
+A re-run of an interrupted import completes it (e.g. only defines the libvirt secret).`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const [sub, ...rest] = argv;
     const args = parseArgs(rest, {
@@ -33,114 +49,199 @@ the VM boots unattended (the passphrase never appears on a command line).`,
         'recipient',
         'libvirt-uri',
         'progress',
-        ...passphraseOptions('passphrase', 'recipient-passphrase', 'new-passphrase'),
+        'to',
+        'sign',
+        'identity',
+        'allowed-signers',
+        ...passphraseOptions(
+          'passphrase',
+          'recipient-passphrase',
+          'new-passphrase',
+          'sign-passphrase',
+          'identity-passphrase'
+        ),
       ],
       flags: ['keep-master-key', 'generate-passphrase', 'tar', 'keep-handed-over', 'define-secret'],
     });
-    const mode = progressMode(args.values.get('progress'), io);
     const service = createVaultService();
-    if (sub === 'export') {
-      const [source, bundleDir] = requirePositionals(args, ['SRC', 'BUNDLE_DIR']) as [
-        string,
-        string,
-      ];
-      const info = await service.inspect(source);
-      let sourcePassphrase: Uint8Array | undefined;
-      let recipientPassphrase: Uint8Array | undefined;
-      try {
-        if (info.encrypted)
-          sourcePassphrase = await getPassphrase(args, 'passphrase', 'Source passphrase: ');
-        let generated: string | undefined;
-        if (args.flags.has('generate-passphrase') || !hasPassphrase(args, 'recipient-passphrase')) {
-          if (!args.flags.has('generate-passphrase') && process.stdin.isTTY) {
-            recipientPassphrase = await getPassphrase(
-              args,
-              'recipient-passphrase',
-              'Recipient passphrase: ',
-              true
-            );
-          } else {
-            generated = randomPassphrase();
-            recipientPassphrase = new TextEncoder().encode(generated);
-          }
-        } else {
-          recipientPassphrase = await getPassphrase(
-            args,
-            'recipient-passphrase',
-            'Recipient passphrase: '
-          );
-        }
-        const job = await service.startExport({
-          source,
-          bundleDir,
-          recipient: args.values.get('recipient') ?? 'recipient',
-          sourcePassphrase,
-          recipientPassphrase,
-          keepMasterKey: args.flags.has('keep-master-key'),
-          tar: args.flags.has('tar'),
-          encryption: encryptOptions(args),
-        });
-        const r = jobResult(await followJob(service, job, io, mode));
-        io.out(`Bundle written to ${bundleDir} (LUKS UUID ${String(r.luksUuid)}).`);
-        if (generated) {
-          io.out(
-            `Recipient passphrase (shown once — send it separately, not with the bundle):\n  ${generated}`
-          );
-        }
-        return 0;
-      } finally {
-        wipe(sourcePassphrase, recipientPassphrase);
-      }
-    }
-    if (sub === 'import') {
-      const [bundleDir, target] = requirePositionals(args, ['BUNDLE_DIR', 'DEST']) as [
-        string,
-        string,
-      ];
-      let passphrase: Uint8Array | undefined;
-      let newPassphrase: Uint8Array | undefined;
-      try {
-        passphrase = await getPassphrase(args, 'passphrase', 'Handed-over passphrase: ');
-        if (
-          hasPassphrase(args, 'new-passphrase') ||
-          (process.stdin.isTTY && !args.flags.has('keep-handed-over'))
-        ) {
-          newPassphrase = await getPassphrase(
-            args,
-            'new-passphrase',
-            'Your own new passphrase: ',
-            true
-          );
-        }
-        const job = await service.startImport({
-          bundleDir,
-          target,
-          passphrase,
-          newPassphrase,
-          keepHandedOver: args.flags.has('keep-handed-over'),
-          libvirtUri: args.values.get('libvirt-uri'),
-          defineSecret: args.flags.has('define-secret'),
-          encryption: encryptOptions(args),
-        });
-        const r = jobResult(await followJob(service, job, io, mode));
-        io.out(`Imported to ${target}.`);
-        if (r.rotated) io.out('The handed-over passphrase was replaced by yours.');
-        io.out(
-          r.secretDefined
-            ? `libvirt secret ${String(r.secretUuid)} defined and set.`
-            : 'Next steps:'
-        );
-        if (!r.secretDefined) for (const s of (r.steps as string[]) ?? []) io.out(`  ${s}`);
-        io.out('Disk XML for the domain:');
-        io.out(String(r.diskXml));
-        return 0;
-      } finally {
-        wipe(passphrase, newPassphrase);
-      }
-    }
+    if (sub === 'export') return exportCmd(args, io, service);
+    if (sub === 'import') return importCmd(args, io, service);
     throw fail('INVALID_ARGUMENT', 'Use bundle export or bundle import');
   },
 };
+
+/** `--to` values: a recipient line, or a file of them. */
+async function recipientText(values: string[]): Promise<string | undefined> {
+  if (values.length === 0) return undefined;
+  const parts: string[] = [];
+  for (const v of values) {
+    const isFile =
+      !/^(age1|ssh-)/.test(v) &&
+      (await stat(v).then(
+        (s) => s.isFile(),
+        () => false
+      ));
+    parts.push(isFile ? await readFile(v, 'utf8') : v);
+  }
+  return parts.join('\n');
+}
+
+/** A key file's passphrase when the key is encrypted (file option, else a prompt). */
+async function keyPassphrase(
+  service: VaultService,
+  args: ParsedArgs,
+  path: string,
+  name: string
+): Promise<Uint8Array | undefined> {
+  const d = await service.describeKeys({ privateKey: path });
+  if (!d.privateKey?.encrypted) return undefined;
+  return getPassphrase(args, name, `Passphrase for ${path}: `);
+}
+
+async function exportCmd(args: ParsedArgs, io: CliIo, service: VaultService): Promise<number> {
+  const mode = progressMode(args.values.get('progress'), io);
+  const [source, bundleDir] = requirePositionals(args, ['SRC', 'BUNDLE']) as [string, string];
+  const info = await service.inspect(source);
+  const sealTo = await recipientText(args.repeated.get('to') ?? []);
+  const sign = args.values.get('sign');
+  let sourcePassphrase: Uint8Array | undefined;
+  let recipientPassphrase: Uint8Array | undefined;
+  let signPassphrase: Uint8Array | undefined;
+  try {
+    if (sign) signPassphrase = await keyPassphrase(service, args, resolve(sign), 'sign-passphrase');
+    if (info.encrypted)
+      sourcePassphrase = await getPassphrase(args, 'passphrase', 'Source passphrase: ');
+    let generated: string | undefined;
+    if (sealTo) {
+      if (hasPassphrase(args, 'recipient-passphrase') || args.flags.has('generate-passphrase')) {
+        throw fail('INVALID_ARGUMENT', '--to seals a fresh random secret: no recipient passphrase');
+      }
+    } else if (
+      args.flags.has('generate-passphrase') ||
+      !hasPassphrase(args, 'recipient-passphrase')
+    ) {
+      if (!args.flags.has('generate-passphrase') && process.stdin.isTTY) {
+        recipientPassphrase = await getPassphrase(
+          args,
+          'recipient-passphrase',
+          'Recipient passphrase: ',
+          true
+        );
+      } else {
+        generated = randomPassphrase();
+        recipientPassphrase = new TextEncoder().encode(generated);
+      }
+    } else {
+      recipientPassphrase = await getPassphrase(
+        args,
+        'recipient-passphrase',
+        'Recipient passphrase: '
+      );
+    }
+    const tar = args.flags.has('tar') || bundleDir.endsWith('.tar');
+    const job = await service.startExport({
+      source,
+      bundleDir: resolve(bundleDir),
+      recipient: args.values.get('recipient') ?? 'recipient',
+      sourcePassphrase,
+      ...(recipientPassphrase ? { recipientPassphrase } : {}),
+      ...(sealTo ? { sealTo } : {}),
+      ...(sign ? { signingKey: resolve(sign) } : {}),
+      ...(signPassphrase ? { signingKeyPassphrase: signPassphrase } : {}),
+      keepMasterKey: args.flags.has('keep-master-key'),
+      tar,
+      encryption: encryptOptions(args),
+    });
+    const r = jobResult(await followJob(service, job, io, mode));
+    io.out(`Bundle written to ${String(r.bundleDir)} (LUKS UUID ${String(r.luksUuid)}).`);
+    const sealed = (r.sealedTo as string[] | undefined) ?? [];
+    if (sealed.length) io.out(`Sealed to: ${sealed.join(', ')} (no passphrase to hand over).`);
+    if (r.signedBy) io.out(`Signed by ${String(r.signedBy)}.`);
+    if (generated) {
+      io.out(
+        `Recipient passphrase (shown once — send it separately, not with the bundle):\n  ${generated}`
+      );
+    }
+    return 0;
+  } finally {
+    wipe(sourcePassphrase, recipientPassphrase, signPassphrase);
+  }
+}
+
+function describeSigner(s: BundleSummary): string {
+  if (!s.signer) return 'Not signed: nobody vouches for this bundle.';
+  const who = s.signer.comment ? ` (${s.signer.comment})` : '';
+  const trust =
+    s.signer.trusted === null
+      ? 'not checked against an allowed-signers file'
+      : `trusted as ${s.signer.principals.join(', ')}`;
+  return `Signed by ${s.signer.keyType} ${s.signer.fingerprint}${who}: ${trust}.`;
+}
+
+async function importCmd(args: ParsedArgs, io: CliIo, service: VaultService): Promise<number> {
+  const mode = progressMode(args.values.get('progress'), io);
+  const [bundle, target] = requirePositionals(args, ['BUNDLE', 'DEST']) as [string, string];
+  const allowed = args.values.get('allowed-signers');
+  const summary = await service.inspectBundle(
+    resolve(bundle),
+    allowed ? resolve(allowed) : undefined
+  );
+  io.out(describeSigner(summary));
+  let passphrase: Uint8Array | undefined;
+  let newPassphrase: Uint8Array | undefined;
+  let identityPassphrase: Uint8Array | undefined;
+  try {
+    const identity = resolve(args.values.get('identity') ?? defaultIdentityFile());
+    if (summary.sealed) {
+      identityPassphrase = await keyPassphrase(service, args, identity, 'identity-passphrase');
+    } else {
+      passphrase = await getPassphrase(args, 'passphrase', 'Handed-over passphrase: ');
+    }
+    const promptNew = !summary.sealed && process.stdin.isTTY && !args.flags.has('keep-handed-over');
+    if (hasPassphrase(args, 'new-passphrase') || promptNew) {
+      newPassphrase = await getPassphrase(
+        args,
+        'new-passphrase',
+        'Your own new passphrase: ',
+        true
+      );
+    }
+    const job = await service.startImport({
+      bundleDir: resolve(bundle),
+      target: resolve(target),
+      ...(passphrase ? { passphrase } : {}),
+      ...(summary.sealed ? { identityFile: identity } : {}),
+      ...(identityPassphrase ? { identityPassphrase } : {}),
+      ...(allowed ? { allowedSignersFile: resolve(allowed) } : {}),
+      ...(newPassphrase ? { newPassphrase } : {}),
+      keepHandedOver: args.flags.has('keep-handed-over'),
+      libvirtUri: args.values.get('libvirt-uri'),
+      defineSecret: args.flags.has('define-secret'),
+      encryption: encryptOptions(args),
+    });
+    const r = jobResult(await followJob(service, job, io, mode));
+    const report =
+      (r.report as { step: string; ok: boolean; detail: string; code?: string }[]) ?? [];
+    for (const s of report) io.out(`${s.ok ? '✓' : '✗'} ${s.step}: ${s.detail}`);
+    if (!r.secretDefined) {
+      io.out('Next steps:');
+      for (const s of (r.steps as string[]) ?? []) io.out(`  ${s}`);
+    }
+    io.out('Disk XML for the domain:');
+    io.out(String(r.diskXml));
+    const failed = report.find((s) => !s.ok);
+    if (failed) {
+      io.err(
+        `Imported, but ${failed.step} failed: ${failed.detail} [${failed.code}]. ` +
+          'Re-run the same command to retry only that step.'
+      );
+      return exitCodeFor((failed.code ?? 'INTERNAL') as ErrorCode);
+    }
+    return 0;
+  } finally {
+    wipe(passphrase, newPassphrase, identityPassphrase);
+  }
+}
 
 export const libvirtCommand = {
   help: `image-vault libvirt plan IMAGE [--libvirt-uri URI]

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DirectoryListing, ImageInfo, VaultApi } from '../../../core/api/index.js';
 import { readBundle } from './bundle.js';
-import { errorCode } from './errors.js';
+import { ApiError, errorCode } from './errors.js';
 import { useBridgeForTests } from './index.js';
 
 const DIR = '/home/alex/for-alex';
@@ -32,11 +32,23 @@ const info = {
   },
 } as unknown as ImageInfo;
 
-function fakeApi(names: string[], manifest: Record<string, unknown> = {}): VaultApi {
+function fakeApi(
+  names: string[],
+  manifest: Record<string, unknown> = {},
+  layout = 'folder'
+): VaultApi {
   return {
     listDirectory: async () => listing(names),
     inspect: async () => info,
-    readBundleManifest: async () => manifest,
+    inspectBundle: async () => {
+      if (!names.includes('manifest.json')) throw new ApiError('NOT_AN_IMAGE', 'not a bundle');
+      return {
+        manifest: { image: 'vm.qcow2', ...manifest },
+        layout,
+        signed: false,
+        sealed: false,
+      };
+    },
   } as unknown as VaultApi;
 }
 
@@ -60,14 +72,14 @@ describe('readBundle', () => {
     assert.equal(b.imagePath, `${DIR}/vm.qcow2`);
   });
 
-  it('fills what the manifest lacks from inspect, and refuses non-bundles', async () => {
-    useBridgeForTests(fakeApi(['manifest.json', 'vm.qcow2']));
-    const b = await readBundle(DIR);
-    assert.equal(b.recipient, undefined);
-    assert.equal(b.luksUuid, 'u-1');
-    assert.equal(b.virtualSize, 16 << 20);
+  it('reads a .tar bundle without listing it, and refuses non-bundles', async () => {
+    useBridgeForTests(fakeApi(['manifest.json'], { imageSize: 77 }, 'tar'));
+    const b = await readBundle(`${DIR}.tar`);
+    assert.equal(b.layout, 'tar');
+    assert.equal(b.imagePath, undefined);
+    assert.equal(b.fileSize, 77);
     useBridgeForTests(fakeApi(['vm.qcow2']));
-    await assert.rejects(readBundle(DIR), (e) => errorCode(e) === 'NOT_FOUND');
+    await assert.rejects(readBundle(DIR), (e) => errorCode(e) === 'NOT_AN_IMAGE');
     useBridgeForTests(fakeApi(['manifest.json', 'notes.txt']));
     await assert.rejects(readBundle(DIR), (e) => errorCode(e) === 'NOT_FOUND');
   });

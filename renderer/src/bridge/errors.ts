@@ -34,6 +34,10 @@ export function describeError(e: unknown): string {
   switch (code) {
     case 'WRONG_PASSPHRASE':
       return 'Wrong passphrase: it does not open any keyslot of this image.';
+    case 'WRONG_IDENTITY':
+      return 'This key does not open the bundle: it was sealed to other keys. Choose the key it was sent to.';
+    case 'BAD_SIGNATURE':
+      return `Refused: ${message}`;
     case 'LAST_KEYSLOT':
       return 'This is the last passphrase of the image. Removing it would lock the data away for good.';
     case 'NO_FREE_KEYSLOT':

@@ -297,6 +297,15 @@ export function createFakeApi(opts: { jobStepMs?: number } = {}): VaultApi {
     async readBundleManifest() {
       throw new ApiError('UNSUPPORTED_FEATURE', 'Bundles are not available in demo mode');
     },
+    async inspectBundle() {
+      throw new ApiError('UNSUPPORTED_FEATURE', 'Bundles are not available in demo mode');
+    },
+    async describeKeys() {
+      return { recipients: [] };
+    },
+    async listOwnKeys() {
+      return [];
+    },
     async listJobs() {
       return [...jobs.values()].map((j) => structuredClone(j));
     },

@@ -33,27 +33,28 @@ import {
 import { useStore } from '../store/index.js';
 import {
   ExportDone,
+  slug,
   MasterKeyChoice,
   RecipientPassphrase,
   type RecipientPassHandle,
 } from './export-parts.js';
+import {
+  HandOverChoice,
+  KeyRecipients,
+  SealSummary,
+  SigningChoice,
+  useDescribedRecipients,
+  useOwnKeys,
+  type HandOverMode,
+} from './export-keys.js';
 
 type Step = 'image' | 'pass' | 'where' | 'run';
 const STEPS: [Step, string][] = [
   ['image', 'Image and recipient'],
-  ['pass', 'Passphrase'],
+  ['pass', 'Hand over to'],
   ['where', 'Where'],
   ['run', 'Export'],
 ];
-
-/** A folder-name-safe form of the recipient label. */
-function slug(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40);
-}
 
 export function ExportWizard(props: { source?: string; onClose: () => void }) {
   const library = useStore((s) => s.library);
@@ -63,7 +64,14 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
   const [recipient, setRecipient] = useState('');
   const [step, setStep] = useState<Step>('image');
   const [keep, setKeep] = useState(false);
-  const [tar, setTar] = useState(false);
+  const [tar, setTar] = useState(true);
+  const [mode, setMode] = useState<HandOverMode>('passphrase');
+  const [keyText, setKeyText] = useState('');
+  const [signWith, setSignWith] = useState('');
+  const signPassRef = useRef<HTMLInputElement>(null);
+  const described = useDescribedRecipients(mode === 'keys' ? keyText : '');
+  const ownKeys = useOwnKeys();
+  const signer = ownKeys.find((k) => k.privatePath === signWith);
   const [unlockMs, setUnlockMs] = useState('2000');
   const [folder, setFolder] = useState('');
   const [name, setName] = useState('');
@@ -127,17 +135,30 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
     setStep('pass');
   };
 
+  /** Problem with the "Hand over to" step, or null. */
+  const checkPass = (): string | null => {
+    if (mode === 'passphrase') return recipientRef.current?.check() ?? null;
+    if (described.problem) return described.problem;
+    if (!described.keys?.length) return 'Paste or pick at least one recipient public key.';
+    if (signer?.encrypted && !signPassRef.current?.value)
+      return 'Type the passphrase of your SSH key.';
+    return null;
+  };
+
   const start = async () => {
     setError(null);
     if (!info) return setStep('image');
     if (!isTargetChosen(folder, name))
-      return setError('Choose a folder and a name for the bundle folder.');
-    const r = recipientRef.current?.read();
-    if (!r?.ok) {
+      return setError('Choose a folder and a name for the bundle.');
+    const problem = checkPass();
+    const r = mode === 'passphrase' ? recipientRef.current?.read() : undefined;
+    if (problem || (r && !r.ok)) {
       setStep('pass');
-      return setError(r?.reason ?? 'Choose the recipient’s passphrase.');
+      return setError(problem ?? (r && !r.ok ? r.reason : 'Choose the recipient’s passphrase.'));
     }
+    const recipientBytes = r?.ok ? r.bytes : undefined;
     const srcPass = encrypted ? takePassphrase(srcPassRef.current) : undefined;
+    const signPass = signer?.encrypted ? takePassphrase(signPassRef.current) : undefined;
     setBusy(true);
     try {
       const started = await api().startExport({
@@ -145,7 +166,10 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
         bundleDir,
         recipient: recipient.trim(),
         sourcePassphrase: srcPass,
-        recipientPassphrase: r.bytes,
+        ...(recipientBytes ? { recipientPassphrase: recipientBytes } : {}),
+        ...(mode === 'keys' ? { sealTo: keyText } : {}),
+        ...(signWith ? { signingKey: signWith } : {}),
+        ...(signPass ? { signingKeyPassphrase: signPass } : {}),
         keepMasterKey: keep || undefined,
         tar: tar || undefined,
         encryption: { iterTimeMs: parseUnlockMs(unlockMs) ?? 2000 },
@@ -153,7 +177,7 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
       follow(started);
       setStep('run');
     } catch (e) {
-      wipe(srcPass, r.bytes);
+      wipe(srcPass, recipientBytes, signPass);
       setError(`${describeError(e)} Type the passphrases again.`);
       setStep('image');
     } finally {
@@ -165,12 +189,12 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
   const ok = job?.state === 'succeeded';
   const running = job?.state === 'running';
   useEffect(() => {
-    if (!ok) return;
+    if (!ok || tar) return;
     api()
       .listDirectory(bundleDir)
       .then((l) => setFiles(l.entries.filter((e) => e.kind === 'file')))
       .catch(() => setFiles([]));
-  }, [ok, bundleDir]);
+  }, [ok, bundleDir, tar]);
   const tarPath = typeof job?.result?.tar === 'string' ? job.result.tar : null;
   const sha = typeof job?.result?.sha256 === 'string' ? job.result.sha256 : null;
 
@@ -191,7 +215,7 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
         primary={{
           label: 'Next',
           onClick: () => {
-            const p = recipientRef.current?.check();
+            const p = checkPass();
             setError(p ?? null);
             if (!p) setStep('where');
           },
@@ -278,10 +302,27 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
         </div>
       </div>
       <div hidden={step !== 'pass'} className="stack">
-        <RecipientPassphrase
-          ref={recipientRef}
-          active={step === 'pass'}
-          onChange={() => setError(null)}
+        <HandOverChoice mode={mode} onMode={setMode} />
+        <div hidden={mode !== 'passphrase'}>
+          <RecipientPassphrase
+            ref={recipientRef}
+            active={step === 'pass' && mode === 'passphrase'}
+            onChange={() => setError(null)}
+          />
+        </div>
+        {mode === 'keys' && (
+          <KeyRecipients
+            text={keyText}
+            onText={setKeyText}
+            described={described.keys}
+            problem={described.problem}
+          />
+        )}
+        <SigningChoice
+          keys={ownKeys}
+          value={signWith}
+          onValue={setSignWith}
+          passRef={signPassRef}
         />
         <MasterKeyChoice keep={keep} onKeep={setKeep} canKeep={isLuks} />
         <AdvancedSettings>
@@ -299,19 +340,26 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
           onFolder={setFolder}
           onName={setName}
           folderLabel="Save bundle in folder"
-          nameLabel="Bundle folder name"
+          nameLabel="Bundle name"
         />
         <label className="check">
           <input type="checkbox" checked={tar} onChange={(e) => setTar(e.target.checked)} />
-          Also pack the bundle into one .tar file (easier to send)
+          One .tar file (easier to send; unchecked: a folder)
         </label>
         <div className="card inset">
           <p className="small">
-            <strong>The bundle folder will hold:</strong> the encrypted image, manifest.json
-            (description and checksum), secret.xml and disk.xml for libvirt, and a README. No
-            passphrase is written into it.
+            <strong>The bundle will hold:</strong> the encrypted image, manifest.json (description
+            and checksum), secret.xml and disk.xml for libvirt, and a README
+            {mode === 'keys' ? '; secret.age, the secret sealed to the recipients’ keys' : ''}
+            {signer ? '; manifest.json.sig, your signature' : ''}.{' '}
+            {mode === 'keys'
+              ? 'No passphrase is shown to anyone: only the recipients’ private keys open it.'
+              : 'No passphrase is written into it.'}
           </p>
-          <p className="muted small path">{bundleDir}</p>
+          {(mode === 'keys' || signer) && (
+            <SealSummary keys={mode === 'keys' ? (described.keys ?? []) : []} signer={signer} />
+          )}
+          <p className="muted small path">{tar ? `${bundleDir}.tar` : bundleDir}</p>
         </div>
       </div>
       {step === 'run' && job && (
@@ -322,10 +370,14 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
           {ok && (
             <ExportDone
               recipient={recipient.trim()}
-              bundleDir={bundleDir}
+              bundleDir={tarPath ?? bundleDir}
               tarPath={tarPath}
               sha={sha}
               files={files}
+              sealedTo={
+                Array.isArray(job.result?.sealedTo) ? (job.result.sealedTo as string[]) : []
+              }
+              signedBy={typeof job.result?.signedBy === 'string' ? job.result.signedBy : null}
             />
           )}
         </JobPanel>

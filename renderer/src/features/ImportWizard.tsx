@@ -26,11 +26,19 @@ import { TargetPicker } from '../components/TargetPicker.js';
 import { isTargetChosen, joinPath, splitPath } from '../lib/format.js';
 import { useStore } from '../store/index.js';
 import { BundleSummaryCard, ImportResult, LibvirtOption } from './import-parts.js';
+import {
+  IdentityStep,
+  PathField,
+  SignerNotice,
+  useKeyEncrypted,
+  type Rekey,
+} from './import-keys.js';
+import { useOwnKeys } from './export-keys.js';
 
 type Step = 'bundle' | 'unlock' | 'target' | 'run';
 const STEPS: [Step, string][] = [
   ['bundle', 'Bundle'],
-  ['unlock', 'Passphrase'],
+  ['unlock', 'Open'],
   ['target', 'Where'],
   ['run', 'Import'],
 ];
@@ -48,25 +56,40 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [allowed, setAllowed] = useState('');
+  const [identity, setIdentity] = useState('');
+  const [rekey, setRekey] = useState<Rekey>('fresh');
+  const ownKeys = useOwnKeys();
+  const identityEncrypted = useKeyEncrypted(identity);
+  const identityPassRef = useRef<HTMLInputElement>(null);
+  const [tarBrowsing, setTarBrowsing] = useState(false);
   const dirId = useId();
   const handedRef = useRef<HTMLInputElement>(null);
   const newRef = useRef<NewPassphraseHandle>(null);
   const { job, follow } = useFollowedJob();
   const target = joinPath(folder, name.trim());
 
-  const load = async (path: string) => {
+  const sealed = !!bundle?.sealedTo;
+  useEffect(() => {
+    if (identity || ownKeys.length === 0) return;
+    const first = ownKeys.find((k) => k.privatePath.endsWith('/id_ed25519')) ?? ownKeys[0];
+    if (first) setIdentity(first.privatePath);
+  }, [ownKeys, identity]);
+
+  const load = async (path: string, allowedSigners = allowed) => {
     const p = path.trim().replace(new RegExp(`/${MANIFEST_FILE}$`), '');
-    if (!p.startsWith('/')) return setError('Give the full path of the bundle folder.');
+    if (!p.startsWith('/')) return setError('Give the full path of the bundle folder or file.');
     setDir(p);
     setBundle(null);
     setError(null);
     setBusy(true);
     try {
-      const b = await readBundle(p);
+      const b = await readBundle(p, allowedSigners.trim() || undefined);
       setBundle(b);
       setDir(b.dir);
       setFolder((f) => f || splitPath(b.dir).dir);
       setName(b.image);
+      if (b.sealedTo) setLibvirt(true);
     } catch (e) {
       setError(describeError(e));
     } finally {
@@ -85,7 +108,23 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
 
   const nextFromUnlock = async () => {
     if (!bundle) return setStep('bundle');
+    if (sealed) {
+      if (!identity.startsWith('/')) return setError('Choose the key the bundle was sealed to.');
+      if (identityEncrypted && !identityPassRef.current?.value)
+        return setError('Type the passphrase of your key.');
+      const problem = rekey === 'mine' ? newRef.current?.check() : null;
+      if (problem) return setError(problem);
+      setError(null);
+      return setStep('target');
+    }
     if (!handedRef.current?.value) return setError('Type the passphrase you were given.');
+    if (!bundle.imagePath) {
+      // A .tar bundle is read as one stream: the import itself checks the passphrase first.
+      const problem = rotate ? newRef.current?.check() : null;
+      if (problem) return setError(problem);
+      setError(null);
+      return setStep('target');
+    }
     if (rotate) {
       const problem = newRef.current?.check();
       if (problem) return setError(problem);
@@ -110,7 +149,7 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
     if (!isTargetChosen(folder, name))
       return setError('Choose a folder and a file name for the imported image.');
     let fresh: Uint8Array | undefined;
-    if (rotate) {
+    if (sealed ? rekey === 'mine' : rotate) {
       const r = newRef.current?.read();
       if (!r?.ok) {
         setStep('unlock');
@@ -118,13 +157,18 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
       }
       fresh = r.bytes;
     }
-    const handed = takePassphrase(handedRef.current);
+    const handed = sealed ? undefined : takePassphrase(handedRef.current);
+    const idPass =
+      sealed && identityEncrypted ? takePassphrase(identityPassRef.current) : undefined;
     setBusy(true);
     try {
       const started = await api().startImport({
         bundleDir: bundle.dir,
         target,
-        passphrase: handed,
+        ...(handed ? { passphrase: handed } : {}),
+        ...(sealed ? { identityFile: identity } : {}),
+        ...(idPass ? { identityPassphrase: idPass } : {}),
+        ...(allowed.trim() ? { allowedSignersFile: allowed.trim() } : {}),
         newPassphrase: fresh,
         libvirtUri: libvirt ? uri.trim() || undefined : undefined,
         defineSecret: libvirt || undefined,
@@ -133,7 +177,7 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
       follow(started);
       setStep('run');
     } catch (e) {
-      wipe(handed, fresh);
+      wipe(handed, fresh, idPass);
       setError(`${describeError(e)} Type the passphrases again.`);
       setStep('unlock');
     } finally {
@@ -219,7 +263,7 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
             void load(dir);
           }}
         >
-          <label htmlFor={dirId}>Bundle folder</label>
+          <label htmlFor={dirId}>Bundle (folder or .tar file)</label>
           <div className="input-with-button">
             <input
               id={dirId}
@@ -232,14 +276,37 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
               Read
             </button>
             <button type="button" className="button" onClick={() => setBrowsing(true)}>
-              <Icon name="folder" /> Browse…
+              <Icon name="folder" /> Folder…
+            </button>
+            <button type="button" className="button" onClick={() => setTarBrowsing(true)}>
+              <Icon name="file" /> .tar file…
             </button>
           </div>
         </form>
+        <PathField
+          label="Allowed signers file (optional)"
+          value={allowed}
+          onValue={setAllowed}
+          onCommit={(v) => dir.trim() && void load(dir, v)}
+          browseTitle="Choose an allowed-signers file (ssh-keygen format)"
+          hint="With one, a bundle that no signer listed there signed is refused before anything is written."
+        />
         {busy && !bundle && <p className="muted">Reading the bundle…</p>}
+        {bundle && <SignerNotice signer={bundle.signer} />}
         {bundle && <BundleSummaryCard bundle={bundle} />}
       </div>
-      <div hidden={step !== 'unlock'} className="stack">
+      <div hidden={step !== 'unlock' || !sealed} className="stack">
+        <IdentityStep
+          ownKeys={ownKeys}
+          identity={identity}
+          onIdentity={setIdentity}
+          encrypted={identityEncrypted}
+          passRef={identityPassRef}
+          rekey={rekey}
+          onRekey={setRekey}
+        />
+      </div>
+      <div hidden={step !== 'unlock' || sealed} className="stack">
         <PassphraseField
           ref={handedRef}
           label="Handed-over passphrase"
@@ -253,18 +320,18 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
           The sender knows the handed-over passphrase. Replacing it means only you can open the disk
           from now on.
         </p>
-        <div hidden={!rotate} className="stack">
-          <NewPassphrase ref={newRef} label="Your new passphrase" />
-          <AdvancedSettings>
-            <UnlockTimeField value={unlockMs} onChange={setUnlockMs} />
-          </AdvancedSettings>
-        </div>
         {!rotate && (
           <p className="alert warn" role="note">
             <Icon name="warning" /> The sender will still be able to open your copy with the
             passphrase they chose.
           </p>
         )}
+      </div>
+      <div hidden={step !== 'unlock' || (sealed ? rekey !== 'mine' : !rotate)} className="stack">
+        <NewPassphrase ref={newRef} label="Your new passphrase" />
+        <AdvancedSettings>
+          <UnlockTimeField value={unlockMs} onChange={setUnlockMs} />
+        </AdvancedSettings>
       </div>
       <div hidden={step !== 'target'} className="stack">
         <TargetPicker
@@ -284,8 +351,27 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
           job={job}
           cancelledText="Cancelled. The bundle is untouched and no half-copied image was left behind."
         >
-          {ok && job.result && <ImportResult result={job.result} />}
+          {ok && job.result && (
+            <ImportResult
+              result={job.result}
+              onRetry={
+                sealed && !identityEncrypted && rekey === 'fresh' ? () => void start() : undefined
+              }
+            />
+          )}
         </JobPanel>
+      )}
+      {tarBrowsing && (
+        <FileBrowser
+          mode="file"
+          title="Choose the bundle file (.tar)"
+          startPath={dir || undefined}
+          onClose={() => setTarBrowsing(false)}
+          onPick={(p) => {
+            setTarBrowsing(false);
+            void load(p);
+          }}
+        />
       )}
       {browsing && (
         <FileBrowser

@@ -251,8 +251,11 @@ export function ExportDone(props: {
   tarPath: string | null;
   sha: string | null;
   files: DirectoryEntry[] | null;
+  sealedTo?: string[];
+  signedBy?: string | null;
 }) {
   const { recipient, bundleDir, tarPath, sha, files } = props;
+  const sealed = (props.sealedTo ?? []).length > 0;
   return (
     <>
       <div className="alert success" role="status">
@@ -260,21 +263,31 @@ export function ExportDone(props: {
         <div>
           <strong>Bundle ready.</strong>
           <p>
-            Send the folder{tarPath ? ' (or the .tar file)' : ''} to {recipient.trim()}, and the
-            passphrase separately.
+            Send the {tarPath ? '.tar file' : 'folder'} to {recipient.trim()}
+            {sealed
+              ? '. There is no passphrase to send: their private key opens it.'
+              : ', and the passphrase separately.'}
           </p>
         </div>
       </div>
       {files && <BundleContents files={files} />}
       <dl className="facts">
-        <dt>Folder</dt>
-        <dd className="path">{bundleDir}</dd>
-        {tarPath && (
+        <dt>{tarPath ? 'Bundle file' : 'Folder'}</dt>
+        <dd className="path">{tarPath ?? bundleDir}</dd>
+        {sealed && (
           <>
-            <dt>Archive</dt>
-            <dd className="path">{tarPath}</dd>
+            <dt>Sealed to</dt>
+            <dd>
+              {props.sealedTo!.map((f) => (
+                <div key={f}>
+                  <code className="break">{f}</code>
+                </div>
+              ))}
+            </dd>
           </>
         )}
+        <dt>Signed by</dt>
+        <dd>{props.signedBy ? <code className="break">{props.signedBy}</code> : 'not signed'}</dd>
         {sha && (
           <>
             <dt>SHA-256</dt>
@@ -286,4 +299,13 @@ export function ExportDone(props: {
       </dl>
     </>
   );
+}
+
+/** A folder-name-safe form of the recipient label. */
+export function slug(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
 }

@@ -56,7 +56,14 @@ export function BundleSummaryCard({ bundle }: { bundle: BundleSummary }) {
               : 'Kept from the sender’s image (the sender’s old key material still opens it)'}
           </Fact>
         )}
-        <Fact label="Files">{bundle.files.map((f) => f.name).join(', ')}</Fact>
+        <Fact label="Opens with">
+          {bundle.sealedTo
+            ? `your key: sealed to ${bundle.sealedTo.map((k) => `${k.type} ${k.fingerprint}`).join(', ')}`
+            : 'the passphrase the sender gave you separately'}
+        </Fact>
+        <Fact label={bundle.layout === 'tar' ? 'Bundle file' : 'Files'}>
+          {bundle.layout === 'tar' ? bundle.dir : bundle.files.map((f) => f.name).join(', ')}
+        </Fact>
       </dl>
     </article>
   );
@@ -105,8 +112,25 @@ export function LibvirtOption(props: {
   );
 }
 
+const STEP_NAMES: Record<string, string> = {
+  verify: 'check the bundle and its signature',
+  copy: 'copy and verify the image',
+  rekey: 'replace the sender’s secret',
+  'define-secret': 'set up the libvirt secret',
+};
+
 /** Result of a finished import: verification, rotation, disk XML and libvirt steps. */
-export function ImportResult({ result }: { result: Record<string, unknown> }) {
+export function ImportResult({
+  result,
+  onRetry,
+}: {
+  result: Record<string, unknown>;
+  onRetry?: () => void;
+}) {
+  const report = Array.isArray(result.report)
+    ? (result.report as { step: string; ok: boolean; detail: string; code?: string }[])
+    : [];
+  const failed = report.filter((r) => !r.ok);
   const rotated = result.rotated === true;
   const removed = Array.isArray(result.removedSlots) ? (result.removedSlots as number[]) : [];
   const defined = result.secretDefined === true;
@@ -118,18 +142,60 @@ export function ImportResult({ result }: { result: Record<string, unknown> }) {
     : [];
   return (
     <div className="stack">
-      <div className="alert success" role="status">
-        <Icon name="shield" />
+      <div className={`alert ${failed.length ? 'warn' : 'success'}`} role="status">
+        <Icon name={failed.length ? 'warning' : 'shield'} />
         <div>
-          <strong>Import finished.</strong>
-          <p>The checksum matched and the handed-over passphrase opened the image.</p>
-          <p>
-            {rotated
-              ? `Your own passphrase opens it now${removed.length > 0 ? '; the handed-over one was removed' : ''}.`
-              : 'It still opens with the handed-over passphrase. Change it soon.'}
-          </p>
+          <strong>
+            {failed.length
+              ? `Imported, but ${failed.length === 1 ? 'one step' : 'some steps'} failed.`
+              : 'Import finished.'}
+          </strong>
+          {report.length === 0 && (
+            <p>The checksum matched and the handed-over passphrase opened the image.</p>
+          )}
+          {report.length === 0 && (
+            <p>
+              {rotated
+                ? `Your own passphrase opens it now${removed.length > 0 ? '; the handed-over one was removed' : ''}.`
+                : 'It still opens with the handed-over passphrase. Change it soon.'}
+            </p>
+          )}
         </div>
       </div>
+      {report.length > 0 && (
+        <ul className="file-list" aria-label="Import steps">
+          {report.map((r) => (
+            <li key={r.step}>
+              <Icon name={r.ok ? 'check' : 'warning'} />
+              <span className="grow">
+                <strong>
+                  {r.ok ? 'Done' : 'Failed'}: {STEP_NAMES[r.step] ?? r.step}
+                </strong>
+                <span className="muted small"> · {r.detail}</span>
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {failed.some((r) => r.step === 'define-secret') && (
+        <div className="stack">
+          <p className="hint">
+            The image is imported and re-keyed; only the libvirt step failed. Fix the cause (is
+            libvirtd running? the connection right?) and retry just that step.
+          </p>
+          {onRetry ? (
+            <div>
+              <button type="button" className="button primary" onClick={onRetry}>
+                Retry setting up libvirt
+              </button>
+            </div>
+          ) : (
+            <p className="hint">
+              Run the same import again (same bundle, same target): only this step runs.
+            </p>
+          )}
+        </div>
+      )}
       {diskXml && <CopyBlock label="Disk XML (add it to the VM’s <devices>)" text={diskXml} />}
       {defined ? (
         <p className="alert success" role="status">
