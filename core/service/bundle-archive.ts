@@ -46,6 +46,7 @@ export interface SmallEntry {
  * then the image streamed from `imagePath` through `tap` (progress).
  */
 export async function writeBundleArchive(opts: {
+  /** The claimed (existing, empty) `.partial` of withPartialOutput, written in place. */
   out: string;
   top: string;
   mtime: Date;
@@ -56,7 +57,7 @@ export async function writeBundleArchive(opts: {
   signal?: AbortSignal;
 }): Promise<void> {
   const pack = tar.pack();
-  const sink = pipeline(pack, createWriteStream(opts.out, { flags: 'wx', mode: 0o644 }), {
+  const sink = pipeline(pack, createWriteStream(opts.out, { flags: 'r+' }), {
     signal: opts.signal,
   });
   const fed = (async () => {

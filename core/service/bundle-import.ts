@@ -184,14 +184,9 @@ export function importJob(req: ImportRequest, _threads?: number) {
           async (partial) => {
             const t = hashingTap(ctx);
             try {
-              await pipeline(
-                src.image(),
-                t.tap,
-                createWriteStream(partial, { flags: 'wx', mode: 0o600 }),
-                {
-                  signal: ctx.signal,
-                }
-              );
+              await pipeline(src.image(), t.tap, createWriteStream(partial, { flags: 'r+' }), {
+                signal: ctx.signal,
+              });
               await src.finish();
             } catch (e) {
               throw tarError(e);

@@ -298,7 +298,7 @@ async function makeImage(
         await pipeline(
           input.createReadStream(),
           t.tap,
-          createWriteStream(partial, { flags: 'wx', mode: 0o600 }),
+          createWriteStream(partial, { flags: 'r+' }),
           {
             signal: ctx.signal,
           }
