@@ -171,6 +171,32 @@ describe(
       assert.equal(await copiesValidForCryptsetup(path), true);
     });
 
+    it('a detached header says there is no data behind it', async () => {
+      const hdr = join(dir, 'detached.hdr');
+      const data = join(dir, 'detached.data');
+      await writeFile(data, new Uint8Array(MiB));
+      await runOk('cryptsetup', [
+        'luksFormat',
+        '--batch-mode',
+        '--type',
+        'luks2',
+        '--pbkdf',
+        'pbkdf2',
+        '--pbkdf-force-iterations',
+        '1000',
+        '--header',
+        hdr,
+        '--key-file',
+        pw,
+        data,
+      ]);
+      const info = JSON.parse((await cli('info', '--json', hdr)).stdout);
+      assert.equal(info['virtual-size'], 0);
+      assert.equal(info['format-specific'].data['detached-header'], true);
+      assert.ok(info.warnings.some((w: string) => /Detached LUKS header/.test(w)));
+      assert.equal((await cli('keyslot', 'test', hdr, '--passphrase-file', pw)).code, 0);
+    });
+
     it('an unknown mandatory requirement: keyslot test works; data and header writes refused, file unchanged', async () => {
       const path = await copy();
       await editLuks2Json(path, (j) => (j.config.requirements = { mandatory: ['foo-feature'] }));
