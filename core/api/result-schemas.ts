@@ -18,9 +18,41 @@ export const keyslotInfoSchema = z.strictObject({
   iterations: count,
   stripes: count,
   keyOffset: count,
-  kdf: z.enum(['pbkdf2', 'argon2i', 'argon2id']).optional(),
+  kdf: z.enum(['pbkdf2', 'argon2i', 'argon2id', 'unknown']).optional(),
   memoryKiB: count.optional(),
   parallel: count.optional(),
+  hash: text.optional(),
+  cipher: text.optional(),
+  priority: count.optional(),
+  unusableReason: text.optional(),
+});
+
+const luksHeaderCopySchema = z.strictObject({
+  status: z.enum(['valid', 'stale', 'damaged']),
+  offset: count,
+  reason: text.optional(),
+});
+
+export const luksHeaderStateSchema = z.strictObject({
+  used: z.enum(['primary', 'secondary']),
+  primary: luksHeaderCopySchema,
+  secondary: luksHeaderCopySchema.optional(),
+  needsRepair: z.boolean(),
+  message: text.optional(),
+  journal: text.optional(),
+});
+
+const luksTokenSchema = z.strictObject({ id: count, type: text, keyslots: z.array(count) });
+
+const luksSegmentSchema = z.strictObject({
+  id: count,
+  type: text,
+  offset: count,
+  size: z.union([count, z.literal('dynamic')]),
+  encryption: text.optional(),
+  sectorSize: count.optional(),
+  ivTweak: count.optional(),
+  flags: z.array(text).optional(),
 });
 
 export const encryptionInfoSchema = z.strictObject({
@@ -39,6 +71,17 @@ export const encryptionInfoSchema = z.strictObject({
   slots: z.array(keyslotInfoSchema),
   insecure: z.boolean().optional(),
   unsupportedReason: text.optional(),
+  keyslotPositions: count.optional(),
+  headerState: luksHeaderStateSchema.optional(),
+  label: text.optional(),
+  subsystem: text.optional(),
+  headerSize: count.optional(),
+  keyslotsSize: count.optional(),
+  tokens: z.array(luksTokenSchema).optional(),
+  segments: z.array(luksSegmentSchema).optional(),
+  requirements: z.array(text).optional(),
+  flags: z.array(text).optional(),
+  detachedHeader: z.boolean().optional(),
 });
 
 export const snapshotInfoSchema = z.strictObject({

@@ -37,6 +37,14 @@ const iterations = z
   .min(1)
   .max(2 ** 31 - 1);
 const slot = z.number().int().min(0).max(31);
+/** LUKS2 keyslot KDF and its Argon2 costs (spec/luks2.md §6 limits). */
+const kdfType = z.enum(['pbkdf2', 'argon2i', 'argon2id']);
+const pbkdfMemoryKiB = z
+  .number()
+  .int()
+  .min(32)
+  .max(4 * 1024 * 1024);
+const pbkdfParallel = z.number().int().min(1).max(4);
 const outputFormat = z.enum(['qcow2', 'raw', 'luks']);
 const compat = z.enum(['0.10', '1.1']);
 const clusterSize = z
@@ -59,6 +67,11 @@ export const encryptOptionsSchema = z.strictObject({
     .optional(),
   iterTimeMs: iterTimeMsSchema.optional(),
   iterations: iterations.optional(),
+  luksVersion: z.union([z.literal(1), z.literal(2)]).optional(),
+  pbkdf: kdfType.optional(),
+  pbkdfMemoryKiB: pbkdfMemoryKiB.optional(),
+  pbkdfParallel: pbkdfParallel.optional(),
+  sectorSize: z.union([z.literal(512), z.literal(4096)]).optional(),
 });
 
 export const createRequestSchema = z.strictObject({
@@ -105,6 +118,9 @@ export const keyslotAddRequestSchema = z.strictObject({
   slot: slot.optional(),
   iterTimeMs: iterTimeMsSchema.optional(),
   iterations: iterations.optional(),
+  pbkdf: kdfType.optional(),
+  pbkdfMemoryKiB: pbkdfMemoryKiB.optional(),
+  pbkdfParallel: pbkdfParallel.optional(),
 });
 
 export const keyslotChangeRequestSchema = z.strictObject({
@@ -113,6 +129,9 @@ export const keyslotChangeRequestSchema = z.strictObject({
   newPassphrase: passphraseSchema,
   iterTimeMs: iterTimeMsSchema.optional(),
   iterations: iterations.optional(),
+  pbkdf: kdfType.optional(),
+  pbkdfMemoryKiB: pbkdfMemoryKiB.optional(),
+  pbkdfParallel: pbkdfParallel.optional(),
 });
 
 export const keyslotRemoveRequestSchema = z

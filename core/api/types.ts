@@ -5,6 +5,9 @@
  * store); over JSON transports they travel base64-encoded once and are wiped after use.
  */
 import type { ErrorPayload } from './errors.js';
+import type { KdfType, LuksHeaderState, LuksSegmentInfo, LuksTokenInfo } from './luks-types.js';
+
+export type * from './luks-types.js';
 
 export type ImageFormat = 'qcow2' | 'qcow' | 'raw' | 'luks';
 export type OutputFormat = 'qcow2' | 'raw' | 'luks';
@@ -21,9 +24,21 @@ export interface KeyslotInfo {
   stripes: number;
   /** Key material offset in 512-byte sectors (LUKS1) or bytes / 512 (LUKS2). */
   keyOffset: number;
-  kdf?: 'pbkdf2' | 'argon2i' | 'argon2id';
+  /** `unknown`: a LUKS2 KDF type we do not implement (its name is in `unusableReason`). */
+  kdf?: 'pbkdf2' | 'argon2i' | 'argon2id' | 'unknown';
   memoryKiB?: number;
   parallel?: number;
+  /** PBKDF2 hash (LUKS2 pbkdf2 keyslots). */
+  hash?: string;
+  /** LUKS2: the keyslot's own cipher (usually the data cipher). */
+  cipher?: string;
+  /** LUKS2 priority: 0 ignore, 1 normal, 2 prefer. */
+  priority?: number;
+  /**
+   * Set when this keyslot is present but cannot be opened here (unknown KDF, unsupported
+   * keyslot cipher, absurd costs); the other keyslots and the image still work.
+   */
+  unusableReason?: string;
 }
 
 /** Encryption summary; key names follow `qemu-img info` `format-specific.data.encrypt`. */
@@ -46,6 +61,24 @@ export interface EncryptionInfo {
   insecure?: boolean;
   /** Set when we can read the header but not the data (e.g. serpent, LUKS2 integrity). */
   unsupportedReason?: string;
+  /** Keyslot positions the format has: 8 (LUKS1) or 32 (LUKS2). */
+  keyslotPositions?: number;
+  /** Header copies and whether they need repair (always set for LUKS). */
+  headerState?: LuksHeaderState;
+  /** LUKS2: label and subsystem from the binary header. */
+  label?: string;
+  subsystem?: string;
+  /** LUKS2: bytes per header copy and of the keyslots area. */
+  headerSize?: number;
+  keyslotsSize?: number;
+  tokens?: LuksTokenInfo[];
+  segments?: LuksSegmentInfo[];
+  /** LUKS2 `config.requirements.mandatory` (any entry blocks data access and header writes). */
+  requirements?: string[];
+  /** LUKS2 `config.flags` (e.g. allow-discards). */
+  flags?: string[];
+  /** A detached header: the encrypted data is not in this file (payload offset 0). */
+  detachedHeader?: boolean;
 }
 
 export interface SnapshotInfo {
@@ -136,8 +169,18 @@ export interface EncryptOptions {
   hash?: string;
   /** KDF time per keyslot in ms; default 2000 like QEMU. */
   iterTimeMs?: number;
-  /** Forced iteration count (tests); overrides iterTimeMs. */
+  /** Forced iteration count (tests); overrides iterTimeMs. For Argon2: the passes. */
   iterations?: number;
+  /** Raw LUKS only: 1 (default) or 2. qcow2+LUKS is always LUKS1, as QEMU requires. */
+  luksVersion?: 1 | 2;
+  /** LUKS2 keyslot KDF (default argon2id); LUKS1 is always pbkdf2. */
+  pbkdf?: KdfType;
+  /** Argon2 memory in KiB: the limit when benchmarking (default 1 GiB), exact when forced. */
+  pbkdfMemoryKiB?: number;
+  /** Argon2 lanes (default min(4, CPUs)). */
+  pbkdfParallel?: number;
+  /** LUKS2 data sector size: 512 (default) or 4096. */
+  sectorSize?: 512 | 4096;
 }
 
 export interface CreateRequest {
@@ -197,6 +240,10 @@ export interface KeyslotAddRequest {
   slot?: number;
   iterTimeMs?: number;
   iterations?: number;
+  /** LUKS2: KDF of the new keyslot (default: that of the keyslot the passphrase opened). */
+  pbkdf?: KdfType;
+  pbkdfMemoryKiB?: number;
+  pbkdfParallel?: number;
 }
 
 export interface KeyslotChangeRequest {
@@ -205,6 +252,9 @@ export interface KeyslotChangeRequest {
   newPassphrase: Passphrase;
   iterTimeMs?: number;
   iterations?: number;
+  pbkdf?: KdfType;
+  pbkdfMemoryKiB?: number;
+  pbkdfParallel?: number;
 }
 
 export interface KeyslotRemoveRequest {

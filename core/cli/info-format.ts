@@ -34,6 +34,50 @@ export function encryptJson(enc: EncryptionInfo): Record<string, unknown> {
   if (enc.version !== undefined) out.version = enc.version;
   if (enc.sectorSize !== undefined) out['sector-size'] = enc.sectorSize;
   if (enc.unsupportedReason) out.unsupported = enc.unsupportedReason;
+  Object.assign(out, luksJson(enc));
+  return out;
+}
+
+/** The LUKS header details beyond qemu-img's keys (LUKS2 as it is: luks2.md §1–§3). */
+function luksJson(enc: EncryptionInfo): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (enc.keyslotPositions !== undefined) out['keyslot-positions'] = enc.keyslotPositions;
+  const h = enc.headerState;
+  if (h) {
+    const copy = (c: NonNullable<typeof h.secondary>) => ({
+      status: c.status,
+      offset: c.offset,
+      ...(c.reason ? { reason: c.reason } : {}),
+    });
+    out['header-state'] = {
+      used: h.used,
+      primary: copy(h.primary),
+      ...(h.secondary ? { secondary: copy(h.secondary) } : {}),
+      'needs-repair': h.needsRepair,
+      ...(h.message ? { message: h.message } : {}),
+      ...(h.journal ? { journal: h.journal } : {}),
+    };
+  }
+  if (enc.label) out.label = enc.label;
+  if (enc.subsystem) out.subsystem = enc.subsystem;
+  if (enc.headerSize !== undefined) out['header-size'] = enc.headerSize;
+  if (enc.keyslotsSize !== undefined) out['keyslots-size'] = enc.keyslotsSize;
+  if (enc.tokens) out.tokens = enc.tokens;
+  if (enc.segments) {
+    out.segments = enc.segments.map((s) => ({
+      id: s.id,
+      type: s.type,
+      offset: s.offset,
+      size: s.size,
+      ...(s.encryption !== undefined ? { encryption: s.encryption } : {}),
+      ...(s.sectorSize !== undefined ? { 'sector-size': s.sectorSize } : {}),
+      ...(s.ivTweak !== undefined ? { 'iv-tweak': s.ivTweak } : {}),
+      ...(s.flags ? { flags: s.flags } : {}),
+    }));
+  }
+  if (enc.requirements && enc.requirements.length > 0) out.requirements = enc.requirements;
+  if (enc.flags && enc.flags.length > 0) out.flags = enc.flags;
+  if (enc.detachedHeader) out['detached-header'] = true;
   return out;
 }
 
@@ -45,6 +89,10 @@ export function slotJson(s: KeyslotInfo): Record<string, unknown> {
   if (s.kdf && s.kdf !== 'pbkdf2') o.kdf = s.kdf;
   if (s.memoryKiB !== undefined) o['memory-kib'] = s.memoryKiB;
   if (s.parallel !== undefined) o.parallel = s.parallel;
+  if (s.hash !== undefined) o.hash = s.hash;
+  if (s.cipher !== undefined) o.cipher = s.cipher;
+  if (s.priority !== undefined) o.priority = s.priority;
+  if (s.unusableReason !== undefined) o.unusable = s.unusableReason;
   return o;
 }
 
@@ -91,15 +139,36 @@ export function infoJson(info: ImageInfo): Record<string, unknown> {
   return o;
 }
 
+function kdfText(s: KeyslotInfo): string {
+  if (s.kdf === 'unknown') return 'unknown KDF';
+  if (s.kdf && s.kdf !== 'pbkdf2') {
+    return `${s.kdf}, time ${s.iterations}, memory ${s.memoryKiB ?? '?'} KiB, ${s.parallel ?? 1} lanes`;
+  }
+  return `pbkdf2${s.hash ? `-${s.hash}` : ''}, ${s.iterations} iterations`;
+}
+
+/** One line per keyslot; runs of inactive LUKS2 positions are folded into one line. */
 export function slotLines(slots: KeyslotInfo[]): string[] {
-  return slots.map((s) => {
-    if (!s.active) return `  slot ${s.slot}: inactive`;
-    const kdf =
-      s.kdf && s.kdf !== 'pbkdf2'
-        ? `${s.kdf}, time ${s.iterations}, memory ${s.memoryKiB ?? '?'} KiB, ${s.parallel ?? 1} lanes`
-        : `pbkdf2, ${s.iterations} iterations`;
-    return `  slot ${s.slot}: ACTIVE  (${kdf}, ${s.stripes} stripes, key at sector ${s.keyOffset})`;
-  });
+  const lines: string[] = [];
+  const many = slots.length > 8;
+  for (let i = 0; i < slots.length; i++) {
+    const s = slots[i]!;
+    if (!s.active) {
+      let j = i;
+      while (many && j + 1 < slots.length && !slots[j + 1]!.active) j++;
+      lines.push(
+        j > i ? `  slots ${s.slot}-${slots[j]!.slot}: inactive` : `  slot ${s.slot}: inactive`
+      );
+      i = j;
+      continue;
+    }
+    const extra = s.cipher && many ? `, ${s.cipher}` : '';
+    lines.push(
+      `  slot ${s.slot}: ACTIVE  (${kdfText(s)}, ${s.stripes} stripes${extra}, key at sector ${s.keyOffset})`
+    );
+    if (s.unusableReason) lines.push(`    cannot be opened here: ${s.unusableReason}`);
+  }
+  return lines;
 }
 
 export function infoText(info: ImageInfo): string {
@@ -141,6 +210,7 @@ export function infoText(info: ImageInfo): string {
     const active = enc.slots.filter((s) => s.active).length;
     lines.push(`keyslots:         ${active} of ${enc.slots.length} active`);
     lines.push(...slotLines(enc.slots));
+    lines.push(...luksTextLines(enc));
   }
   if (info.snapshots.length > 0) {
     lines.push(`snapshots:        ${info.snapshots.length}`);
@@ -150,4 +220,39 @@ export function infoText(info: ImageInfo): string {
   }
   for (const w of info.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
+}
+
+/** LUKS2 details for the terminal: header copies, tokens, segments, requirements. */
+function luksTextLines(enc: EncryptionInfo): string[] {
+  const lines: string[] = [];
+  const row = (k: string, v: string) => lines.push(`${(k + ':').padEnd(18)}${v}`);
+  const h = enc.headerState;
+  if (h?.secondary) {
+    const copy = (c: NonNullable<typeof h.secondary>) =>
+      `${c.status}${c.reason ? ` (${c.reason})` : ''}`;
+    row(
+      'header copies',
+      `primary ${copy(h.primary)}; secondary ${copy(h.secondary)}; using the ${h.used}`
+    );
+  }
+  if (enc.headerSize !== undefined) {
+    row(
+      'header size',
+      `${enc.headerSize} bytes per copy, keyslots area ${enc.keyslotsSize ?? '?'} bytes`
+    );
+  }
+  if (enc.label) row('label', enc.label);
+  if (enc.subsystem) row('subsystem', enc.subsystem);
+  for (const t of enc.tokens ?? []) {
+    row(`token ${t.id}`, `${t.type} (keyslots ${t.keyslots.join(', ') || 'none'})`);
+  }
+  for (const s of enc.segments ?? []) {
+    const size = s.size === 'dynamic' ? 'to the end' : `${s.size} bytes`;
+    const crypt = s.encryption ? `, ${s.encryption}, ${s.sectorSize}-byte sectors` : '';
+    row(`segment ${s.id}`, `${s.type} at ${s.offset}, ${size}${crypt}`);
+  }
+  if (enc.requirements && enc.requirements.length > 0)
+    row('requirements', enc.requirements.join(', '));
+  if (enc.flags && enc.flags.length > 0) row('flags', enc.flags.join(', '));
+  return lines;
 }

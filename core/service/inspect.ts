@@ -16,6 +16,7 @@ import { probeFormat } from '../formats/probe.js';
 import { openQcow2 } from '../formats/qcow2/index.js';
 import { openQcow } from '../formats/qcow/index.js';
 import { inspectLuks, headerIOForDevice } from '../formats/luks/index.js';
+import { hasHeaderJournal, headerJournalPath } from './header-journal.js';
 import { LEGACY_AES_WARNING } from './legacy-aes.js';
 import { MAX_BACKING_DEPTH, resolveBackingPath } from './open-image.js';
 
@@ -78,19 +79,23 @@ async function inspectLayer(path: string, opts: InspectOptions = {}): Promise<La
       ...(use ? { inUse: use } : {}),
     };
     if (format === 'luks') {
-      const encryption = await inspectLuks(headerIOForDevice(dev, fileSize));
+      const encryption = await withJournalHint(path, inspectLuks(headerIOForDevice(dev, fileSize)));
+      await noteJournal(path, encryption);
       const payload = encryption.payloadOffset ?? 0;
       return {
         info: {
           ...base,
-          virtualSize: Math.max(0, fileSize - payload),
+          virtualSize: encryption.detachedHeader ? 0 : Math.max(0, fileSize - payload),
           encrypted: true,
           encryption,
           warnings: luksWarnings(encryption),
         },
       };
     }
-    if (format === 'raw') return { info: base };
+    if (format === 'raw') {
+      if (await hasHeaderJournal(path)) base.warnings.push(JOURNAL_MESSAGE);
+      return { info: base };
+    }
     const img = format === 'qcow2' ? await openQcow2(dev) : await openQcow(dev);
     const meta = img.info();
     const info: ImageInfo = { ...base, ...meta, path, format, actualSize, fileSize, warnings: [] };
@@ -100,7 +105,8 @@ async function inspectLayer(path: string, opts: InspectOptions = {}): Promise<La
       const region = img.luksRegion();
       if (!region) throw fail('CORRUPT', 'Missing LUKS header region for crypt method 2');
       info.encrypted = true;
-      info.encryption = await inspectLuks(region);
+      info.encryption = await withJournalHint(path, inspectLuks(region));
+      await noteJournal(path, info.encryption);
       info.warnings.push(...luksWarnings(info.encryption));
     } else if (meta.encrypted) {
       info.encrypted = true;
@@ -128,9 +134,43 @@ function legacyAesInfo(): EncryptionInfo {
   };
 }
 
+const JOURNAL_MESSAGE =
+  'An interrupted header operation left a journal; run header repair to roll it back before using this image.';
+
+/** A header that cannot be read while a journal exists is most likely mid-operation. */
+async function withJournalHint<T>(path: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if (isVaultError(e) && (await hasHeaderJournal(path))) {
+      throw fail('NEEDS_REPAIR', `${e.message}. ${JOURNAL_MESSAGE}`);
+    }
+    throw e;
+  }
+}
+
+/** Marks the header as needing repair when an interrupted header operation left a journal. */
+async function noteJournal(path: string, enc: EncryptionInfo): Promise<void> {
+  if (!enc.headerState || !(await hasHeaderJournal(path))) return;
+  enc.headerState.journal = headerJournalPath(path);
+  enc.headerState.needsRepair = true;
+  enc.headerState.message = JOURNAL_MESSAGE;
+}
+
 function luksWarnings(enc: EncryptionInfo): string[] {
   const out: string[] = [];
+  if (enc.headerState?.message) out.push(enc.headerState.message);
+  if (enc.detachedHeader) {
+    out.push(
+      'Detached LUKS header: this file holds only the header; the encrypted data is stored elsewhere and is not behind it.'
+    );
+  }
   if (enc.unsupportedReason) out.push(enc.unsupportedReason);
+  for (const s of enc.slots) {
+    if (s.active && s.unusableReason) {
+      out.push(`Keyslot ${s.slot} cannot be opened here: ${s.unusableReason}`);
+    }
+  }
   if (enc.version === 2)
     out.push('LUKS2: QEMU 7.2 cannot open LUKS2 images (cryptsetup/dm-crypt can).');
   if (enc.slots.filter((s) => s.active).length === 1) {

@@ -10,6 +10,7 @@ import type {
 } from '../api/types.js';
 import { FileDevice } from '../io/file-device.js';
 import { testHoldPoint } from './test-hold.js';
+import { headerJournalPath, readHeaderJournal } from './header-journal.js';
 import type { HeaderIO } from '../formats/encryption.js';
 import { probeFormat } from '../formats/probe.js';
 import { openQcow2 } from '../formats/qcow2/index.js';
@@ -19,24 +20,41 @@ import {
   headerIOForDevice,
   removeKeyslots,
   testPassphrase,
+  type KeyslotWriteOptions,
 } from '../formats/luks/index.js';
+
+/** Where a LUKS header lives: a raw LUKS file, or the LUKS region of a qcow2 image. */
+export interface LuksHeaderContext {
+  format: 'luks' | 'qcow2';
+}
 
 /**
  * Opens the LUKS header of `path` and runs `fn` on it; the file is closed afterwards. The
  * image stays locked meanwhile (README "Image locks"): for writing, nobody else (QEMU or
- * another of our operations) can open it until the keyslots are consistent again.
+ * another of our operations) can open it until the keyslots are consistent again. With
+ * `write`, an interrupted header operation (a header journal) is refused first (NEEDS_REPAIR)
+ * unless `allowJournal` (header repair, which rolls it back).
  */
 export async function withLuksHeader<T>(
   path: string,
   write: boolean,
-  fn: (io: HeaderIO) => Promise<T>,
-  opts: { forceShare?: boolean } = {}
+  fn: (io: HeaderIO, ctx: LuksHeaderContext) => Promise<T>,
+  opts: { forceShare?: boolean; allowJournal?: boolean } = {}
 ): Promise<T> {
   const dev = await FileDevice.open(path, { write, forceShare: !write && opts.forceShare });
   try {
+    // Under the image lock: an interrupted header operation must be rolled back first.
+    if (write && !opts.allowJournal && (await readHeaderJournal(path))) {
+      throw fail(
+        'NEEDS_REPAIR',
+        `An interrupted header operation left ${headerJournalPath(path)}: roll it back first (image-vault header repair)`
+      );
+    }
     if (write) await testHoldPoint();
     const format = await probeFormat(dev);
-    if (format === 'luks') return await fn(headerIOForDevice(dev, await dev.size()));
+    if (format === 'luks') {
+      return await fn(headerIOForDevice(dev, await dev.size()), { format });
+    }
     if (format === 'qcow2') {
       const img = await openQcow2(dev);
       if (img.cryptMethod === 1) {
@@ -47,12 +65,23 @@ export async function withLuksHeader<T>(
       }
       const region = img.luksRegion();
       if (!region) throw fail('NOT_ENCRYPTED', `${path} is not encrypted with LUKS`);
-      return await fn(region);
+      return await fn(region, { format });
     }
     throw fail('NOT_ENCRYPTED', `${path} is a ${format} image without LUKS encryption`);
   } finally {
     await dev.close();
   }
+}
+
+/** New-keyslot KDF options of a request (luks2-kdf.ts; LUKS1 uses only the PBKDF2 ones). */
+function kdfOptions(req: KeyslotChangeRequest): KeyslotWriteOptions {
+  return {
+    iterTimeMs: req.iterTimeMs,
+    iterations: req.iterations,
+    pbkdf: req.pbkdf,
+    memoryKiB: req.pbkdfMemoryKiB,
+    parallel: req.pbkdfParallel,
+  };
 }
 
 export function keyslotTest(
@@ -72,8 +101,7 @@ export function keyslotAdd(req: KeyslotAddRequest): Promise<{ slot: number }> {
   return withLuksHeader(req.path, true, async (io) => ({
     slot: await addKeyslot(io, req.passphrase, req.newPassphrase, {
       slot: req.slot,
-      iterTimeMs: req.iterTimeMs,
-      iterations: req.iterations,
+      ...kdfOptions(req),
     }),
   }));
 }
@@ -82,10 +110,7 @@ export function keyslotChange(
   req: KeyslotChangeRequest
 ): Promise<{ slot: number; removed: number[] }> {
   return withLuksHeader(req.path, true, (io) =>
-    changePassphrase(io, req.passphrase, req.newPassphrase, {
-      iterTimeMs: req.iterTimeMs,
-      iterations: req.iterations,
-    })
+    changePassphrase(io, req.passphrase, req.newPassphrase, kdfOptions(req))
   );
 }
 

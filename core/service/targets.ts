@@ -15,6 +15,7 @@ import {
   luksHeaderLength,
   unlockLuks,
   type LuksCreateOptions,
+  type RawLuks2Options,
 } from '../formats/luks/index.js';
 
 export const DEFAULT_CIPHER = 'aes-256-xts-plain64';
@@ -44,6 +45,30 @@ export function luksOptions(enc: EncryptOptions | undefined): Omit<LuksCreateOpt
   };
 }
 
+/**
+ * Raw LUKS options: LUKS1 (the default, see README "LUKS versions") or LUKS2 with its KDF and
+ * sector size. LUKS1 takes no LUKS2-only option.
+ */
+export function rawLuksOptions(
+  enc: EncryptOptions | undefined
+): Omit<LuksCreateOptions, 'layout'> & RawLuks2Options {
+  const base = luksOptions(enc);
+  if (enc?.luksVersion !== 2) {
+    if ((enc?.pbkdf && enc.pbkdf !== 'pbkdf2') || enc?.sectorSize === 4096) {
+      throw fail('INVALID_ARGUMENT', 'Argon2 keyslots and 4096-byte sectors need --luks-version 2');
+    }
+    return base;
+  }
+  return {
+    ...base,
+    luksVersion: 2,
+    pbkdf: enc.pbkdf ?? 'argon2id',
+    memoryKiB: enc.pbkdfMemoryKiB,
+    parallel: enc.pbkdfParallel,
+    sectorSize: enc.sectorSize ?? 512,
+  };
+}
+
 /** Formats a fresh target on `dev` and returns a writer for its guest bytes. */
 export async function createTarget(dev: BlockDevice, spec: TargetSpec): Promise<GuestWriter> {
   switch (spec.format) {
@@ -52,7 +77,10 @@ export async function createTarget(dev: BlockDevice, spec: TargetSpec): Promise<
       return createRaw(dev, spec.virtualSize);
     case 'luks': {
       if (!spec.passphrase) throw fail('NEEDS_PASSPHRASE', 'A raw LUKS image needs a passphrase');
-      return createRawLuks(dev, spec.virtualSize, spec.passphrase, luksOptions(spec.encryption));
+      return createRawLuks(dev, spec.virtualSize, spec.passphrase, {
+        ...rawLuksOptions(spec.encryption),
+        threads: spec.threads,
+      });
     }
     case 'qcow2': {
       const passphrase = spec.passphrase;
@@ -64,6 +92,12 @@ export async function createTarget(dev: BlockDevice, spec: TargetSpec): Promise<
         backingFormat: spec.backingFormat,
       };
       if (!passphrase) return createQcow2(dev, base);
+      if (spec.encryption?.luksVersion === 2) {
+        throw fail(
+          'UNSUPPORTED_FEATURE',
+          'qcow2+LUKS is always LUKS1: QEMU cannot open LUKS2 there'
+        );
+      }
       const opts: LuksCreateOptions = { ...luksOptions(spec.encryption), layout: 'qemu' };
       return createQcow2(dev, {
         ...base,

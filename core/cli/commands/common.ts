@@ -1,6 +1,6 @@
 /** Helpers shared by CLI commands: passphrase options, encryption `-o` options. */
 import { fail } from '../../api/errors.js';
-import type { EncryptOptions } from '../../api/types.js';
+import type { EncryptOptions, KdfType } from '../../api/types.js';
 import type { ParsedArgs } from '../args.js';
 import { parseInteger } from '../args.js';
 import { readPassphrase } from '../passphrase.js';
@@ -79,4 +79,57 @@ export function requirePositionals(args: ParsedArgs, names: string[]): string[] 
     throw fail('INVALID_ARGUMENT', `Expected ${names.join(' ')}`);
   }
   return args.positionals;
+}
+
+/** cryptsetup-style KDF options for new keyslots (`--pbkdf`, `--pbkdf-memory`, …). */
+export const KDF_VALUE_OPTIONS = [
+  'pbkdf',
+  'pbkdf-memory',
+  'pbkdf-parallel',
+  'pbkdf-force-iterations',
+];
+
+/** The KDF options present in `args` (spec/luks2.md §6 limits are checked in core). */
+export function kdfArgs(args: ParsedArgs): {
+  pbkdf?: KdfType;
+  pbkdfMemoryKiB?: number;
+  pbkdfParallel?: number;
+  iterations?: number;
+} {
+  const out: ReturnType<typeof kdfArgs> = {};
+  const pbkdf = args.values.get('pbkdf');
+  if (pbkdf !== undefined) {
+    if (pbkdf !== 'pbkdf2' && pbkdf !== 'argon2i' && pbkdf !== 'argon2id') {
+      throw fail('INVALID_ARGUMENT', '--pbkdf must be pbkdf2, argon2i or argon2id');
+    }
+    out.pbkdf = pbkdf;
+  }
+  const mem = args.values.get('pbkdf-memory');
+  if (mem !== undefined)
+    out.pbkdfMemoryKiB = parseInteger(mem, '--pbkdf-memory', 32, 4 * 1024 * 1024);
+  const par = args.values.get('pbkdf-parallel');
+  if (par !== undefined) out.pbkdfParallel = parseInteger(par, '--pbkdf-parallel', 1, 4);
+  const it = args.values.get('pbkdf-force-iterations');
+  if (it !== undefined) out.iterations = parseInteger(it, '--pbkdf-force-iterations', 1);
+  return out;
+}
+
+/** Raw LUKS create options: `--luks-version`, `--sector-size`, `--iter-time` and the KDF ones. */
+export function luksCreateArgs(args: ParsedArgs): EncryptOptions {
+  const enc: EncryptOptions = { ...encryptOptions(args) };
+  const { iterations, ...kdf } = kdfArgs(args);
+  Object.assign(enc, kdf);
+  if (iterations !== undefined) enc.iterations = iterations;
+  const t = args.values.get('iter-time');
+  if (t !== undefined) enc.iterTimeMs = parseInteger(t, '--iter-time', 1, 600_000);
+  const v = args.values.get('luks-version');
+  if (v !== undefined) enc.luksVersion = parseInteger(v, '--luks-version', 1, 2) as 1 | 2;
+  const ss = args.values.get('sector-size');
+  if (ss !== undefined) {
+    const n = parseInteger(ss, '--sector-size', 512, 4096);
+    if (n !== 512 && n !== 4096)
+      throw fail('INVALID_ARGUMENT', '--sector-size must be 512 or 4096');
+    enc.sectorSize = n;
+  }
+  return enc;
 }

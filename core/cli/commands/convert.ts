@@ -11,6 +11,8 @@ import { followJob, jobResult, progressMode } from '../job-runner.js';
 import {
   clusterSizeOption,
   compatOption,
+  KDF_VALUE_OPTIONS,
+  luksCreateArgs,
   encryptOptions,
   FORCE_SHARE_FLAGS,
   FORCE_SHARE_HELP,
@@ -43,10 +45,20 @@ makes qcow2+LUKS. Output goes to DST.partial and is renamed only after it was ve
 behind; --resume continues an interrupted run from its journal. --overwrite replaces an
 existing DST, unless a VM or another program holds it (IMAGE_IN_USE, exit status 5).
 Options (-o): cluster-size, compat, cipher, hash, iter-time, iterations (see create --help).
+-O luks takes --luks-version 2 and the LUKS2 options of create (--pbkdf, --sector-size, …).
 ${FORCE_SHARE_HELP}`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const args = parseArgs(argv, {
-      values: ['O', 'f', 'progress', ...passphraseOptions('passphrase', 'source-passphrase')],
+      values: [
+        'O',
+        'f',
+        'progress',
+        ...passphraseOptions('passphrase', 'source-passphrase'),
+        'luks-version',
+        'sector-size',
+        'iter-time',
+        ...KDF_VALUE_OPTIONS,
+      ],
       flags: ['encrypt', 'no-verify', 'resume', 'overwrite', ...FORCE_SHARE_FLAGS],
     });
     const [source, target] = requirePositionals(args, ['SRC', 'DST']) as [string, string];
@@ -76,7 +88,7 @@ ${FORCE_SHARE_HELP}`,
         format,
         sourcePassphrase,
         passphrase,
-        encryption: encrypt ? encryptOptions(args) : undefined,
+        encryption: encrypt ? luksCreateArgs(args) : undefined,
         clusterSize: clusterSizeOption(args),
         compat: compatOption(args),
         verify: !args.flags.has('no-verify'),

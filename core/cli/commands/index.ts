@@ -18,6 +18,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   convert: async () => (await import('./convert.js')).convertCommand,
   migrate: async () => (await import('./convert.js')).migrateCommand,
   keyslot: async () => (await import('./keyslot.js')).keyslotCommand,
+  header: async () => (await import('./header.js')).headerCommand,
   bundle: async () => (await import('./bundle.js')).bundleCommand,
   libvirt: async () => (await import('./bundle.js')).libvirtCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
@@ -34,6 +35,7 @@ Usage: image-vault <command> [options]
   convert [-O qcow2|raw|luks] … SRC DST   convert, encrypt, decrypt (sparse, verified)
   migrate … SRC DST                   legacy AES qcow/qcow2 → qcow2+LUKS
   keyslot list|test|add|change|remove manage LUKS passphrases
+  header repair|convert IMAGE         repair a LUKS header; convert LUKS1 <-> LUKS2
   bundle export|import                hand an encrypted VM to someone
   libvirt plan IMAGE                  libvirt secret + disk XML for unattended boot
   serve [--port N]                    the UI on a loopback port (for headless hosts)

@@ -12,6 +12,8 @@ import {
   forceShare,
   getPassphrase,
   hasPassphrase,
+  kdfArgs,
+  KDF_VALUE_OPTIONS,
   passphraseOptions,
   requirePositionals,
 } from './common.js';
@@ -23,6 +25,10 @@ image-vault keyslot change IMAGE --passphrase-file OLD --new-passphrase-file NEW
 image-vault keyslot remove IMAGE (--slot N | --passphrase-file REVOKED) [--force-last]
 
 Manages the LUKS passphrases of a qcow2+LUKS or raw LUKS image without re-encrypting it.
+On LUKS2 a new keyslot uses the KDF of the keyslot the passphrase opened (argon2id on an
+argon2id volume), benchmarked like cryptsetup; --pbkdf pbkdf2|argon2i|argon2id, --pbkdf-memory
+KIB, --pbkdf-parallel N and --pbkdf-force-iterations N choose it. Removing a LUKS2 keyslot also
+drops it from the tokens that reference it, as cryptsetup luksKillSlot does.
 list needs no passphrase. A wrong passphrase exits with status 4. Removing the last
 active keyslot would make the image unreadable forever: it is refused without --force-last.
 Passphrase options also accept -fd variants (--passphrase-fd N); - reads stdin.
@@ -31,13 +37,15 @@ holds, or that another of our operations is changing, is refused with IMAGE_IN_U
 (exit status 5), and QEMU refuses the image until they are done.
 list, test: ${FORCE_SHARE_HELP}`;
 
-function iterOptions(args: ParsedArgs): { iterTimeMs?: number; iterations?: number } {
+function iterOptions(args: ParsedArgs) {
   const enc = encryptOptions(args);
+  const kdf = kdfArgs(args);
   const t = args.values.get('iter-time');
   const i = args.values.get('iterations');
   return {
+    ...kdf,
     iterTimeMs: t ? parseInteger(t, '--iter-time', 1, 600_000) : enc.iterTimeMs,
-    iterations: i ? parseInteger(i, '--iterations', 1000) : enc.iterations,
+    iterations: i ? parseInteger(i, '--iterations', 1) : (kdf.iterations ?? enc.iterations),
   };
 }
 
@@ -51,6 +59,7 @@ export const keyslotCommand = {
         'slot',
         'iter-time',
         'iterations',
+        ...KDF_VALUE_OPTIONS,
       ],
       flags: ['json', 'force-last', ...FORCE_SHARE_FLAGS],
     });

@@ -14,5 +14,6 @@ export {
 export { formatLuks1, luksHeaderLength } from './luks1-format.js';
 export { dataCipherFor } from './data-cipher.js';
 export { headerIOForDevice } from './header-io.js';
-export { openRawLuks, createRawLuks, type RawLuksImage } from './raw-luks.js';
+export { openRawLuks, createRawLuks, type RawLuksImage, type RawLuks2Options } from './raw-luks.js';
+export { formatLuks2, type Luks2CreateOptions } from './luks2-format.js';
 export type { UnlockedLuks, LuksCreateOptions } from './unlocked.js';

@@ -26,27 +26,27 @@ import {
   unlockLuks1Volume,
   type Luks1Volume,
 } from './luks1-unlock.js';
+import type { Luks2KdfOptions } from './luks2-kdf.js';
 import {
   addLuks2Keyslot,
+  assertLuks2Writable,
   luks2ActiveSlots,
   pickLuks2Slot,
   removeLuks2Keyslots,
 } from './luks2-keyslots.js';
-import {
-  readLuks2Volume,
-  unlockLuks2,
-  unlockLuks2Volume,
-  type Luks2Volume,
-} from './luks2-unlock.js';
+import { unlockLuks2, unlockLuks2Key } from './luks2-unlock.js';
+import { readLuks2Volume, type Luks2Volume } from './luks2-volume.js';
 import type { UnlockedLuks } from './unlocked.js';
 
 /** Passes of random data written over a removed slot's key material. */
 const WIPE_PASSES = 3;
 
-export interface KeyslotWriteOptions {
+/**
+ * New keyslot parameters. LUKS1 uses `iterTimeMs`/`iterations` (PBKDF2); LUKS2 also takes the
+ * KDF type and Argon2 costs (luks2-kdf.ts).
+ */
+export interface KeyslotWriteOptions extends Luks2KdfOptions {
   slot?: number;
-  iterTimeMs?: number;
-  iterations?: number;
 }
 
 /**
@@ -63,11 +63,31 @@ export async function unlockLuks(
     : unlockLuks2(io, passphrase, opts);
 }
 
-/** Returns the slot `passphrase` opens (WRONG_PASSPHRASE otherwise). */
-export async function testPassphrase(io: HeaderIO, passphrase: Uint8Array): Promise<number> {
-  const u = await unlockLuks(io, passphrase);
+/**
+ * Returns the slot `passphrase` opens (WRONG_PASSPHRASE otherwise). For LUKS2 only the keyslot
+ * and its digest are needed, as `cryptsetup open --test-passphrase`: it works on volumes whose
+ * data we cannot read (unknown requirements, unsupported segment cipher).
+ */
+export async function testPassphrase(
+  io: HeaderIO,
+  passphrase: Uint8Array,
+  opts: { slot?: number } = {}
+): Promise<number> {
+  if ((await detectLuksVersion(io)) === 2) {
+    const key = await unlockLuks2Key(io, await readLuks2Volume(io), passphrase, opts);
+    wipe(key.masterKey);
+    return key.slot;
+  }
+  const u = await unlockLuks(io, passphrase, opts);
   u.dispose();
   return u.slot;
+}
+
+/** LUKS1 keyslots are PBKDF2 only (luks1.md §5). */
+function checkLuks1Kdf(opts: KeyslotWriteOptions): void {
+  if (opts.pbkdf !== undefined && opts.pbkdf !== 'pbkdf2') {
+    throw fail('INVALID_ARGUMENT', `LUKS1 keyslots use PBKDF2; ${opts.pbkdf} needs LUKS2`);
+  }
 }
 
 function checkSlotIndex(slot: number): void {
@@ -126,15 +146,16 @@ async function addToLuks2(
   removeOld: boolean
 ): Promise<{ slot: number; removed: number[] }> {
   const vol: Luks2Volume = await readLuks2Volume(io);
-  const slot = pickLuks2Slot(vol, opts.slot); // refuses before the KDF runs
-  const u = await unlockLuks2Volume(io, vol, passphrase);
+  assertLuks2Writable(vol); // refuses before the KDF runs, the file unchanged
+  const slot = pickLuks2Slot(vol, opts.slot);
+  const key = await unlockLuks2Key(io, vol, passphrase);
   try {
-    const added = await addLuks2Keyslot(io, vol, u, newPassphrase, { ...opts, slot });
+    const added = await addLuks2Keyslot(io, vol, key, newPassphrase, { ...opts, slot });
     if (!removeOld) return { slot: added.id, removed: [] };
-    await removeLuks2Keyslots(io, added.vol, [u.slot]);
-    return { slot: added.id, removed: [u.slot] };
+    await removeLuks2Keyslots(io, added.vol, [key.slot]);
+    return { slot: added.id, removed: [key.slot] };
   } finally {
-    u.dispose();
+    wipe(key.masterKey);
   }
 }
 
@@ -151,6 +172,7 @@ export async function addKeyslot(
   if ((await detectLuksVersion(io)) === 2) {
     return (await addToLuks2(io, passphrase, newPassphrase, opts, false)).slot;
   }
+  checkLuks1Kdf(opts);
   const vol = await readLuks1Volume(io);
   const index = pickFreeSlot(vol, opts.slot);
   const { masterKey } = await unlockLuks1Volume(io, vol, passphrase);
@@ -173,12 +195,14 @@ interface SlotOps {
 async function slotOps(io: HeaderIO): Promise<SlotOps> {
   if ((await detectLuksVersion(io)) === 2) {
     const vol = await readLuks2Volume(io);
+    assertLuks2Writable(vol); // refuses before any KDF work, the file unchanged
     return {
       maxSlots: 32,
       active: luks2ActiveSlots(vol),
       opens: async (slot, passphrase) => {
+        if (vol.meta.keyslots.find((k) => k.id === slot)?.unusable) return false;
         try {
-          (await unlockLuks2Volume(io, vol, passphrase, { slot })).dispose();
+          wipe((await unlockLuks2Key(io, vol, passphrase, { slot })).masterKey);
           return true;
         } catch (e) {
           if (isVaultError(e, 'WRONG_PASSPHRASE')) return false;
@@ -262,6 +286,7 @@ export async function changePassphrase(
   if ((await detectLuksVersion(io)) === 2) {
     return addToLuks2(io, oldPassphrase, newPassphrase, opts, true);
   }
+  checkLuks1Kdf(opts);
   const vol = await readLuks1Volume(io);
   const { slot: oldSlot, masterKey } = await unlockLuks1Volume(io, vol, oldPassphrase);
   try {

@@ -17,7 +17,10 @@ export const SLOT_DISABLED = 0x0000dead;
 export const LUKS_STRIPES = 4000;
 export const LUKS_SALT_SIZE = 32;
 export const LUKS1_DIGEST_SIZE = 20;
-/** Key material areas are aligned to 8 sectors; the first starts at sector 8 (luks1.md §1). */
+/**
+ * Key material areas written today are aligned to 8 sectors, the first at sector 8 (luks1.md
+ * §1); reading accepts any offset past the header, as cryptsetup does.
+ */
 export const KEY_AREA_ALIGN_SECTORS = 8;
 export const MIN_ITERATIONS = 1000;
 /** Upper bound on key_bytes accepted before anything is allocated (luks1.md §3). */
@@ -132,7 +135,9 @@ export function parseLuks1Header(buf: Uint8Array, regionLength: number): Luks1He
     if (slot.active && slot.iterations === 0) {
       throw fail('CORRUPT', `LUKS keyslot ${i} is active but has 0 iterations`);
     }
-    if (slot.keyOffset < KEY_AREA_ALIGN_SECTORS) {
+    // cryptsetup accepts any layout whose key material starts after the 592-byte header:
+    // its 1.0 releases put slot 0 right after it (sector 2), without 4 KiB alignment.
+    if (slot.keyOffset * LUKS_SECTOR < LUKS1_HEADER_SIZE) {
       throw fail('CORRUPT', `LUKS keyslot ${i} key material overlaps the header`);
     }
     if (payloadOffset !== 0 && slot.keyOffset + km > payloadOffset) {
@@ -143,10 +148,14 @@ export function parseLuks1Header(buf: Uint8Array, regionLength: number): Luks1He
     }
     slots.push(slot);
   }
-  const sorted = [...slots].sort((a, b) => a.keyOffset - b.keyOffset);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i - 1]!.keyOffset + km > sorted[i]!.keyOffset) {
-      throw fail('CORRUPT', 'LUKS keyslot key material areas overlap');
+  const order = [...slots.keys()].sort((a, b) => slots[a]!.keyOffset - slots[b]!.keyOffset);
+  for (let i = 1; i < order.length; i++) {
+    const [p, n] = [order[i - 1]!, order[i]!];
+    if (slots[p]!.keyOffset + km > slots[n]!.keyOffset) {
+      throw fail(
+        'CORRUPT',
+        `LUKS keyslots ${Math.min(p, n)} and ${Math.max(p, n)} key material overlap`
+      );
     }
   }
   return {

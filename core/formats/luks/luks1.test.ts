@@ -136,7 +136,7 @@ describe('hostile LUKS1 headers', () => {
       'CORRUPT',
     ],
     ['overlapping key areas', (_b, dv) => dv.setUint32(208 + 48 * 1 + 40, 100), 'CORRUPT'],
-    ['key area inside the header', (_b, dv) => dv.setUint32(208 + 40, 4), 'CORRUPT'],
+    ['key area inside the 592-byte header', (_b, dv) => dv.setUint32(208 + 40, 1), 'CORRUPT'],
     ['key area overlapping the payload', (_b, dv) => dv.setUint32(104, 3000), 'CORRUPT'],
     ['active slot with 0 iterations', (_b, dv) => dv.setUint32(208 + 4, 0), 'CORRUPT'],
     ['bad slot marker', (_b, dv) => dv.setUint32(208 + 48 * 2, 0x12345678), 'CORRUPT'],

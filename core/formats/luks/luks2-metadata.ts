@@ -1,10 +1,14 @@
 /**
- * LUKS2 JSON metadata: parse and validate keyslots, segments, digests and config
- * (spec/luks2.md §3). Everything that later sizes a read or a KDF run is bounded here.
+ * LUKS2 JSON metadata: parse and validate keyslots, segments, digests, tokens and config
+ * (spec/luks2.md §3) with cryptsetup's rules (`lib/luks2/luks2_json_metadata.c`,
+ * `LUKS2_hdr_validate`): a header cryptsetup refuses is refused here, naming the defect, and a
+ * header it loads is loaded. What we cannot use (an unknown KDF, an unsupported keyslot
+ * cipher) makes only that keyslot unusable (`Luks2Keyslot.unusable`), as in cryptsetup.
+ * Everything that later sizes a read or a KDF run is bounded before use.
  */
-import { fail } from '../../api/errors.js';
-import { LUKS2_BINARY_HEADER_SIZE } from './luks2-header.js';
-import { MAX_KEY_BYTES } from './luks1-header.js';
+import { bad, isObj, objField, stringListField, type Obj } from './luks2-json.js';
+import { parseDigest, parseKeyslot, parseSegment, parseToken } from './luks2-objects.js';
+import { validateLayout, validateReencryptSegments } from './luks2-validate.js';
 
 export type Luks2Kdf =
   | { type: 'pbkdf2'; hash: string; iterations: number; salt: Uint8Array }
@@ -14,17 +18,32 @@ export type Luks2Kdf =
       memoryKiB: number;
       cpus: number;
       salt: Uint8Array;
-    };
+    }
+  /** A KDF we do not implement: the keyslot is listed but cannot be opened. */
+  | { type: 'unknown'; name: string };
+
+export interface Luks2Area {
+  type: string;
+  offset: number;
+  size: number;
+  /** Keyslot cipher (raw areas). */
+  encryption?: string;
+  /** KDF output length in bytes (raw areas). */
+  keySize?: number;
+}
 
 export interface Luks2Keyslot {
   id: number;
   /** `luks2` for user keyslots; other types (e.g. `reencrypt`) hold no user key. */
   type: string;
   keySize: number;
+  /** 0 ignore, 1 normal, 2 prefer. */
   priority: number;
+  area: Luks2Area;
   af?: { stripes: number; hash: string };
-  area?: { offset: number; size: number; encryption: string; keySize: number };
   kdf?: Luks2Kdf;
+  /** Why we cannot open this (luks2) keyslot; cryptsetup loads such headers all the same. */
+  unusable?: string;
 }
 
 export interface Luks2Segment {
@@ -45,229 +64,156 @@ export interface Luks2Digest {
   type: string;
   keyslots: number[];
   segments: number[];
-  hash: string;
-  iterations: number;
-  salt: Uint8Array;
-  digest: Uint8Array;
+  /** PBKDF2 parameters; absent when the digest is of a type we cannot verify. */
+  pbkdf2?: { hash: string; iterations: number; salt: Uint8Array; digest: Uint8Array };
+  unusable?: string;
+}
+
+export interface Luks2Token {
+  id: number;
+  type: string;
+  keyslots: number[];
 }
 
 export interface Luks2Metadata {
   keyslots: Luks2Keyslot[];
   segments: Luks2Segment[];
   digests: Luks2Digest[];
+  tokens: Luks2Token[];
   jsonSize: number;
   keyslotsSize: number;
-  /** Mandatory requirements (e.g. online-reencrypt); any present means: refuse to open. */
+  /** `config.flags` (activation flags such as allow-discards). */
+  flags: string[];
+  /** `config.requirements.mandatory`: we implement none, so any entry blocks data and writes. */
   requirements: string[];
 }
 
-/** Argon2 limits accepted (luks2.md §6): time, memory KiB, lanes. */
-export const ARGON2_MAX_TIME = 1000;
-export const ARGON2_MAX_MEMORY_KIB = 4 * 1024 * 1024;
-export const ARGON2_MAX_CPUS = 16;
-const MAX_STRIPES = 4000;
+/** Top-level sections every LUKS2 JSON object has. */
+const SECTIONS = ['keyslots', 'tokens', 'segments', 'digests', 'config'] as const;
 
-type Obj = Record<string, unknown>;
-
-function bad(what: string): never {
-  throw fail('CORRUPT', `LUKS2 metadata: ${what}`);
+function isOnlineReencryptFlag(f: string): boolean {
+  return f === 'online-reencrypt' || /^online-reencrypt-v[0-9]+$/.test(f);
 }
 
-function obj(v: unknown, what: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(`${what} is not an object`);
-  return v as Obj;
-}
-
-function str(o: Obj, k: string, what: string): string {
-  const v = o[k];
-  if (typeof v !== 'string') bad(`${what}.${k} is missing or not a string`);
-  return v;
-}
-
-function int(o: Obj, k: string, what: string, min: number, max: number): number {
-  const v = o[k];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    bad(`${what}.${k} is missing or out of range`);
+function requirementsOf(config: Obj): string[] {
+  if (config.requirements === undefined) return [];
+  const req = objField(config, 'requirements', 'config');
+  const mandatory = stringListField(req, 'mandatory', 'config.requirements');
+  if (mandatory.filter(isOnlineReencryptFlag).length > 1) {
+    bad('config.requirements.mandatory has more than one online-reencrypt flag');
   }
-  return v;
+  return mandatory;
 }
 
-/** 64-bit quantities are decimal strings (luks2.md §3). */
-function u64(o: Obj, k: string, what: string): number {
-  const v = o[k];
-  if (typeof v !== 'string' || !/^[0-9]{1,16}$/.test(v))
-    bad(`${what}.${k} is not a decimal string`);
-  const n = Number(v);
-  if (!Number.isSafeInteger(n)) bad(`${what}.${k} is too large`);
-  return n;
-}
-
-function b64(o: Obj, k: string, what: string, maxBytes: number): Uint8Array {
-  const v = str(o, k, what);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length > Math.ceil(maxBytes / 3) * 4) {
-    bad(`${what}.${k} is not valid base64`);
-  }
-  return new Uint8Array(Buffer.from(v, 'base64'));
-}
-
-function idOf(k: string, what: string): number {
-  if (!/^[0-9]{1,9}$/.test(k)) bad(`${what} id "${k}" is not a number`);
-  return Number(k);
-}
-
-function idList(o: Obj, k: string, what: string): number[] {
-  const v = o[k];
-  if (!Array.isArray(v)) bad(`${what}.${k} is not a list`);
-  return v.map((x) =>
-    typeof x === 'string' ? idOf(x, what) : bad(`${what}.${k} has a non-string id`)
-  );
-}
-
-function parseKdf(o: Obj, what: string): Luks2Kdf {
-  const type = str(o, 'type', what);
-  const salt = b64(o, 'salt', what, 1024);
-  if (type === 'pbkdf2') {
-    return {
-      type,
-      hash: str(o, 'hash', what),
-      iterations: int(o, 'iterations', what, 1, 0xffffffff),
-      salt,
-    };
-  }
-  if (type === 'argon2i' || type === 'argon2id') {
-    return {
-      type,
-      time: int(o, 'time', what, 1, ARGON2_MAX_TIME),
-      memoryKiB: int(o, 'memory', what, 8, ARGON2_MAX_MEMORY_KIB),
-      cpus: int(o, 'cpus', what, 1, ARGON2_MAX_CPUS),
-      salt,
-    };
-  }
-  bad(`${what} has unknown KDF type ${type}`);
-}
-
-function parseKeyslot(id: number, v: unknown): Luks2Keyslot {
-  const what = `keyslot ${id}`;
-  const o = obj(v, what);
-  const type = str(o, 'type', what);
-  const keySize = int(o, 'key_size', what, 0, MAX_KEY_BYTES);
-  const priority = o.priority === undefined ? 1 : int(o, 'priority', what, 0, 2);
-  if (type !== 'luks2') return { id, type, keySize, priority };
-  if (keySize === 0) bad(`${what} has key_size 0`);
-  const af = obj(o.af, `${what}.af`);
-  if (str(af, 'type', `${what}.af`) !== 'luks1') bad(`${what} has an unknown AF type`);
-  const area = obj(o.area, `${what}.area`);
-  if (str(area, 'type', `${what}.area`) !== 'raw') bad(`${what} has an unknown area type`);
-  const ks: Luks2Keyslot = {
-    id,
-    type,
-    keySize,
-    priority,
-    af: {
-      stripes: int(af, 'stripes', `${what}.af`, 1, MAX_STRIPES),
-      hash: str(af, 'hash', `${what}.af`),
-    },
-    area: {
-      offset: u64(area, 'offset', `${what}.area`),
-      size: u64(area, 'size', `${what}.area`),
-      encryption: str(area, 'encryption', `${what}.area`),
-      keySize: int(area, 'key_size', `${what}.area`, 1, MAX_KEY_BYTES),
-    },
-    kdf: parseKdf(obj(o.kdf, `${what}.kdf`), `${what}.kdf`),
-  };
-  const need = Math.ceil((keySize * ks.af!.stripes) / 512) * 512;
-  if (ks.area!.size < need) bad(`${what} area is smaller than its key material`);
-  return ks;
-}
-
-function parseSegment(id: number, v: unknown): Luks2Segment {
-  const what = `segment ${id}`;
-  const o = obj(v, what);
-  const sizeRaw = o.size;
-  const flags = o.flags === undefined ? [] : o.flags;
-  if (!Array.isArray(flags) || !flags.every((f) => typeof f === 'string')) bad(`${what}.flags`);
-  const sectorSize = o.sector_size === undefined ? 512 : int(o, 'sector_size', what, 512, 4096);
-  if (![512, 1024, 2048, 4096].includes(sectorSize)) bad(`${what} has sector size ${sectorSize}`);
-  return {
-    id,
-    type: str(o, 'type', what),
-    offset: u64(o, 'offset', what),
-    size: sizeRaw === 'dynamic' ? undefined : u64(o, 'size', what),
-    ivTweak: o.iv_tweak === undefined ? 0 : u64(o, 'iv_tweak', what),
-    encryption: o.encryption === undefined ? '' : str(o, 'encryption', what),
-    sectorSize,
-    integrity: o.integrity !== undefined && o.integrity !== null,
-    flags: flags as string[],
-  };
-}
-
-function parseDigest(id: number, v: unknown): Luks2Digest {
-  const what = `digest ${id}`;
-  const o = obj(v, what);
-  const type = str(o, 'type', what);
-  if (type !== 'pbkdf2') bad(`${what} has unknown type ${type}`);
-  return {
-    id,
-    type,
-    keyslots: idList(o, 'keyslots', what),
-    segments: idList(o, 'segments', what),
-    hash: str(o, 'hash', what),
-    iterations: int(o, 'iterations', what, 1, 0xffffffff),
-    salt: b64(o, 'salt', what, 1024),
-    digest: b64(o, 'digest', what, 64),
-  };
-}
-
-function section<T>(root: Obj, key: string, parse: (id: number, v: unknown) => T): T[] {
-  const o = obj(root[key], key);
-  return Object.entries(o)
-    .map(([k, v]) => parse(idOf(k, key), v))
-    .sort((a, b) => (a as { id: number }).id - (b as { id: number }).id);
+function sorted<T extends { id: number }>(xs: T[]): T[] {
+  return xs.sort((a, b) => a.id - b.id);
 }
 
 /**
- * Parses the JSON metadata of a header whose hdr_size is `hdrSize` (luks2.md §3) and checks
- * the layout rules of §1 (keyslot areas inside the keyslots area, before the data).
+ * Parses the JSON text of a header whose hdr_size is `hdrSize` (luks2.md §3) and applies
+ * cryptsetup's validation in its order: requirements, tokens, digests, segments, keyslots,
+ * config, keyslot areas, json_size, keyslot types. Throws CORRUPT naming the first defect.
  */
 export function parseLuks2Metadata(json: string, hdrSize: number): Luks2Metadata {
-  let root: Obj;
+  if (!json.startsWith('{')) bad('the JSON area does not start with "{"');
+  const end = jsonObjectEnd(json);
+  if (end >= 0 && end < json.length)
+    bad(`the JSON area has data after the JSON object (at ${end})`);
+  let parsed: unknown;
   try {
-    root = obj(JSON.parse(json), 'root');
-  } catch (e) {
-    if (e instanceof SyntaxError) throw fail('CORRUPT', 'LUKS2 metadata is not valid JSON', e);
-    throw e;
+    parsed = JSON.parse(json);
+  } catch {
+    bad('the JSON area is not valid JSON');
   }
-  const config = obj(root.config, 'config');
-  const jsonSize = u64(config, 'json_size', 'config');
-  if (jsonSize !== hdrSize - LUKS2_BINARY_HEADER_SIZE)
-    bad('config.json_size does not match hdr_size');
-  const keyslotsSize = u64(config, 'keyslots_size', 'config');
-  if (keyslotsSize % 4096 !== 0 || keyslotsSize > 128 * 1024 * 1024) bad('config.keyslots_size');
-  const requirements: string[] = [];
-  if (config.requirements !== undefined) {
-    const req = obj(config.requirements, 'config.requirements');
-    if (req.mandatory !== undefined) {
-      if (!Array.isArray(req.mandatory)) bad('config.requirements.mandatory is not a list');
-      for (const r of req.mandatory) requirements.push(String(r));
-    }
+  if (!isObj(parsed)) bad('the top level is not a JSON object');
+  const root = parsed;
+  for (const s of SECTIONS) objField(root, s, 'root');
+  const config = root.config as Obj;
+  const keyslotsObj = root.keyslots as Obj;
+  const segmentsObj = root.segments as Obj;
+  const digestsObj = root.digests as Obj;
+  const requirements = requirementsOf(config);
+  const tokens = sorted(
+    Object.entries(root.tokens as Obj).map(([k, v]) => parseToken(k, v, keyslotsObj))
+  );
+  const digests = sorted(
+    Object.entries(digestsObj).map(([k, v]) => parseDigest(k, v, keyslotsObj, segmentsObj))
+  );
+  const segments = sorted(Object.entries(segmentsObj).map(([k, v]) => parseSegment(k, v, digests)));
+  const keyslots = sorted(Object.entries(keyslotsObj).map(([k, v]) => parseKeyslot(k, v, digests)));
+  validateReencryptSegments(segments, requirements);
+  const layout = validateLayout({ config, segments, keyslots, hdrSize });
+  const flags = config.flags === undefined ? [] : stringListField(config, 'flags', 'config');
+  validateKeyslotTypes(keyslots, digests, requirements);
+  return {
+    keyslots,
+    segments,
+    digests,
+    tokens,
+    jsonSize: layout.jsonSize,
+    keyslotsSize: layout.keyslotsSize,
+    flags,
+    requirements,
+  };
+}
+
+/** cryptsetup's `LUKS2_keyslots_validate`: digest assignment and reencryption bookkeeping. */
+function validateKeyslotTypes(
+  keyslots: Luks2Keyslot[],
+  digests: Luks2Digest[],
+  requirements: string[]
+): void {
+  let reencrypt = 0;
+  for (const ks of keyslots) {
+    if (ks.type === 'luks2') {
+      const n = digests.filter((d) => d.keyslots.includes(ks.id)).length;
+      if (n !== 1) {
+        bad(`keyslot ${ks.id} is assigned to ${n} digests (exactly one is required)`);
+      }
+    } else if (ks.type === 'reencrypt') reencrypt++;
   }
-  const keyslots = section(root, 'keyslots', parseKeyslot);
-  const segments = section(root, 'segments', parseSegment);
-  const digests = section(root, 'digests', parseDigest);
-  const areaStart = 2 * hdrSize;
-  const areaEnd = areaStart + keyslotsSize;
-  const areas = keyslots.flatMap((k) => (k.area ? [{ id: k.id, ...k.area }] : []));
-  for (const a of areas) {
-    if (a.offset < areaStart || a.offset + a.size > areaEnd || a.offset % 4096 !== 0) {
-      bad(`keyslot ${a.id} area lies outside the keyslots area`);
-    }
+  const onlineReencrypt = requirements.some((r) =>
+    ['online-reencrypt', 'online-reencrypt-v2', 'online-reencrypt-v3'].includes(r)
+  );
+  if (onlineReencrypt && reencrypt === 0) bad('the reencryption keyslot is missing');
+  if (reencrypt > 0 && !requirements.some(isOnlineReencryptFlag)) {
+    bad('a reencryption keyslot exists without the reencryption requirement flag');
   }
-  areas.sort((a, b) => a.offset - b.offset);
-  for (let i = 1; i < areas.length; i++) {
-    if (areas[i - 1]!.offset + areas[i - 1]!.size > areas[i]!.offset) bad('keyslot areas overlap');
+  if (reencrypt > 1) bad('more than one reencryption keyslot');
+}
+
+/**
+ * Index just past the object that opens `text` (strings and escapes skipped), or -1 when it
+ * never closes (then JSON.parse reports the error).
+ */
+function jsonObjectEnd(text: string): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth++;
+    else if ((c === '}' || c === ']') && --depth === 0) return i + 1;
   }
-  for (const s of segments) {
-    if (s.offset !== 0 && s.offset < areaEnd) bad(`segment ${s.id} overlaps the keyslots area`);
+  return -1;
+}
+
+/**
+ * The JSON text of a header copy's JSON area: up to the first NUL, which must exist, with
+ * nothing but NUL bytes after it (luks2_disk_metadata.c `validate_json_area`).
+ */
+export function jsonTextOf(area: Uint8Array): string {
+  const nul = area.indexOf(0);
+  if (nul < 0) bad('the JSON area has no terminating NUL byte');
+  for (let i = nul + 1; i < area.length; i++) {
+    if (area[i] !== 0) bad(`the JSON area has non-zero bytes after the JSON text (at ${i})`);
   }
-  return { keyslots, segments, digests, jsonSize, keyslotsSize, requirements };
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(area.subarray(0, nul));
+  } catch {
+    bad('the JSON area is not valid UTF-8');
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * Raw LUKS containers (header at the device start, data after the payload offset):
- * reading (LUKS1 and LUKS2) and creating (LUKS1, cryptsetup geometry).
+ * reading (LUKS1 and LUKS2) and creating (LUKS1 and LUKS2, cryptsetup geometry).
  *
  * IVs are payload-relative: unit at payload byte x uses IV sector ivTweak + x / 512
  * (spec/luks1.md §7, luks2.md §4, qcow2-luks.md §3 "Contrast").
@@ -18,8 +18,13 @@ import { inspectLuks } from './inspect.js';
 import { unlockLuks } from './keyslots.js';
 import { formatLuks1, luksHeaderLength } from './luks1-format.js';
 import { LUKS_SECTOR } from './luks1-header.js';
-import { readLuks2Volume, segmentCipher } from './luks2-unlock.js';
+import { segmentCipher } from './luks2-unlock.js';
+import { readLuks2Volume } from './luks2-volume.js';
+import { formatLuks2, LUKS2_DEFAULT_DATA_OFFSET, type Luks2CreateOptions } from './luks2-format.js';
 import type { LuksCreateOptions, UnlockedLuks } from './unlocked.js';
+
+/** LUKS2 choices for {@link createRawLuks}: version 2 and cryptsetup-like KDF and sector size. */
+export type RawLuks2Options = Omit<Luks2CreateOptions, 'cipher'> & { luksVersion?: 1 | 2 };
 
 /** Largest buffer decrypted/encrypted at once. */
 const CHUNK = 1024 * 1024;
@@ -177,24 +182,33 @@ class RangeSet {
 }
 
 /**
- * Creates a raw LUKS1 volume on `dev` with cryptsetup geometry (payload aligned to 1 MiB) and
- * returns a writer for `virtualSize` guest bytes. The file length is payload + virtualSize.
- * Writes must be 512-byte aligned. Every sector the guest can read holds ciphertext: ranges
+ * Creates a raw LUKS volume on `dev` with cryptsetup geometry — LUKS1 (payload aligned to
+ * 1 MiB) or, with `luksVersion: 2`, LUKS2 (data at 16 MiB, luks2-format.ts) — and returns a
+ * writer for `virtualSize` guest bytes. The file length is payload + virtualSize.
+ * Writes must be aligned to the data sector size. Every sector the guest can read holds ciphertext: ranges
  * never written are filled with encrypted zeros on `flush()`/`close()`. `close()` closes `dev`.
  */
 export async function createRawLuks(
   dev: BlockDevice,
   virtualSize: number,
   passphrase: Uint8Array,
-  opts: Omit<LuksCreateOptions, 'layout'> & { threads?: number }
+  opts: Omit<LuksCreateOptions, 'layout'> & RawLuks2Options & { threads?: number }
 ): Promise<GuestWriter> {
-  if (!Number.isSafeInteger(virtualSize) || virtualSize < 0 || virtualSize % LUKS_SECTOR !== 0) {
-    throw fail('INVALID_ARGUMENT', 'The size of a LUKS volume must be a multiple of 512 bytes');
+  const v2 = opts.luksVersion === 2;
+  const unit = v2 ? (opts.sectorSize ?? LUKS_SECTOR) : LUKS_SECTOR;
+  if (!Number.isSafeInteger(virtualSize) || virtualSize < 0 || virtualSize % unit !== 0) {
+    throw fail(
+      'INVALID_ARGUMENT',
+      `The size of this LUKS volume must be a multiple of ${unit} bytes`
+    );
   }
   const createOpts: LuksCreateOptions = { ...opts, layout: 'cryptsetup' };
-  const payload = luksHeaderLength(createOpts);
+  const payload = v2 ? LUKS2_DEFAULT_DATA_OFFSET : luksHeaderLength(createOpts);
   await dev.truncate(0);
-  const u = await formatLuks1(headerIOForDevice(dev, payload), passphrase, createOpts);
+  const hio = headerIOForDevice(dev, payload);
+  const u = v2
+    ? await formatLuks2(hio, passphrase, opts)
+    : await formatLuks1(hio, passphrase, createOpts);
   let cipher: DataCipher;
   try {
     await dev.truncate(payload + virtualSize);
@@ -234,8 +248,8 @@ export async function createRawLuks(
       const end = guestOffset + buf.length;
       if (guestOffset < 0 || end > virtualSize)
         throw fail('INVALID_ARGUMENT', 'Write beyond the end of the disk');
-      if (guestOffset % LUKS_SECTOR !== 0 || buf.length % LUKS_SECTOR !== 0) {
-        throw fail('INVALID_ARGUMENT', 'Writes to a LUKS volume must be 512-byte aligned');
+      if (guestOffset % unit !== 0 || buf.length % unit !== 0) {
+        throw fail('INVALID_ARGUMENT', `Writes to this LUKS volume must be ${unit}-byte aligned`);
       }
       if (isShared(buf)) {
         // The caller's shared buffer is encrypted in place (GuestWriter.write may use it as

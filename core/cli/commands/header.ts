@@ -1,0 +1,46 @@
+/** `image-vault header repair|convert`. */
+import { fail } from '../../api/errors.js';
+import { headerConvert, headerRepair } from '../../service/header.js';
+import { parseArgs, parseInteger } from '../args.js';
+import type { CliIo } from '../io.js';
+import { requirePositionals } from './common.js';
+
+const HELP = `image-vault header repair [--json] IMAGE
+image-vault header convert IMAGE --luks-version 1|2 [--json]
+
+repair   Rolls back a header operation that was interrupted (its IMAGE.luks-journal), then
+         rewrites a damaged or out-of-date LUKS2 header copy from the valid one, as
+         cryptsetup repair does. Raw LUKS2 images and LUKS2 inside qcow2. Needs no passphrase.
+convert  Converts a raw LUKS image's header in place, as cryptsetup convert --type does:
+         keyslots, passphrases and data stay. Refused (nothing written) when the header
+         cannot be expressed in the other version: argon2 keyslots, tokens, 4096-byte
+         sectors or more than 8 keyslots for LUKS1; an old or QEMU-made LUKS1 layout with no
+         room to move the keyslots for LUKS2. qcow2+LUKS stays LUKS1 (QEMU needs it).
+Both write through a journal: if interrupted, run header repair to roll back.`;
+
+export const headerCommand = {
+  help: HELP,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const [sub, ...rest] = argv;
+    const args = parseArgs(rest, { values: ['luks-version'], flags: ['json'] });
+    const [path] = requirePositionals(args, ['IMAGE']) as [string];
+    const json = args.flags.has('json');
+    switch (sub) {
+      case 'repair': {
+        const r = await headerRepair(path);
+        io.out(json ? JSON.stringify(r, null, 2) : r.description);
+        return 0;
+      }
+      case 'convert': {
+        const v = args.values.get('luks-version');
+        if (v === undefined) throw fail('INVALID_ARGUMENT', 'Say --luks-version 1 or 2');
+        const to = parseInteger(v, '--luks-version', 1, 2) as 1 | 2;
+        const r = await headerConvert({ path, luksVersion: to });
+        io.out(json ? JSON.stringify(r, null, 2) : r.description);
+        return 0;
+      }
+      default:
+        throw fail('INVALID_ARGUMENT', `Unknown header command "${sub ?? ''}" (repair, convert)`);
+    }
+  },
+};
