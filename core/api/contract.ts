@@ -57,6 +57,8 @@ export const OPERATIONS = {
   cancelJob: call(z.tuple([Q.jobIdSchema]), R.noResultSchema),
   listDirectory: call(z.tuple([Q.pathSchema.optional()]), R.directoryListingSchema),
   trash: call(z.tuple([Q.pathSchema]), R.trashResultSchema),
+  headerRepair: call(z.tuple([Q.pathSchema]), R.headerRepairResultSchema),
+  headerConvert: call(z.tuple([Q.headerConvertRequestSchema]), R.headerConvertResultSchema),
 } as const satisfies Record<string, OperationSpec>;
 
 /** The name of an operation of the contract. */

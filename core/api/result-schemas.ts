@@ -235,3 +235,14 @@ export const changeResultSchema = z.strictObject({ slot: count, removed: z.array
 export const removeResultSchema = z.strictObject({ removed: z.array(count) });
 export const trashResultSchema = z.strictObject({ trashedTo: text });
 export const noResultSchema = z.void();
+
+export const headerRepairResultSchema = z.strictObject({
+  action: z.enum(['none', 'repaired', 'rolled-back']),
+  description: text,
+});
+const luksVersion = z.union([z.literal(1), z.literal(2)]);
+export const headerConvertResultSchema = z.strictObject({
+  from: luksVersion,
+  to: luksVersion,
+  description: text,
+});

@@ -192,3 +192,8 @@ export const hashNameSchema = z
   .string()
   .max(32)
   .regex(/^[a-z0-9-]+$/i);
+
+export const headerConvertRequestSchema = z.strictObject({
+  path: pathSchema,
+  luksVersion: z.union([z.literal(1), z.literal(2)]),
+});

@@ -17,6 +17,7 @@ import { JobRegistry, type JobFunction } from '../jobs/job-registry.js';
 import { calibratePbkdf2Iterations } from '../crypto/kdf-client.js';
 import { parseHashName } from '../crypto/hash.js';
 import { createImage } from './create.js';
+import { headerConvert, headerRepair } from './header.js';
 import { inspectImage } from './inspect.js';
 import { keyslotAdd, keyslotChange, keyslotRemove, keyslotTest } from './keyslots.js';
 import { assessLegacy, convertJob, migrateJob } from './convert.js';
@@ -115,6 +116,8 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
     },
     listDirectory: (path) => listDirectory(path),
     trash: (path) => moveToTrash(path),
+    headerRepair: (path) => headerRepair(path),
+    headerConvert: (req) => headerConvert(req),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

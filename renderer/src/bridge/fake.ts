@@ -330,6 +330,12 @@ export function createFakeApi(opts: { jobStepMs?: number } = {}): VaultApi {
         if (dirName(f) === path) entries.push({ name: baseName(f), path: f, kind: 'file', size });
       return { path, parent: path === '/' ? null : dirName(path), entries };
     },
+    async headerRepair() {
+      return { action: 'none', description: 'Both header copies are valid.' };
+    },
+    async headerConvert(req) {
+      throw new ApiError('UNSUPPORTED_FEATURE', `The demo cannot convert ${baseName(req.path)}`);
+    },
     async trash(path) {
       get(path);
       images.delete(path);
