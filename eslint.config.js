@@ -1,4 +1,4 @@
-// ESLint flat config: typescript-eslint recommended + the project's layers (DESIGN.md, "Layout").
+// ESLint flat config: typescript-eslint recommended + the project's layers (docs/DESIGN.md, "Layout").
 // Dependencies point one way: api ← io ← crypto ← formats ← jobs ← service ← faces (cli,
 // server, electron); libvirt sits beside jobs; the renderer reaches core/api only. Each zone
 // below is proven to fire by scripts/lint-zones.test.mjs.

@@ -1,7 +1,7 @@
 // electron-builder afterPack hook: flip Electron fuses in the packaged binary
 /* global require, module */
 /* eslint-disable @typescript-eslint/no-require-imports -- CommonJS hook loaded by electron-builder */
-// (electron-conventions.md §1: cookie encryption on, NODE_OPTIONS off,
+// (docs/design/electron-conventions.md §1: cookie encryption on, NODE_OPTIONS off,
 // --inspect off, load the app only from app.asar). `@electron/fuses` is required lazily so
 // the config can be validated on machines without it.
 'use strict';

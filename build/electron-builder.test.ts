@@ -1,6 +1,6 @@
 // The packaging config (build/electron-builder.yml), checked by electron-builder itself: its own
 // schema validation, and a real `dir` build (its own file matching, asar packing and resources)
-// with a stand-in Electron binary, since none can be downloaded here (DESIGN.md constraint 1).
+// with a stand-in Electron binary, since none can be downloaded here (docs/DESIGN.md constraint 1).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';

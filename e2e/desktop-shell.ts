@@ -1,5 +1,5 @@
 /**
- * The desktop app's path without an Electron binary (DESIGN.md constraint 1): the real
+ * The desktop app's path without an Electron binary (docs/DESIGN.md constraint 1): the real
  * compiled pieces, with tiny stand-ins only where Electron itself would be.
  *
  * - Main: the compiled IPC handler table (`dist/electron/main/ipc-handlers.js`) registered on a

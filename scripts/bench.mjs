@@ -37,7 +37,7 @@ function timed(cmd, args) {
       encoding: 'utf8',
       maxBuffer: 1 << 26,
     });
-    // qemu-img's PBKDF2 benchmark sometimes fails at tiny iter-times (spec/README.md), at
+    // qemu-img's PBKDF2 benchmark sometimes fails at tiny iter-times (docs/spec/README.md), at
     // times several runs in a row (seen: six): retry, and only the run that works is timed.
     if (r.status !== 0 && /accurate CPU usage/.test(r.stderr) && attempt < 30) continue;
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);

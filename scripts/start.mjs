@@ -1,6 +1,6 @@
 // `npm start`: builds what is stale, then launches the Electron app where an Electron binary
 // and a display exist; otherwise says why in one line and starts `image-vault serve`,
-// opening the browser when one is available (DESIGN.md constraint 1).
+// opening the browser when one is available (docs/DESIGN.md constraint 1).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

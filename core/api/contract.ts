@@ -1,5 +1,5 @@
 /**
- * The contract every face is derived from (DESIGN.md, "One contract"): one table of
+ * The contract every face is derived from (docs/DESIGN.md, "One contract"): one table of
  * operations, each with its argument schema, its result schema and whether it starts a job.
  *
  * The Electron IPC handlers, the preload's exposed object, the loopback server's dispatcher
@@ -79,7 +79,7 @@ export const EVENT_CHANNEL = 'vault:event';
 
 /**
  * What a call over IPC resolves to. Electron keeps only the message of an Error thrown in a
- * handler (electron-conventions.md §3), so failures travel as values.
+ * handler (docs/design/electron-conventions.md §3), so failures travel as values.
  */
 export type IpcEnvelope<T = unknown> =
   | { ok: true; result: T }

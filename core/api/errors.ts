@@ -2,7 +2,7 @@
  * Typed errors shared by every face (CLI, Electron IPC, loopback server).
  *
  * A `VaultError` carries a stable `code` that scripts and the UI branch on; the message is one
- * line of plain words and never contains a secret (DESIGN.md, "Secrets").
+ * line of plain words and never contains a secret (docs/DESIGN.md, "Secrets").
  */
 
 /** Every error code the product can report. Stable: scripts depend on them. */

@@ -1,5 +1,5 @@
 /**
- * LUKS header types of the contract (spec/luks2.md): header copies and their repair state,
+ * LUKS header types of the contract (docs/spec/luks2.md): header copies and their repair state,
  * tokens, segments, and the header repair / convert operations. Re-exported by types.ts.
  */
 

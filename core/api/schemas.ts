@@ -3,7 +3,7 @@
  * fields are `Uint8Array` (Electron IPC delivers them by structured clone; the loopback server
  * decodes its base64 wire form into `Uint8Array` first, see `wire.ts`).
  *
- * Rules (electron-conventions.md §3): unknown keys are rejected, sizes are bounded
+ * Rules (docs/design/electron-conventions.md §3): unknown keys are rejected, sizes are bounded
  * (passphrases ≤ 1 KiB, paths absolute and without NUL), numbers are finite integers.
  */
 import { z } from 'zod';
@@ -37,7 +37,7 @@ const iterations = z
   .min(1)
   .max(2 ** 31 - 1);
 const slot = z.number().int().min(0).max(31);
-/** LUKS2 keyslot KDF and its Argon2 costs (spec/luks2.md §6 limits). */
+/** LUKS2 keyslot KDF and its Argon2 costs (docs/spec/luks2.md §6 limits). */
 const kdfType = z.enum(['pbkdf2', 'argon2i', 'argon2id']);
 const pbkdfMemoryKiB = z
   .number()

@@ -2,7 +2,7 @@
  * The byte codec of JSON transports (the loopback server and its renderer adapter): a
  * `Uint8Array` travels as `{ "$b64": "<base64>" }`. Written by hand so that one codec runs in
  * Node and in the page, and decoded bytes land in a fresh array, never in Node's shared
- * `Buffer` pool (DESIGN.md, "Secrets").
+ * `Buffer` pool (docs/DESIGN.md, "Secrets").
  */
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';

@@ -38,7 +38,7 @@ export function encryptJson(enc: EncryptionInfo): Record<string, unknown> {
   return out;
 }
 
-/** The LUKS header details beyond qemu-img's keys (LUKS2 as it is: luks2.md §1–§3). */
+/** The LUKS header details beyond qemu-img's keys (LUKS2 as it is: docs/spec/luks2.md §1–§3). */
 function luksJson(enc: EncryptionInfo): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (enc.keyslotPositions !== undefined) out['keyslot-positions'] = enc.keyslotPositions;

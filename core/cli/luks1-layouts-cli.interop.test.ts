@@ -1,6 +1,6 @@
 /**
  * Interop (CLI): LUKS1 layouts of cryptsetup's 1.0 era — key material right after the 592-byte
- * header (sector 2), slots packed without 4 KiB alignment — built from the spec (spec/luks1.md
+ * header (sector 2), slots packed without 4 KiB alignment — built from the spec (docs/spec/luks1.md
  * §1–§3) by moving a cryptsetup-made volume's key material, are accepted by cryptsetup and by
  * us; real overlaps (another slot, the header, the payload) are refused by both.
  */

@@ -152,7 +152,7 @@ describe('LUKS2 create, keyslots and tokens (CLI)', peerTestOptions('cryptsetup'
       const ct = new Uint8Array((await readFile(img)).subarray(16 * MiB));
       assert.equal(ct.length, plain.length);
       const sc = createSectorCipher(parseDmCipher('aes-xts-plain64', 64), vk, sector);
-      sc.decrypt(ct, 0); // IVs count 512-byte units from the segment start (luks2.md §4)
+      sc.decrypt(ct, 0); // IVs count 512-byte units from the segment start (docs/spec/luks2.md §4)
       sc.dispose();
       assert.ok(Buffer.from(ct).equals(Buffer.from(plain)), 'payload decrypts to the source');
     });

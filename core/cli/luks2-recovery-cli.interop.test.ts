@@ -1,6 +1,6 @@
 /**
  * Interop (CLI): LUKS2 volumes cryptsetup made at test time, then damaged or flagged, behave
- * as cryptsetup says they should (spec/luks2.md §2–§4, issue 18):
+ * as cryptsetup says they should (docs/spec/luks2.md §2–§4, issue 18):
  * - one damaged copy: info says so, the data reads from the valid copy, header writes are
  *   refused until `header repair`, after which `cryptsetup luksDump --debug` finds both copies
  *   valid and the result equals `cryptsetup repair`'s;

@@ -1,6 +1,6 @@
 /**
  * Where the CLI gets secrets from: a file (`-` = stdin), an inherited file descriptor, or a
- * TTY prompt without echo — never argv (DESIGN.md, "Secrets"). Bytes are used as-is: a
+ * TTY prompt without echo — never argv (docs/DESIGN.md, "Secrets"). Bytes are used as-is: a
  * trailing newline in a file is part of the passphrase, as in qemu and cryptsetup.
  */
 import { readFileSync, readSync } from 'node:fs';

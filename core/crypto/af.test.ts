@@ -1,5 +1,5 @@
 /**
- * Anti-forensic split/merge (spec/luks1.md §6, §10.2), cross-checked against a plain
+ * Anti-forensic split/merge (docs/spec/luks1.md §6, §10.2), cross-checked against a plain
  * transcription of the spec that hashes each block with a fresh `node:crypto` hash (noble
  * where this Node lacks the algorithm).
  */
@@ -27,7 +27,7 @@ function refHash(h: HashName, msg: Uint8Array): Uint8Array {
   return nobleHash(h)(msg);
 }
 
-/** spec/luks1.md §6 AF-merge written out directly: one fresh hash per block, no reuse. */
+/** docs/spec/luks1.md §6 AF-merge written out directly: one fresh hash per block, no reuse. */
 function refMerge(material: Uint8Array, n: number, stripes: number, h: HashName): Uint8Array {
   const d = digestSize(h);
   const acc = new Uint8Array(n);
@@ -89,7 +89,7 @@ describe('AF diffusion against the reference', () => {
 });
 
 describe('AF split / merge', () => {
-  it('spec/luks1.md §10.2: sha256, 40-byte key, 3 stripes (partial digest block)', () => {
+  it('docs/spec/luks1.md §10.2: sha256, 40-byte key, 3 stripes (partial digest block)', () => {
     const material = new Uint8Array(120).map((_, i) => i);
     assert.equal(
       hex(afMerge(material, 40, 3, 'sha256')),

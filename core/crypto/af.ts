@@ -1,6 +1,6 @@
 /**
- * Anti-forensic information splitter (spec/luks1.md §6; LUKS2 keyslots with `af.type` luks1
- * use the same algorithm, spec/luks2.md §3).
+ * Anti-forensic information splitter (docs/spec/luks1.md §6; LUKS2 keyslots with `af.type` luks1
+ * use the same algorithm, docs/spec/luks2.md §3).
  */
 import { fail } from '../api/errors.js';
 import { digestSize, messageHasher, type HashName, type MessageHasher } from './hash.js';
@@ -23,7 +23,7 @@ function checkSizes(keyLength: number, stripes: number): void {
 /**
  * Diffuses in place: each digest-sized block j becomes `H(BE32(j) ‖ block)`; a final partial
  * block of r bytes is hashed over only those r bytes and the digest truncated to r
- * (spec/luks1.md §6, "easy to get wrong" #5). One `Diffuser` serves a whole split or merge,
+ * (docs/spec/luks1.md §6, "easy to get wrong" #5). One `Diffuser` serves a whole split or merge,
  * so the thousands of hashes allocate nothing; `dispose` zero-fills what held key material.
  */
 class Diffuser {

@@ -1,6 +1,6 @@
 /**
  * Benchmark-based Argon2 costs for new LUKS2 keyslots, chosen the way `cryptsetup luksFormat`
- * chooses them (spec/luks2.md §6; cryptsetup's PBKDF benchmark): at least 4 passes, memory
+ * chooses them (docs/spec/luks2.md §6; cryptsetup's PBKDF benchmark): at least 4 passes, memory
  * grown first (up to 1 GiB, never more than half the RAM, nor half the free RAM on a machine
  * without swap), then passes, until one derivation takes the target time; lanes = min(4, CPUs).
  *

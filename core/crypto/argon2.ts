@@ -1,8 +1,8 @@
 /**
- * Argon2i / Argon2id (and Argon2d) for LUKS2 keyslots (spec/luks2.md §3 "Keyslot" kdf, §4
+ * Argon2i / Argon2id (and Argon2d) for LUKS2 keyslots (docs/spec/luks2.md §3 "Keyslot" kdf, §4
  * step 2.1): version 0x13, no secret or associated data, `memory` in KiB, lanes = `cpus`.
  *
- * Electron's BoringSSL has no Argon2 (DESIGN.md constraint 2). Real keyslots use the reference
+ * Electron's BoringSSL has no Argon2 (docs/DESIGN.md constraint 2). Real keyslots use the reference
  * libargon2 compiled to WebAssembly with SIMD ({@link argon2Wasm}, the module shipped by the
  * `@phi-ag/argon2` package, driven by our own few lines below): about as fast as cryptsetup's
  * native libargon2 here, and it runs in Electron without a native rebuild. @noble/hashes
@@ -29,7 +29,7 @@ export interface Argon2Params {
   parallel: number;
 }
 
-/** cryptsetup's upper limit for Argon2 memory: 4 GiB (spec/luks2.md §6). */
+/** cryptsetup's upper limit for Argon2 memory: 4 GiB (docs/spec/luks2.md §6). */
 export const ARGON2_MAX_MEMORY_KIB = 4 * 1024 * 1024;
 const MAX_TIME = 1_000_000;
 const MAX_PARALLEL = 16;

@@ -1,7 +1,7 @@
 /**
- * Per-sector AES-CBC (spec/luks1.md §4: each unit is its own chain starting from its IV;
- * spec/legacy-aes.md §1). Decryption is one ECB-decrypt over the whole buffer, then an XOR
- * with the ciphertext shifted by one block (DESIGN.md constraint 3); encryption is sequential
+ * Per-sector AES-CBC (docs/spec/luks1.md §4: each unit is its own chain starting from its IV;
+ * docs/spec/legacy-aes.md §1). Decryption is one ECB-decrypt over the whole buffer, then an XOR
+ * with the ciphertext shifted by one block (docs/DESIGN.md constraint 3); encryption is sequential
  * within a chain, so it batches across chains instead.
  */
 import type { AesBlockCipher } from './provider.js';

@@ -1,4 +1,4 @@
-/** Cipher spec parsing (spec/luks1.md §4, spec/luks2.md §3). */
+/** Cipher spec parsing (docs/spec/luks1.md §4, docs/spec/luks2.md §3). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isVaultError } from '../api/errors.js';

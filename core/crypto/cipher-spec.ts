@@ -1,6 +1,6 @@
 /**
- * Cipher specifications: LUKS1 header name + mode (spec/luks1.md §4), dm-crypt style strings
- * from LUKS2 JSON (spec/luks2.md §3 "Segment"), and the names users type.
+ * Cipher specifications: LUKS1 header name + mode (docs/spec/luks1.md §4), dm-crypt style strings
+ * from LUKS2 JSON (docs/spec/luks2.md §3 "Segment"), and the names users type.
  */
 import { fail } from '../api/errors.js';
 import { digestSize, parseHashName, type HashName } from './hash.js';
@@ -34,7 +34,7 @@ const AES_KEYS = [16, 24, 32];
 
 /**
  * Parses LUKS1 header fields, e.g. `aes` + `xts-plain64` or `cbc-essiv:sha256`
- * (spec/luks1.md §4). Mode = `<block mode>-<ivgen>[:<hash>]`; `ecb` stands alone. A `:hash`
+ * (docs/spec/luks1.md §4). Mode = `<block mode>-<ivgen>[:<hash>]`; `ecb` stands alone. A `:hash`
  * on a non-ESSIV generator is ignored, as QEMU does. Only AES is supported (Node has no
  * Serpent/Twofish/CAST5): anything else is `UNSUPPORTED_CIPHER`.
  */
@@ -71,7 +71,7 @@ export function parseLuksCipher(
     if (ivHash === '') unsupported(cipherName, cipherMode);
     ivgenHash = parseHashName(ivHash);
     // ESSIV encrypts with the same cipher family keyed by the digest: its size must be an
-    // AES key size (sha256 → AES-256), spec/luks1.md §4.
+    // AES key size (sha256 → AES-256), docs/spec/luks1.md §4.
     if (!AES_KEYS.includes(digestSize(ivgenHash))) unsupported(cipherName, cipherMode);
   } else unsupported(cipherName, cipherMode);
 
@@ -89,7 +89,7 @@ export function parseLuksCipher(
 
 /**
  * Parses a dm-crypt style spec such as `aes-xts-plain64` (LUKS2 `encryption` fields,
- * spec/luks2.md §3): split at the first `-` into cipher name and mode.
+ * docs/spec/luks2.md §3): split at the first `-` into cipher name and mode.
  */
 export function parseDmCipher(spec: string, keyBytes: number): CipherSpec {
   const dash = spec.indexOf('-');
@@ -110,7 +110,7 @@ export function describeCipher(spec: CipherSpec): string {
   return `${spec.cipherName}-${describeCipherMode(spec)}`;
 }
 
-/** The default for new volumes, as cryptsetup and QEMU use (spec/luks2.md §6). */
+/** The default for new volumes, as cryptsetup and QEMU use (docs/spec/luks2.md §6). */
 export const DEFAULT_USER_CIPHER = 'aes-256-xts-plain64';
 
 /**
@@ -118,7 +118,7 @@ export const DEFAULT_USER_CIPHER = 'aes-256-xts-plain64';
  * `aes-256-xts-plain64` (default), `aes-128-cbc-essiv:sha256`, `aes-256-cbc-plain64be`.
  * `<bits>` is the AES key size; XTS doubles it (`aes-256-xts` → 64-byte key). `aes-xts-plain64`
  * without a size means 256. 192-bit keys are refused for CBC/ECB because QEMU 7.2 aborts on
- * 24-byte keys (spec/luks1.md §3 edge case).
+ * 24-byte keys (docs/spec/luks1.md §3 edge case).
  */
 export function parseUserCipher(s: string): {
   cipherName: string;

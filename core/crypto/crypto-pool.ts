@@ -1,5 +1,5 @@
 /**
- * A `worker_threads` pool for bulk sector encryption (DESIGN.md constraint 3: two workers on
+ * A `worker_threads` pool for bulk sector encryption (docs/DESIGN.md constraint 3: two workers on
  * transferred buffers scale ~1.7×). Same semantics as `SectorCrypto`: unit k of `data` uses
  * IV sector `ivSector + k * sectorSize / 512`.
  */
@@ -122,7 +122,7 @@ export function isShared(data: Uint8Array): boolean {
 
 /**
  * A buffer in shared memory, for data that will go through a crypto pool: the workers
- * encrypt or decrypt it in place, with no copy and no transfer (DESIGN.md constraint 3).
+ * encrypt or decrypt it in place, with no copy and no transfer (docs/DESIGN.md constraint 3).
  */
 export function sharedBuffer(length: number): Uint8Array {
   return new Uint8Array(new SharedArrayBuffer(length));

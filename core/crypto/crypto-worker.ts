@@ -1,6 +1,6 @@
 /**
  * Worker thread of the crypto pool: holds one sector cipher and encrypts/decrypts
- * transferred buffers in place, sending them back (DESIGN.md constraint 3).
+ * transferred buffers in place, sending them back (docs/DESIGN.md constraint 3).
  */
 import { parentPort } from 'node:worker_threads';
 import { isVaultError } from '../api/errors.js';

@@ -10,7 +10,7 @@ export interface SectorCrypto {
   /**
    * Encrypts `data` in place. `data.length` is a multiple of `sectorSize`; unit k of `data`
    * uses IV sector `ivSector + k * sectorSize / 512` (IVs always count 512-byte units:
-   * spec/luks2.md §4).
+   * docs/spec/luks2.md §4).
    */
   encrypt(data: Uint8Array, ivSector: number): void;
   decrypt(data: Uint8Array, ivSector: number): void;

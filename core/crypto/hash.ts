@@ -1,8 +1,8 @@
 /**
- * The hash functions LUKS headers name (spec/luks1.md §4 "Hash names", spec/luks2.md §3).
+ * The hash functions LUKS headers name (docs/spec/luks1.md §4 "Hash names", docs/spec/luks2.md §3).
  *
  * sha1/sha256/sha512 go through `node:crypto` (available in Electron's BoringSSL too);
- * sha224/sha384/ripemd160 come from @noble/hashes (DESIGN.md constraint 2). `messageHasher`
+ * sha224/sha384/ripemd160 come from @noble/hashes (docs/DESIGN.md constraint 2). `messageHasher`
  * is the exception for long runs of tiny messages (the AF diffusion), see there.
  */
 import { createHash, type Hash } from './node-crypto.js';
@@ -44,7 +44,7 @@ export function digestSize(h: HashName): number {
   return DIGEST_SIZES[h];
 }
 
-/** A `node:crypto` hash object for the three names the DESIGN.md list allows, else undefined. */
+/** A `node:crypto` hash object for the three names the docs/DESIGN.md list allows, else undefined. */
 export function nodeHash(h: HashName): Hash | undefined {
   switch (h) {
     case 'sha1':
@@ -102,7 +102,7 @@ export interface MessageHasher {
 
 /**
  * A hasher for thousands of short messages in a row, as the AF diffusion needs (~8000 per
- * keyslot, spec/luks1.md §6). A `node:crypto` hash object costs 1–3 µs to create, update and
+ * keyslot, docs/spec/luks1.md §6). A `node:crypto` hash object costs 1–3 µs to create, update and
  * digest however short the message, so for the 32-bit-word hashes one reused @noble/hashes
  * instance is faster: each message starts from a pristine copy (`_cloneInto`, no new hasher
  * or buffer) and digests into the caller's buffer. sha512 stays native: its 64-bit arithmetic

@@ -5,7 +5,7 @@ import { parseLuksCipher } from './cipher-spec.js';
 import { createIvGenerator } from './ivgen.js';
 import { nodeProvider } from './provider-node.js';
 
-/** The IV for `sector` as cryptsetup defines it (spec/luks1.md §4). */
+/** The IV for `sector` as cryptsetup defines it (docs/spec/luks1.md §4). */
 function reference(mode: string, sector: bigint): Uint8Array {
   const iv = new Uint8Array(16);
   const v = new DataView(iv.buffer);

@@ -1,5 +1,5 @@
 /**
- * IV generators (spec/luks1.md §4 "IV generators"): one 16-byte IV per encryption unit,
+ * IV generators (docs/spec/luks1.md §4 "IV generators"): one 16-byte IV per encryption unit,
  * computed from the unit's 512-byte sector number.
  */
 import type { CipherSpec } from './cipher-spec.js';
@@ -95,7 +95,7 @@ const none: IvGenerator = {
 /**
  * `essiv:<hash>`: IV = AES-ECB_s(LE64(sector) ‖ 0⁸) with s = hash(whole key) used as an AES
  * key of the digest's size (sha256 → AES-256 even for AES-128 data keys; for XTS both halves
- * are hashed) — spec/luks1.md §4, "easy to get wrong" #6. All IVs of a buffer in one ECB call.
+ * are hashed) — docs/spec/luks1.md §4, "easy to get wrong" #6. All IVs of a buffer in one ECB call.
  */
 function essiv(spec: CipherSpec, key: Uint8Array, provider: AesProvider): IvGenerator {
   const salt = hash(spec.ivgenHash ?? 'sha256', key);

@@ -1,5 +1,5 @@
 /**
- * Key derivation off the calling thread (DESIGN.md "Data safety": key derivation never runs on
+ * Key derivation off the calling thread (docs/DESIGN.md "Data safety": key derivation never runs on
  * the Electron main thread or the `serve` event loop; issue #12). Every function here sends
  * its work to a KDF worker thread (core/crypto/kdf-worker.ts) and resolves with the result, so
  * the event loop keeps serving IPC, HTTP and job events while PBKDF2 or Argon2 runs for
@@ -132,7 +132,7 @@ export function calibrateArgon2Costs(options: Argon2CalibrateOptions): Promise<A
 
 /**
  * Opens a keyslot's sealed key material with `passphrase` (derive, decrypt, AF-merge, digest
- * check: spec/luks1.md §7, luks2.md §4). The key, or undefined for a wrong passphrase; the
+ * check: docs/spec/luks1.md §7, docs/spec/luks2.md §4). The key, or undefined for a wrong passphrase; the
  * caller wipes the key. `material` is not modified.
  */
 export async function unsealKey(

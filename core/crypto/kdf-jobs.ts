@@ -2,7 +2,7 @@
  * The key-derivation work the KDF worker does (core/crypto/kdf-worker.ts): PBKDF2 (native,
  * `node:crypto` through node-crypto.ts), Argon2 (WebAssembly), and a whole keyslot open or seal
  * in one call — derive the slot key, decrypt and AF-merge the key material, check the digest
- * (spec/luks1.md §7, luks2.md §4) — so the slot key never leaves the worker. Every function
+ * (docs/spec/luks1.md §7, docs/spec/luks2.md §4) — so the slot key never leaves the worker. Every function
  * here blocks its thread; the main thread calls them through core/crypto/kdf-client.ts.
  */
 import { fail } from '../api/errors.js';

@@ -1,4 +1,4 @@
-/** Hashes, PBKDF2 (RFC 6070, spec/luks1.md §10.1), calibration, Argon2 (spec/luks2.md §7). */
+/** Hashes, PBKDF2 (RFC 6070, docs/spec/luks1.md §10.1), calibration, Argon2 (docs/spec/luks2.md §7). */
 import assert from 'node:assert/strict';
 import { getHashes, pbkdf2Sync } from 'node:crypto';
 import { describe, it } from 'node:test';
@@ -74,7 +74,7 @@ describe('PBKDF2', () => {
     }
   });
 
-  it('spec/luks1.md §10.1: slot key and master-key digest', () => {
+  it('docs/spec/luks1.md §10.1: slot key and master-key digest', () => {
     const slotSalt = fromHex('62189a6ab82d47d7828b505b81c814c4e51c251af86c75a148f61d41f905e33c');
     assert.equal(
       hex(pbkdf2('sha256', te('correct horse'), slotSalt, 1000, 64)),
@@ -89,7 +89,7 @@ describe('PBKDF2', () => {
     );
   });
 
-  it('spec/luks2.md §7: keyslot 0 area key and the 32-byte digest', () => {
+  it('docs/spec/luks2.md §7: keyslot 0 area key and the 32-byte digest', () => {
     const salt = fromHex('59c22bcf761efc057ccb4243c787ef5b46e3c59f5bad50494cd2d0c2c5718cc2');
     assert.equal(
       hex(pbkdf2('sha256', te('correct horse'), salt, 1000, 64)),
@@ -148,7 +148,7 @@ describe('PBKDF2', () => {
 });
 
 describe('Argon2', () => {
-  it('spec/luks2.md §7: argon2id keyslot 1 area key (t=4, m=32 MiB, p=1)', async () => {
+  it('docs/spec/luks2.md §7: argon2id keyslot 1 area key (t=4, m=32 MiB, p=1)', async () => {
     const salt = fromHex('65c866a6cede8670664257fbb3a81c996207920bc17bc9e83f87ebad7653f8a0');
     const p = { time: 4, memoryKiB: 32768, parallel: 1 };
     const expected =

@@ -1,5 +1,5 @@
 /**
- * DESIGN.md constraint 2: core may use from `node:crypto` only aes-{128,192,256}-{ecb,cbc},
+ * docs/DESIGN.md constraint 2: core may use from `node:crypto` only aes-{128,192,256}-{ecb,cbc},
  * pbkdf2 with sha1/sha256/sha512, createHash sha1/sha256/sha512, randomBytes/randomFillSync
  * and timingSafeEqual (Electron's BoringSSL lacks the rest). This test scans every non-test
  * `core/**\/*.ts` file and fails on anything else.
@@ -137,7 +137,7 @@ function sourceDir(name: string): string {
   return join(dir, name);
 }
 
-describe('node:crypto usage policy (DESIGN.md constraint 2)', () => {
+describe('node:crypto usage policy (docs/DESIGN.md constraint 2)', () => {
   it('core/**/*.ts (non-test) uses only the allowed node:crypto subset', () => {
     const core = sourceDir('core');
     const files = coreFiles(core).filter((f) => !f.endsWith(`crypto/${DOOR}`));

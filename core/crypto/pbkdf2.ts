@@ -1,10 +1,10 @@
 /**
- * PBKDF2-HMAC (RFC 8018) for LUKS keyslots and master-key digests (spec/luks1.md §5, §9;
- * spec/luks2.md §3 "Digest"), plus iteration calibration.
+ * PBKDF2-HMAC (RFC 8018) for LUKS keyslots and master-key digests (docs/spec/luks1.md §5, §9;
+ * docs/spec/luks2.md §3 "Digest"), plus iteration calibration.
  *
  * sha1/sha256/sha512 use `node:crypto` `pbkdf2Sync` (native, ~4 M iterations/s here);
  * sha224/sha384/ripemd160 fall back to @noble/hashes (pure JS, much slower — fine for
- * unlocking such rare headers, DESIGN.md constraint 3 warns against writing with them).
+ * unlocking such rare headers, docs/DESIGN.md constraint 3 warns against writing with them).
  * Everything here blocks its thread: the LUKS code and the service reach it through the KDF
  * worker (core/crypto/kdf-client.ts).
  */
@@ -17,7 +17,7 @@ import { digestSize, nobleHash, type HashName } from './hash.js';
 export const MAX_ITERATIONS = 0xffffffff;
 /** Largest derived key we ever need (LUKS2 keyslot keys are ≤ 64 bytes; be generous). */
 const MAX_KEY_LENGTH = 1024;
-/** Minimum iteration count both cryptsetup and QEMU enforce (spec/luks1.md §1, §9). */
+/** Minimum iteration count both cryptsetup and QEMU enforce (docs/spec/luks1.md §1, §9). */
 export const MIN_ITERATIONS = 1000;
 
 function check(iterations: number, keyLength: number): void {
@@ -51,7 +51,7 @@ function nativePbkdf2(
 /**
  * PBKDF2-HMAC-`h`(password, salt, iterations) truncated to `keyLength` bytes, in a fresh
  * buffer the caller wipes. Slot key: `pbkdf2(hash, passphrase, slotSalt, iters, keyBytes)`;
- * LUKS1 digest: `pbkdf2(hash, masterKey, mkSalt, mkIters, 20)` (spec/luks1.md §5).
+ * LUKS1 digest: `pbkdf2(hash, masterKey, mkSalt, mkIters, 20)` (docs/spec/luks1.md §5).
  */
 export function pbkdf2(
   h: HashName,
@@ -86,7 +86,7 @@ export function pbkdf2Noble(
 type CpuUsageFn = (prev?: NodeJS.CpuUsage) => NodeJS.CpuUsage;
 
 /**
- * A clock of the calling thread's CPU time, as QEMU and cryptsetup measure (spec/luks1.md §9),
+ * A clock of the calling thread's CPU time, as QEMU and cryptsetup measure (docs/spec/luks1.md §9),
  * so a busy machine does not shrink a calibration. Uses `process.threadCpuUsage` where Node has
  * it; otherwise the smaller of process CPU time (inflated only by our own other threads) and
  * wall time (inflated only by other load). `stop()` returns the milliseconds since `start`.
@@ -129,11 +129,11 @@ function timeRun(h: HashName, keyLength: number, iterations: number): number {
 
 /**
  * Iterations that take about `iterTimeMs` for an output of `keyLength` bytes, measured the
- * way cryptsetup and QEMU do it (spec/luks1.md §9): benchmark a run in CPU time, scale to the
+ * way cryptsetup and QEMU do it (docs/spec/luks1.md §9): benchmark a run in CPU time, scale to the
  * target.
  * Unlike QEMU (which spends seconds), this needs about 30-40 ms of CPU: a few growing probes,
  * the last of ~25 ms extrapolated linearly. Never below 1000, never above 2^32-1. For the
- * LUKS1 master-key digest QEMU uses `calibratePbkdf2(h, 20, t) / 8` (spec/luks1.md §9).
+ * LUKS1 master-key digest QEMU uses `calibratePbkdf2(h, 20, t) / 8` (docs/spec/luks1.md §9).
  */
 export function calibratePbkdf2(h: HashName, keyLength: number, iterTimeMs: number): number {
   if (!Number.isFinite(iterTimeMs) || iterTimeMs <= 0 || iterTimeMs > 3_600_000) {

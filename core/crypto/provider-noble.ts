@@ -1,6 +1,6 @@
 /**
  * Pure-JS AES provider on @noble/ciphers: the independent reference the native provider is
- * cross-tested against, and a fallback where `node:crypto` lacks AES (DESIGN.md constraint 2).
+ * cross-tested against, and a fallback where `node:crypto` lacks AES (docs/DESIGN.md constraint 2).
  */
 import { cbc, ecb } from '@noble/ciphers/aes.js';
 import { fail } from '../api/errors.js';

@@ -1,5 +1,5 @@
 /**
- * Native AES provider on `node:crypto` `aes-{128,192,256}-{ecb,cbc}` (DESIGN.md constraint 3):
+ * Native AES provider on `node:crypto` `aes-{128,192,256}-{ecb,cbc}` (docs/DESIGN.md constraint 3):
  * contexts are created once per key with `setAutoPadding(false)` and never finalized while in
  * use, so each call is a single `update()` over the whole buffer.
  */

@@ -1,5 +1,5 @@
 /**
- * AES block-cipher providers (DESIGN.md constraints 2 and 3). Everything above this layer
+ * AES block-cipher providers (docs/DESIGN.md constraints 2 and 3). Everything above this layer
  * (XTS, CBC, ESSIV) is built on these few whole-buffer operations, so the native provider
  * needs only `aes-*-ecb` / `aes-*-cbc` from `node:crypto`, which Electron's BoringSSL has.
  */

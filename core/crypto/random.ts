@@ -1,4 +1,4 @@
-/** Cryptographically secure random bytes (node:crypto `randomFillSync`, DESIGN.md constraint 2). */
+/** Cryptographically secure random bytes (node:crypto `randomFillSync`, docs/DESIGN.md constraint 2). */
 import { randomFillSync } from './node-crypto.js';
 import { fail } from '../api/errors.js';
 
@@ -23,7 +23,7 @@ export function randomHex(n: number): string {
 
 /**
  * A random (version 4) UUID in lowercase canonical 36-character form, as written into LUKS
- * headers (spec/luks1.md §8 step 2).
+ * headers (docs/spec/luks1.md §8 step 2).
  */
 export function randomUuid(): string {
   const b = randomBytes(16);

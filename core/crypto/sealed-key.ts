@@ -1,5 +1,5 @@
 /**
- * Key material sealed as LUKS keyslots seal the volume key (spec/luks1.md §6–§7, luks2.md §4
+ * Key material sealed as LUKS keyslots seal the volume key (docs/spec/luks1.md §6–§7, docs/spec/luks2.md §4
  * step 2): AF-split into `stripes`, then encrypted in 512-byte units (IV sectors 0, 1, 2… from
  * the area start) with a key derived from the passphrase. Shared by LUKS1 and LUKS2; run on
  * the KDF worker (core/crypto/kdf-jobs.ts), since the AF merge of 4000 stripes alone takes
@@ -11,7 +11,7 @@ import type { HashName } from './hash.js';
 import { createSectorCipher } from './sector-cipher.js';
 import { wipe } from './secret.js';
 
-/** The unit key material is encrypted in, whatever the data sector size (luks2.md §4). */
+/** The unit key material is encrypted in, whatever the data sector size (docs/spec/luks2.md §4). */
 const MATERIAL_SECTOR = 512;
 
 /** Bytes of key material on disk: whole 512-byte sectors (24-byte keys are zero-padded). */

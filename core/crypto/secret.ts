@@ -1,5 +1,5 @@
 /**
- * Secret buffer hygiene (DESIGN.md "Secrets"): keys live in fresh `Uint8Array`s and are
+ * Secret buffer hygiene (docs/DESIGN.md "Secrets"): keys live in fresh `Uint8Array`s and are
  * zero-filled when no longer needed; comparisons of secret-derived values run in constant time.
  */
 import { timingSafeEqual } from './node-crypto.js';
@@ -11,7 +11,7 @@ export function wipe(...bufs: (Uint8Array | undefined)[]): void {
 
 /**
  * Compares two byte strings without an early exit on the first difference (used for the
- * LUKS master-key digest check, spec/luks1.md §7 step 5). Different lengths compare unequal.
+ * LUKS master-key digest check, docs/spec/luks1.md §7 step 5). Different lengths compare unequal.
  */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -1,4 +1,4 @@
-/** Sector ciphers: spec/luks1.md §10.3 table, legacy-aes.md vector, provider cross-checks. */
+/** Sector ciphers: docs/spec/luks1.md §10.3 table, docs/spec/legacy-aes.md vector, provider cross-checks. */
 import assert from 'node:assert/strict';
 import { randomBytes as nodeRandom } from 'node:crypto';
 import { describe, it } from 'node:test';
@@ -12,7 +12,7 @@ import { createLegacyAesCipher, createSectorCipher } from './sector-cipher.js';
 
 const seq = (n: number) => new Uint8Array(n).map((_, i) => i);
 
-describe('spec/luks1.md §10.3 sector encryption table', () => {
+describe('docs/spec/luks1.md §10.3 sector encryption table', () => {
   const rows: [string, number, number, number, string][] = [
     [
       'xts-plain64',
@@ -104,7 +104,7 @@ describe('spec/luks1.md §10.3 sector encryption table', () => {
   });
 });
 
-describe('legacy AES (spec/legacy-aes.md §1)', () => {
+describe('legacy AES (docs/spec/legacy-aes.md §1)', () => {
   it('passphrase abc123, sector 2048, zeros', () => {
     for (const provider of [nodeProvider, nobleProvider]) {
       const c = createLegacyAesCipher(new TextEncoder().encode('abc123'), provider);
@@ -155,7 +155,7 @@ describe('node provider vs noble provider, random inputs', () => {
           assert.deepEqual(x, data);
           a.decrypt(y, sector);
           assert.deepEqual(y, data);
-          // Unit k uses IV sector ivSector + k·sectorSize/512 (spec/luks2.md §4).
+          // Unit k uses IV sector ivSector + k·sectorSize/512 (docs/spec/luks2.md §4).
           const tail = data.slice(sectorSize);
           a.encrypt(tail, sector + sectorSize / 512);
           const whole = data.slice();

@@ -1,7 +1,7 @@
 /**
  * Sector-wise data encryption (`SectorCrypto`, core/formats/encryption.ts) for every supported
- * LUKS cipher spec (spec/luks1.md §4, spec/luks2.md §4) and legacy qcow AES
- * (spec/legacy-aes.md §1).
+ * LUKS cipher spec (docs/spec/luks1.md §4, docs/spec/luks2.md §4) and legacy qcow AES
+ * (docs/spec/legacy-aes.md §1).
  */
 import { fail } from '../api/errors.js';
 import type { SectorCrypto } from './data-cipher.js';
@@ -21,7 +21,7 @@ import { XorKernel } from './wasm/xor-kernel.js';
  */
 const CHUNK = 64 * 1024;
 
-/** Sector sizes a LUKS segment may use (spec/luks2.md §3 "Segment"). */
+/** Sector sizes a LUKS segment may use (docs/spec/luks2.md §3 "Segment"). */
 export const SECTOR_SIZES = [512, 1024, 2048, 4096];
 
 /** Tuning knobs of a sector cipher; the defaults are right outside tests and benchmarks. */
@@ -36,7 +36,7 @@ export interface SectorCipherOptions {
 /**
  * Creates a cipher for `spec` with `key` (`spec.keyBytes` long; copied, so the caller may
  * wipe its own buffer right away). Unit k of a buffer is encrypted with IV sector
- * `ivSector + k * sectorSize / 512` — IVs always count 512-byte units (spec/luks2.md §4).
+ * `ivSector + k * sectorSize / 512` — IVs always count 512-byte units (docs/spec/luks2.md §4).
  * `dispose()` wipes the keys.
  */
 export function createSectorCipher(
@@ -204,7 +204,7 @@ export function createUnitCipher(
   };
 }
 
-/** The legacy qcow/qcow2 AES spec: AES-128-CBC with plain64 IVs (spec/legacy-aes.md §1). */
+/** The legacy qcow/qcow2 AES spec: AES-128-CBC with plain64 IVs (docs/spec/legacy-aes.md §1). */
 export const LEGACY_AES_SPEC: CipherSpec = {
   cipherName: 'aes',
   blockMode: 'cbc',
@@ -213,7 +213,7 @@ export const LEGACY_AES_SPEC: CipherSpec = {
 };
 
 /**
- * The legacy qcow / qcow2 `crypt_method = 1` key (spec/legacy-aes.md §1): the passphrase
+ * The legacy qcow / qcow2 `crypt_method = 1` key (docs/spec/legacy-aes.md §1): the passphrase
  * bytes up to the first NUL (QEMU reads the secret as a C string), truncated or zero-padded
  * to 16 bytes. The caller wipes it.
  */

@@ -1,7 +1,7 @@
 /**
  * The WebAssembly SIMD XOR passes (wasm/xor-kernel.ts) against the pure-JS passes (xts.ts,
  * cbc.ts) on random data: XTS (IEEE 1619 §5.2) with 512- and 4096-byte units, IV sectors
- * above 2^32 and unaligned views, and CBC decryption (spec/luks1.md §4, spec/legacy-aes.md §1).
+ * above 2^32 and unaligned views, and CBC decryption (docs/spec/luks1.md §4, docs/spec/legacy-aes.md §1).
  */
 import assert from 'node:assert/strict';
 import { randomBytes as nodeRandom } from 'node:crypto';

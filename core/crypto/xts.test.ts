@@ -1,7 +1,7 @@
 /**
  * XTS-AES against IEEE 1619-2007 vectors (as published in the standard and reproduced in
  * Botan/QEMU test data) and against OpenSSL's native aes-xts (test-only cross-check; core
- * itself must not use it, DESIGN.md constraint 2).
+ * itself must not use it, docs/DESIGN.md constraint 2).
  */
 import assert from 'node:assert/strict';
 import { createCipheriv, createDecipheriv, randomBytes as nodeRandom } from 'node:crypto';

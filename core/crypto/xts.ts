@@ -1,10 +1,10 @@
 /**
- * XTS-AES (IEEE 1619) built on whole-buffer AES-ECB (DESIGN.md constraint 3): all unit
+ * XTS-AES (IEEE 1619) built on whole-buffer AES-ECB (docs/DESIGN.md constraint 3): all unit
  * tweaks in one ECB call with the tweak key; the GF(2^128) doubling chain in JS on
  * `Int32Array` (values stay small integers in V8) fused with the first XOR; one ECB call over
  * the buffer; XOR again. Units are whole multiples of 16 bytes (no ciphertext stealing —
  * disk sectors never need it). Key order as IEEE 1619 / dm-crypt: first half data key,
- * second half tweak key (spec/luks1.md §4).
+ * second half tweak key (docs/spec/luks1.md §4).
  */
 import type { AesBlockCipher } from './provider.js';
 

@@ -1,4 +1,4 @@
-/** Format detection by magic (spec/qcow2.md §2, luks1.md, luks2.md §1, legacy-aes.md §3). */
+/** Format detection by magic (docs/spec/qcow2.md §2, docs/spec/luks1.md, docs/spec/luks2.md §1, docs/spec/legacy-aes.md §3). */
 import { fail } from '../api/errors.js';
 import type { BlockDevice } from '../io/block-device.js';
 import { isLuks2SecondaryAt, LUKS2_SECONDARY_OFFSETS } from './luks/luks2-header.js';
@@ -7,7 +7,7 @@ export type ProbedFormat = 'qcow2' | 'qcow' | 'luks' | 'raw';
 
 const LUKS_MAGIC = [0x4c, 0x55, 0x4b, 0x53, 0xba, 0xbe];
 
-/** Whether a LUKS2 secondary header sits at one of its standard offsets (luks2.md §1). */
+/** Whether a LUKS2 secondary header sits at one of its standard offsets (docs/spec/luks2.md §1). */
 async function hasLuks2Secondary(dev: BlockDevice): Promise<boolean> {
   const size = await dev.size();
   const buf = new Uint8Array(264);

@@ -1,5 +1,5 @@
 /**
- * Memory-aligned shared buffers for `O_DIRECT` I/O (DESIGN.md constraint 3: "Node has the
+ * Memory-aligned shared buffers for `O_DIRECT` I/O (docs/DESIGN.md constraint 3: "Node has the
  * flag but no aligned allocation: over-allocate and align by offset").
  *
  * JavaScript cannot see a buffer's address, so the alignment offset is found by probing: a

@@ -1,5 +1,5 @@
 /**
- * QEMU-compatible image locks (DESIGN.md "Data safety"; README "Image locks").
+ * QEMU-compatible image locks (docs/DESIGN.md "Data safety"; README "Image locks").
  *
  * QEMU's `file-posix` driver (block/file-posix.c: raw_apply_lock_bytes, raw_check_lock_bytes,
  * raw_handle_perm_lock) expresses the block-layer permissions of include/block/block-common.h

@@ -1,5 +1,5 @@
 /**
- * Opening an image file with its QEMU-compatible lock taken (DESIGN.md "Data safety": every
+ * Opening an image file with its QEMU-compatible lock taken (docs/DESIGN.md "Data safety": every
  * open takes them). The lock lives exactly as long as the returned handle.
  */
 import { constants } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Write-to-partial, fsync, rename (DESIGN.md "Data safety"): a job's output is produced as
+ * Write-to-partial, fsync, rename (docs/DESIGN.md "Data safety"): a job's output is produced as
  * `TARGET.partial`, made durable, and only then renamed to `TARGET`, so a cancel or a crash
  * never leaves a half-written file under the final name.
  */

@@ -1,7 +1,7 @@
 /**
  * A conversion (convert / migrate) as one job: preparing → copying → verifying → finishing,
  * written to `TARGET.partial`, checkpointed into a resume journal, verified against the
- * source, then renamed (DESIGN.md "Data safety"). Format-neutral: the caller supplies the
+ * source, then renamed (docs/DESIGN.md "Data safety"). Format-neutral: the caller supplies the
  * open/create callbacks; the source is only ever opened read-only by them.
  */
 import { fail } from '../api/errors.js';

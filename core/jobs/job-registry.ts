@@ -3,7 +3,7 @@
  * and a progress reporter, records its outcome as a `JobInfo`, and pushes every change to
  * subscribers (the faces turn these into `VaultEvent`s).
  *
- * DESIGN.md "Data safety": a cancelled job ends in state `cancelled`; the job function is
+ * docs/DESIGN.md "Data safety": a cancelled job ends in state `cancelled`; the job function is
  * responsible (through `withPartialOutput`) for leaving no output behind.
  */
 import { randomHex } from '../crypto/random.js';

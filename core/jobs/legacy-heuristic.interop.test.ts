@@ -1,7 +1,7 @@
 /**
  * The wrong-passphrase heuristic on real legacy AES qcow2 images made by qemu-img/qemu-io
  * 7.2, decrypted by a minimal qcow2 reader in this file (AES-128-CBC, key = passphrase
- * zero-padded to 16 bytes, IV = LE64(guest sector): spec/legacy-aes.md §1).
+ * zero-padded to 16 bytes, IV = LE64(guest sector): docs/spec/legacy-aes.md §1).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * The legacy-AES wrong-passphrase heuristic (spec/legacy-aes.md §1: "no key check value. A
+ * The legacy-AES wrong-passphrase heuristic (docs/spec/legacy-aes.md §1: "no key check value. A
  * wrong passphrase is not detected; it just yields garbage"). We decrypt a spread sample of
  * allocated sectors with the candidate passphrase and ask whether they look like disk
  * content or like uniformly random bytes, which is what AES-CBC with a wrong key produces.

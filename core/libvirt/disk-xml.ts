@@ -4,8 +4,8 @@
  *
  * Where `<encryption>` goes: since libvirt 3.9 the preferred place is inside `<source>` (the
  * older place, a direct child of `<disk>`, is still parsed). For qcow2 the LUKS header lives
- * inside the qcow2 file (spec/qcow2-luks.md), so the driver type is `qcow2`; for a raw LUKS
- * file (spec/luks1.md) the driver type is `raw` and `engine='qemu'` (libvirt >= 7.9) makes
+ * inside the qcow2 file (docs/spec/qcow2-luks.md), so the driver type is `qcow2`; for a raw LUKS
+ * file (docs/spec/luks1.md) the driver type is `raw` and `engine='qemu'` (libvirt >= 7.9) makes
  * QEMU's own LUKS driver decrypt it.
  */
 import { isAbsolute } from 'node:path';
@@ -32,7 +32,7 @@ export interface DiskXmlOptions {
 /**
  * Maps an image's detected format to the libvirt disk format, refusing what libvirt cannot
  * unlock unattended: plain images (nothing to unlock) and legacy qcow AES (libvirt dropped
- * it; migrate to LUKS first, spec/legacy-aes.md).
+ * it; migrate to LUKS first, docs/spec/legacy-aes.md).
  */
 export function libvirtDiskFormat(
   format: ImageFormat,

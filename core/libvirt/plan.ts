@@ -1,7 +1,7 @@
 /**
  * The libvirt plan for an encrypted image: secret XML, disk XML and the human steps that
  * define the secret and set its value without the passphrase ever appearing on a command
- * line (issue #6, "Unattended boot"; DESIGN.md "Secrets").
+ * line (issue #6, "Unattended boot"; docs/DESIGN.md "Secrets").
  */
 import { resolve } from 'node:path';
 import type { LibvirtPlan } from '../api/types.js';

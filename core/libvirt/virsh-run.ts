@@ -1,6 +1,6 @@
 /**
  * Runs `virsh` with an optional stdin payload. Secrets reach virsh only through stdin (or a
- * 0600 file, see `secret-file.ts`), never through argv or the environment (DESIGN.md
+ * 0600 file, see `secret-file.ts`), never through argv or the environment (docs/DESIGN.md
  * "Secrets"): argv is world-readable in /proc/PID/cmdline.
  */
 import { spawn } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * Request guards and response headers of the loopback server (DESIGN.md "Secrets":
+ * Request guards and response headers of the loopback server (docs/DESIGN.md "Secrets":
  * 127.0.0.1 only, per-run token, Host/Origin checks, strict CSP).
  */
 import { timingSafeEqual } from '../crypto/node-crypto.js';

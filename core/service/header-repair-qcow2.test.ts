@@ -1,5 +1,5 @@
 /**
- * `header repair` on a LUKS2 header inside a qcow2 LUKS region (spec/qcow2-luks.md §2): QEMU
+ * `header repair` on a LUKS2 header inside a qcow2 LUKS region (docs/spec/qcow2-luks.md §2): QEMU
  * 7.2 writes only LUKS1 there, so the image is built with our own writers; the repair works on
  * the region exactly as on a raw LUKS2 file, and leaves the qcow2 metadata alone.
  */

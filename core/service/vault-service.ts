@@ -125,7 +125,7 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
   };
 }
 
-/** Runs a job function, then zero-fills the passphrases it was given (DESIGN.md, "Secrets"). */
+/** Runs a job function, then zero-fills the passphrases it was given (docs/DESIGN.md, "Secrets"). */
 function wiping(run: JobFunction, ...secrets: (Uint8Array | undefined)[]): JobFunction {
   return async (ctx) => {
     try {

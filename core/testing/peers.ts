@@ -114,7 +114,7 @@ export async function passphraseFile(
 
 /**
  * Runs a qemu-img command that creates LUKS (its PBKDF2 benchmark sometimes fails with
- * "Unable to get accurate CPU usage" at tiny iter-times; spec/README.md says retry). The
+ * "Unable to get accurate CPU usage" at tiny iter-times; docs/spec/README.md says retry). The
  * failure has been seen six times in a row here, hence the generous bound.
  */
 export async function runQemuRetrying(cmd: string, args: string[]): Promise<string> {

@@ -1,6 +1,6 @@
 /**
  * The response headers both web-content faces send: the loopback server on every response
- * and the Electron `app://` protocol on every file (electron-conventions.md §1).
+ * and the Electron `app://` protocol on every file (docs/design/electron-conventions.md §1).
  */
 
 /** Strict CSP: scripts, styles and connections only from the page's own origin. */

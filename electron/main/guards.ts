@@ -1,5 +1,5 @@
 /**
- * Navigation, new-window, permission and IPC-sender guards (electron-conventions.md §1).
+ * Navigation, new-window, permission and IPC-sender guards (docs/design/electron-conventions.md §1).
  * Plain functions: no `electron` import, unit-tested without the binary.
  */
 

@@ -1,7 +1,7 @@
 /**
  * Preload (sandboxed): exposes `window.vault`, one method per operation of the contract
  * (core/api/contract.ts), a wrapped event subscription that never leaks `ipcRenderer`, and
- * `getPathForFile` for dropped files (electron-conventions.md §2). A sandboxed preload can
+ * `getPathForFile` for dropped files (docs/design/electron-conventions.md §2). A sandboxed preload can
  * require only `electron`, so the build bundles this file and the contract into the one
  * self-contained CommonJS file `dist/electron/preload/index.cjs` (scripts/lib/bundle.mjs).
  * Results are `{ ok, result | error }` envelopes; renderer/src/bridge/electron.ts unwraps them.

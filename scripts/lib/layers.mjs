@@ -1,4 +1,4 @@
-// The project's layers (DESIGN.md, "Layout"), as data for eslint.config.js and its probe test.
+// The project's layers (docs/DESIGN.md, "Layout"), as data for eslint.config.js and its probe test.
 // A layer may import the layers listed for it (and itself); anything else under core/ is
 // refused by `no-restricted-imports`.
 
@@ -20,7 +20,7 @@ export const LAYER_IMPORTS = {
 export const CORE_LAYERS = Object.keys(LAYER_IMPORTS);
 /** Test helpers: imported by tests only. */
 const TEST_ONLY = ['testing'];
-/** The one core module allowed to import `node:crypto` (DESIGN.md constraint 2). */
+/** The one core module allowed to import `node:crypto` (docs/DESIGN.md constraint 2). */
 export const NODE_CRYPTO_DOOR = 'core/crypto/node-crypto.ts';
 
 const NODE_CRYPTO = [
@@ -63,7 +63,7 @@ export function layerZone(zone) {
     patterns: [
       {
         regex: `^(\\.\\./)+(core/)?(${refused.join('|')})(/|$)`,
-        message: `core/${zone} may import only ${[...allowed].sort().join(', ')} (DESIGN.md, Layout)`,
+        message: `core/${zone} may import only ${[...allowed].sort().join(', ')} (docs/DESIGN.md, Layout)`,
       },
       { regex: '(^|/)(renderer|electron)/', message: 'core never imports a face' },
     ],

@@ -33,7 +33,7 @@ export function ensureDependencies() {
   if (existsSync(marker) && mtime(marker) >= mtime(join(root, 'package-lock.json'))) return;
   console.log('• Installing npm dependencies (npm ci)…');
   // The electron package only provides types here: its binary cannot be downloaded on
-  // build/test machines (DESIGN.md constraint 1).
+  // build/test machines (docs/DESIGN.md constraint 1).
   must('npm', ['ci', '--no-audit', '--no-fund'], {
     env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
   });

@@ -89,7 +89,7 @@ export const KDF_VALUE_OPTIONS = [
   'pbkdf-force-iterations',
 ];
 
-/** The KDF options present in `args` (spec/luks2.md §6 limits are checked in core). */
+/** The KDF options present in `args` (docs/spec/luks2.md §6 limits are checked in core). */
 export function kdfArgs(args: ParsedArgs): {
   pbkdf?: KdfType;
   pbkdfMemoryKiB?: number;

@@ -2,7 +2,7 @@
  * Sealing a bundle's secret to its recipients in the age format (age-encryption.org/v1): the
  * file header, MAC and payload come from the `age-encryption` package; the three recipient
  * types bundles use are implemented here on noble so nothing reaches WebCrypto or
- * `node:crypto` (Electron's BoringSSL, DESIGN.md constraint 2):
+ * `node:crypto` (Electron's BoringSSL, docs/DESIGN.md constraint 2):
  * - `X25519` (`age1…` recipients, `AGE-SECRET-KEY-1…` identities),
  * - `ssh-ed25519` (the key converted to X25519 and tweaked, as age's agessh package does),
  * - `ssh-rsa` (RSA-OAEP-SHA256 with label `age-encryption.org/v1/ssh-rsa`, micro-rsa-dsa-dh).

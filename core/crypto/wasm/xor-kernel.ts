@@ -1,7 +1,7 @@
 /**
- * WebAssembly SIMD versions of the XOR passes around whole-buffer AES-ECB (DESIGN.md
- * constraint 3): the XTS tweak chain (IEEE 1619 §5.2, spec/luks1.md §4) and the CBC
- * decryption chaining step (spec/luks1.md §4, spec/legacy-aes.md §1). Same results as the
+ * WebAssembly SIMD versions of the XOR passes around whole-buffer AES-ECB (docs/DESIGN.md
+ * constraint 3): the XTS tweak chain (IEEE 1619 §5.2, docs/spec/luks1.md §4) and the CBC
+ * decryption chaining step (docs/spec/luks1.md §4, docs/spec/legacy-aes.md §1). Same results as the
  * pure-JS passes in xts.ts and cbc.ts, which stay the fallback where WebAssembly or its SIMD
  * extension is missing.
  *

@@ -8,7 +8,7 @@ import type { UnlockedLuks } from './unlocked.js';
  * A `DataCipher` for the volume's data (master key, data cipher, sector size). It holds its own
  * copy of the key, so `u.dispose()` may be called independently; `dispose()` wipes the copy.
  * IV sectors are supplied by the caller (raw LUKS: ivTweak + payload-relative sector; qcow2:
- * host offset / 512 — spec/qcow2-luks.md §3).
+ * host offset / 512 — docs/spec/qcow2-luks.md §3).
  */
 export async function dataCipherFor(
   u: UnlockedLuks,

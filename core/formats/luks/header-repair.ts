@@ -1,5 +1,5 @@
 /**
- * Header repair (spec/luks2.md §2): the damaged or out-of-date LUKS2 copy is rewritten from
+ * Header repair (docs/spec/luks2.md §2): the damaged or out-of-date LUKS2 copy is rewritten from
  * the valid one — same binary fields, seqid and JSON area, its own magic, offset, a fresh salt
  * and a new checksum — as `cryptsetup repair` (and its automatic recovery) does. The valid copy
  * is never touched, so an interrupted repair leaves the volume as readable as before.

@@ -1,5 +1,5 @@
 /**
- * LUKS2 as it is, without a passphrase (spec/luks2.md §1–§3): 32 keyslot positions with the
+ * LUKS2 as it is, without a passphrase (docs/spec/luks2.md §1–§3): 32 keyslot positions with the
  * KDF of each (Argon2 memory/passes/lanes), keyslots we cannot open and why, tokens, segments,
  * sector size, requirements, and which header copy was used.
  */

@@ -1,6 +1,6 @@
 /**
  * LUKS version detection and passphrase-free inspection (qemu-img info style key names,
- * spec/qcow2-luks.md §5; LUKS2 details from luks2.md §3).
+ * docs/spec/qcow2-luks.md §5; LUKS2 details from docs/spec/luks2.md §3).
  */
 import { fail, isVaultError } from '../../api/errors.js';
 import type { EncryptionInfo, KeyslotInfo } from '../../api/types.js';

@@ -1,7 +1,7 @@
 /**
  * Version-neutral unlock and keyslot management: test, add, remove, change for LUKS1
- * (spec/luks1.md §7–§8, qcow2-luks.md §6) and LUKS2 (luks2.md §5, via luks2-keyslots.ts).
- * Write order per DESIGN.md "Data safety": key material + flush before activation; header
+ * (docs/spec/luks1.md §7–§8, docs/spec/qcow2-luks.md §6) and LUKS2 (docs/spec/luks2.md §5, via luks2-keyslots.ts).
+ * Write order per docs/DESIGN.md "Data safety": key material + flush before activation; header
  * deactivation + flush before wiping.
  */
 import { fail, isVaultError } from '../../api/errors.js';
@@ -50,7 +50,7 @@ export interface KeyslotWriteOptions extends Luks2KdfOptions {
 }
 
 /**
- * Recovers the master key (luks1.md §7, luks2.md §4). WRONG_PASSPHRASE when no slot opens;
+ * Recovers the master key (docs/spec/luks1.md §7, docs/spec/luks2.md §4). WRONG_PASSPHRASE when no slot opens;
  * UNSUPPORTED_CIPHER (before any KDF work) when the cipher is unknown.
  */
 export async function unlockLuks(
@@ -83,7 +83,7 @@ export async function testPassphrase(
   return u.slot;
 }
 
-/** LUKS1 keyslots are PBKDF2 only (luks1.md §5). */
+/** LUKS1 keyslots are PBKDF2 only (docs/spec/luks1.md §5). */
 function checkLuks1Kdf(opts: KeyslotWriteOptions): void {
   if (opts.pbkdf !== undefined && opts.pbkdf !== 'pbkdf2') {
     throw fail('INVALID_ARGUMENT', `LUKS1 keyslots use PBKDF2; ${opts.pbkdf} needs LUKS2`);
@@ -136,7 +136,7 @@ async function deactivateSlots(io: HeaderIO, header: Luks1Header, slots: number[
 
 /**
  * LUKS2 add (and change, with `removeOld`): one header read, one unlock, the new slot, then
- * the old one removed from the volume as just written (luks2.md §5).
+ * the old one removed from the volume as just written (docs/spec/luks2.md §5).
  */
 async function addToLuks2(
   io: HeaderIO,
@@ -161,7 +161,7 @@ async function addToLuks2(
 
 /**
  * Adds `newPassphrase` in a free slot (or `opts.slot`) after unlocking with `passphrase`
- * (luks1.md §8 "Add key"). Throws NO_FREE_KEYSLOT, KEYSLOT_ACTIVE, WRONG_PASSPHRASE.
+ * (docs/spec/luks1.md §8 "Add key"). Throws NO_FREE_KEYSLOT, KEYSLOT_ACTIVE, WRONG_PASSPHRASE.
  */
 export async function addKeyslot(
   io: HeaderIO,
@@ -228,7 +228,7 @@ async function slotOps(io: HeaderIO): Promise<SlotOps> {
 }
 
 /**
- * Removes keyslots (luks1.md §8 "Remove key", luks2.md §5): by `slot`, or every slot
+ * Removes keyslots (docs/spec/luks1.md §8 "Remove key", docs/spec/luks2.md §5): by `slot`, or every slot
  * `passphrase` opens. When both are given the passphrase must open some active slot. Refuses to
  * leave no active slot (LAST_KEYSLOT) unless `forceLast`. Returns the removed slots.
  */
@@ -274,7 +274,7 @@ export async function removeKeyslots(
 
 /**
  * Replaces `oldPassphrase` by `newPassphrase`: adds the new slot (first free, or `opts.slot`),
- * then removes the slot the old passphrase opened (add-then-remove, DESIGN.md). The header is
+ * then removes the slot the old passphrase opened (add-then-remove, docs/DESIGN.md). The header is
  * read once and the old passphrase derived once.
  */
 export async function changePassphrase(

@@ -1,6 +1,6 @@
 /**
  * In-place LUKS1 ↔ LUKS2 conversion, as `cryptsetup convert --type` does it
- * (`lib/luks2/luks2_luks1_convert.c`; spec/luks1.md §1–§3, luks2.md §1–§3): the keyslot
+ * (`lib/luks2/luks2_luks1_convert.c`; docs/spec/luks1.md §1–§3, docs/spec/luks2.md §1–§3): the keyslot
  * material moves by 28 KiB (LUKS1 areas start at 4 KiB, LUKS2 areas after two 16 KiB header
  * copies) and the header is rewritten; the volume key, keyslots, passphrases and data stay.
  * Where a header cannot be expressed in the other version (argon2 keyslots, tokens, 4096-byte

@@ -1,7 +1,7 @@
 /**
- * Creating LUKS1 headers and writing keyslots (spec/luks1.md §8–§9, qcow2-luks.md §4).
+ * Creating LUKS1 headers and writing keyslots (docs/spec/luks1.md §8–§9, docs/spec/qcow2-luks.md §4).
  *
- * Data-safety order (DESIGN.md): the key material of a slot is written and flushed before the
+ * Data-safety order (docs/DESIGN.md): the key material of a slot is written and flushed before the
  * header marks the slot active.
  */
 import { fail } from '../../api/errors.js';
@@ -29,7 +29,7 @@ import { makeUnlocked, type LuksCreateOptions, type UnlockedLuks } from './unloc
 const DEFAULT_CIPHER = 'aes-256-xts-plain64';
 const DEFAULT_HASH = 'sha256';
 const DEFAULT_ITER_TIME_MS = 2000;
-/** cryptsetup aligns the payload to 1 MiB by default (luks1.md §3). */
+/** cryptsetup aligns the payload to 1 MiB by default (docs/spec/luks1.md §3). */
 const CRYPTSETUP_ALIGN_SECTORS = 2048;
 
 interface ResolvedCreate {
@@ -43,7 +43,7 @@ function resolveCreate(opts: Pick<LuksCreateOptions, 'cipher' | 'hash'>): Resolv
   const c = parseUserCipher(opts.cipher ?? DEFAULT_CIPHER);
   const hash = parseHashName(opts.hash ?? DEFAULT_HASH);
   if (c.keyBytes === 24) {
-    // QEMU 7.2 aborts on 187.5-sector key material (luks1.md §3 edge case).
+    // QEMU 7.2 aborts on 187.5-sector key material (docs/spec/luks1.md §3 edge case).
     throw fail(
       'UNSUPPORTED_CIPHER',
       'AES-192 is not supported for new LUKS volumes (QEMU cannot open them)'
@@ -52,7 +52,7 @@ function resolveCreate(opts: Pick<LuksCreateOptions, 'cipher' | 'hash'>): Resolv
   return { cipherName: c.cipherName, cipherMode: c.cipherMode, keyBytes: c.keyBytes, hash };
 }
 
-/** Payload offset in sectors for a layout (luks1.md §3). */
+/** Payload offset in sectors for a layout (docs/spec/luks1.md §3). */
 function payloadSectors(keyBytes: number, layout: LuksCreateOptions['layout']): number {
   const { headerSectors } = luks1Geometry(keyBytes);
   if (layout === 'qemu') return headerSectors;
@@ -60,7 +60,7 @@ function payloadSectors(keyBytes: number, layout: LuksCreateOptions['layout']): 
 }
 
 /**
- * Bytes the LUKS1 header with all 8 key areas needs: payload offset × 512 (luks1.md §3;
+ * Bytes the LUKS1 header with all 8 key areas needs: payload offset × 512 (docs/spec/luks1.md §3;
  * 2068480 for 64-byte keys with the `qemu` layout, 2 MiB with `cryptsetup`).
  */
 export function luksHeaderLength(opts: Partial<LuksCreateOptions> = {}): number {
@@ -69,7 +69,7 @@ export function luksHeaderLength(opts: Partial<LuksCreateOptions> = {}): number 
 }
 
 /**
- * Slot iterations: forced N → max(N, 1000); else calibrated for iterTimeMs (luks1.md §9) on
+ * Slot iterations: forced N → max(N, 1000); else calibrated for iterTimeMs (docs/spec/luks1.md §9) on
  * the KDF worker.
  */
 export async function slotIterations(
@@ -103,7 +103,7 @@ async function digestIterations(hash: HashName, opts: LuksCreateOptions): Promis
 
 /**
  * Writes slot `index`'s key material (then flushes) and returns the active slot entry; the
- * caller then writes the header (luks1.md §8 step 5).
+ * caller then writes the header (docs/spec/luks1.md §8 step 5).
  */
 export async function writeSlotMaterial(
   io: HeaderIO,
@@ -145,7 +145,7 @@ export async function writeLuks1Header(io: HeaderIO, header: Luks1Header): Promi
 }
 
 /**
- * Formats a new LUKS1 volume on `io` (luks1.md §8): random master key, slot 0 for
+ * Formats a new LUKS1 volume on `io` (docs/spec/luks1.md §8): random master key, slot 0 for
  * `passphrase`, other slots disabled. The `qemu` layout leaves unused areas zero (as QEMU);
  * `cryptsetup` fills every key area with random bytes (as cryptsetup).
  */

@@ -1,14 +1,14 @@
 /**
- * LUKS1 on-disk header: parse, validate and serialise (spec/luks1.md §1–§3).
+ * LUKS1 on-disk header: parse, validate and serialise (docs/spec/luks1.md §1–§3).
  *
  * Every field that sizes an allocation or a read is checked here before anyone uses it, the
  * way cryptsetup and QEMU validate headers.
  */
 import { fail } from '../../api/errors.js';
 
-/** "LUKS\xba\xbe" (luks1.md §1). */
+/** "LUKS\xba\xbe" (docs/spec/luks1.md §1). */
 export const LUKS_MAGIC = new Uint8Array([0x4c, 0x55, 0x4b, 0x53, 0xba, 0xbe]);
-/** Size of the LUKS1 header structure in bytes (luks1.md §1). */
+/** Size of the LUKS1 header structure in bytes (docs/spec/luks1.md §1). */
 export const LUKS1_HEADER_SIZE = 592;
 export const LUKS_SECTOR = 512;
 export const LUKS1_SLOTS = 8;
@@ -18,12 +18,12 @@ export const LUKS_STRIPES = 4000;
 export const LUKS_SALT_SIZE = 32;
 export const LUKS1_DIGEST_SIZE = 20;
 /**
- * Key material areas written today are aligned to 8 sectors, the first at sector 8 (luks1.md
+ * Key material areas written today are aligned to 8 sectors, the first at sector 8 (docs/spec/luks1.md
  * §1); reading accepts any offset past the header, as cryptsetup does.
  */
 export const KEY_AREA_ALIGN_SECTORS = 8;
 export const MIN_ITERATIONS = 1000;
-/** Upper bound on key_bytes accepted before anything is allocated (luks1.md §3). */
+/** Upper bound on key_bytes accepted before anything is allocated (docs/spec/luks1.md §3). */
 export const MAX_KEY_BYTES = 128;
 
 export interface Luks1Keyslot {
@@ -49,12 +49,12 @@ export interface Luks1Header {
   slots: Luks1Keyslot[];
 }
 
-/** Sectors of AF-split key material for a key of `keyBytes` (luks1.md §3). */
+/** Sectors of AF-split key material for a key of `keyBytes` (docs/spec/luks1.md §3). */
 export function keyMaterialSectors(keyBytes: number, stripes = LUKS_STRIPES): number {
   return Math.ceil((keyBytes * stripes) / LUKS_SECTOR);
 }
 
-/** Slot geometry both tools use (luks1.md §3): key offsets and the end of slot 7's area. */
+/** Slot geometry both tools use (docs/spec/luks1.md §3): key offsets and the end of slot 7's area. */
 export function luks1Geometry(keyBytes: number): { keyOffsets: number[]; headerSectors: number } {
   const km = keyMaterialSectors(keyBytes);
   const stride = Math.ceil(km / KEY_AREA_ALIGN_SECTORS) * KEY_AREA_ALIGN_SECTORS;
@@ -93,7 +93,7 @@ export function luksVersionOf(buf: Uint8Array): number | undefined {
 }
 
 /**
- * Parses and validates a LUKS1 header (luks1.md §2, validation rules of §3).
+ * Parses and validates a LUKS1 header (docs/spec/luks1.md §2, validation rules of §3).
  * `regionLength` is the number of bytes readable behind the header (HeaderIO length or device
  * size); every key area must lie inside it.
  */
@@ -172,7 +172,7 @@ export function parseLuks1Header(buf: Uint8Array, regionLength: number): Luks1He
   };
 }
 
-/** Serialises the 592-byte LUKS1 header (luks1.md §2). */
+/** Serialises the 592-byte LUKS1 header (docs/spec/luks1.md §2). */
 export function serializeLuks1Header(h: Luks1Header): Uint8Array {
   const buf = new Uint8Array(LUKS1_HEADER_SIZE);
   const dv = new DataView(buf.buffer);
@@ -209,7 +209,7 @@ export function disabledSlot(keyOffset: number): Luks1Keyslot {
   };
 }
 
-/** Splits a LUKS1 mode string `<block>-<ivgen>[:<hash>]` (luks1.md §4) for display. */
+/** Splits a LUKS1 mode string `<block>-<ivgen>[:<hash>]` (docs/spec/luks1.md §4) for display. */
 export function splitCipherMode(mode: string): {
   blockMode: string;
   ivgen: string;

@@ -1,5 +1,5 @@
 /**
- * LUKS1 header reading and keyslot unlocking (spec/luks1.md §7).
+ * LUKS1 header reading and keyslot unlocking (docs/spec/luks1.md §7).
  */
 import { fail } from '../../api/errors.js';
 import { parseLuksCipher, type CipherSpec } from '../../crypto/cipher-spec.js';
@@ -27,7 +27,7 @@ export interface Luks1Volume {
   hash: HashName;
 }
 
-/** Reads and validates the LUKS1 header of `io` (luks1.md §2–§3). */
+/** Reads and validates the LUKS1 header of `io` (docs/spec/luks1.md §2–§3). */
 export async function readLuks1Header(io: HeaderIO): Promise<Luks1Header> {
   const buf = await readHeaderBytes(io, 0, LUKS1_HEADER_SIZE, 'header');
   return parseLuks1Header(buf, io.length);
@@ -44,7 +44,7 @@ export async function readLuks1Volume(io: HeaderIO): Promise<Luks1Volume> {
   return resolveLuks1(await readLuks1Header(io));
 }
 
-/** The master-key digest a candidate must match (luks1.md §5). */
+/** The master-key digest a candidate must match (docs/spec/luks1.md §5). */
 function digestCheck(vol: Luks1Volume): DigestCheck {
   const h = vol.header;
   return {
@@ -55,7 +55,7 @@ function digestCheck(vol: Luks1Volume): DigestCheck {
   };
 }
 
-/** Checks a candidate master key against the 20-byte PBKDF2 digest (luks1.md §5), off-thread. */
+/** Checks a candidate master key against the 20-byte PBKDF2 digest (docs/spec/luks1.md §5), off-thread. */
 export async function verifyMasterKey(vol: Luks1Volume, candidate: Uint8Array): Promise<boolean> {
   const c = digestCheck(vol);
   const kdf = { type: 'pbkdf2', hash: c.hash, iterations: c.iterations } as const;
@@ -69,7 +69,7 @@ export async function verifyMasterKey(vol: Luks1Volume, candidate: Uint8Array): 
 
 /**
  * Tries one active slot; returns the master key or undefined when the passphrase does not open
- * it (luks1.md §7 step 3). The KDF, AF merge and digest check run on the KDF worker.
+ * it (docs/spec/luks1.md §7 step 3). The KDF, AF merge and digest check run on the KDF worker.
  */
 export async function tryLuks1Slot(
   io: HeaderIO,

@@ -26,7 +26,7 @@ const SLOT_SALT = fromHex('62189a6ab82d47d7828b505b81c814c4e51c251af86c75a148f61
 const MK_SALT = fromHex('ca0c09585d7c0b24b30abf3c26a21aa287e10ac3c0e45575c5f8311dc6072395');
 const MK_DIGEST = fromHex('c16293ec64c3b3b333abfc07a6c0667f8107189d');
 
-/** The luks1.md §10.1 header (key material regenerated: AF stripes are random). */
+/** The docs/spec/luks1.md §10.1 header (key material regenerated: AF stripes are random). */
 function vectorHeader(): Luks1Header {
   const { keyOffsets } = luks1Geometry(64);
   const slots = keyOffsets.map((o) => disabledSlot(o));
@@ -58,7 +58,7 @@ async function rejects(p: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(p, (e) => isVaultError(e) && e.code === code);
 }
 
-describe('LUKS1 header vector (luks1.md §10.1)', () => {
+describe('LUKS1 header vector (docs/spec/luks1.md §10.1)', () => {
   it('slot key and master-key digest match the published values', () => {
     const slotKey = pbkdf2('sha256', PASS, SLOT_SALT, 1000, 64);
     assert.equal(

@@ -1,5 +1,5 @@
 /**
- * Creating a LUKS2 volume as `cryptsetup luksFormat --type luks2` lays it out (spec/luks2.md
+ * Creating a LUKS2 volume as `cryptsetup luksFormat --type luks2` lays it out (docs/spec/luks2.md
  * §1–§3, §6): two 16 KiB header copies, a 16744448-byte keyslots area, data at 16 MiB; one
  * crypt segment (512- or 4096-byte sectors), keyslot 0 with argon2id by default (benchmarked,
  * luks2-kdf.ts), AF sha256 with 4000 stripes, a PBKDF2 digest benchmarked for 125 ms (1000
@@ -20,7 +20,7 @@ import { parseLuks2Metadata } from './luks2-metadata.js';
 import { writeLuks2Headers } from './luks2-write.js';
 import { makeUnlocked, type UnlockedLuks } from './unlocked.js';
 
-/** cryptsetup 2.6 defaults (luks2.md §6). */
+/** cryptsetup 2.6 defaults (docs/spec/luks2.md §6). */
 export const LUKS2_DEFAULT_HDR_SIZE = 16384;
 export const LUKS2_DEFAULT_KEYSLOTS_SIZE = 16744448;
 export const LUKS2_DEFAULT_DATA_OFFSET = 16 * 1024 * 1024;

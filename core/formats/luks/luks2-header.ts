@@ -1,5 +1,5 @@
 /**
- * LUKS2 binary header copies (spec/luks2.md §1–§2): read one copy, check it the way
+ * LUKS2 binary header copies (docs/spec/luks2.md §1–§2): read one copy, check it the way
  * cryptsetup does before trusting it (`luks2_disk_metadata.c`: magic, version, hdr_offset,
  * hdr_size, then the checksum over the binary header and the whole JSON area), and say which
  * defect a damaged copy has.
@@ -9,9 +9,9 @@ import { digestSize, hash, parseHashName } from '../../crypto/hash.js';
 import type { HeaderIO } from '../encryption.js';
 
 export const LUKS2_BINARY_HEADER_SIZE = 4096;
-/** Allowed hdr_size values: 16 KiB .. 4 MiB, powers of two (luks2.md §1). */
+/** Allowed hdr_size values: 16 KiB .. 4 MiB, powers of two (docs/spec/luks2.md §1). */
 export const LUKS2_HDR_SIZES = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096].map((k) => k * 1024);
-/** Where the secondary copy may lie when the primary cannot tell (luks2.md §1). */
+/** Where the secondary copy may lie when the primary cannot tell (docs/spec/luks2.md §1). */
 export const LUKS2_SECONDARY_OFFSETS = LUKS2_HDR_SIZES;
 export const LUKS2_PRIMARY_MAGIC = [0x4c, 0x55, 0x4b, 0x53, 0xba, 0xbe];
 export const LUKS2_SECONDARY_MAGIC = [0x53, 0x4b, 0x55, 0x4c, 0xba, 0xbe];
@@ -62,7 +62,7 @@ export function hasMagic(buf: Uint8Array, magic: number[], at = 0): boolean {
 const where = (offset: number) => (offset === 0 ? 'primary' : `secondary (at ${offset})`);
 
 /**
- * Reads one copy at `offset` and verifies it (luks2.md §2). Throws `Luks2CopyError` with the
+ * Reads one copy at `offset` and verifies it (docs/spec/luks2.md §2). Throws `Luks2CopyError` with the
  * stage reached: `absent` (no such header there), `checksum` (found, but damaged).
  */
 export async function readLuks2Copy(io: HeaderIO, offset: number): Promise<Luks2BinaryHeader> {

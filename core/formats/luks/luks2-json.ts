@@ -1,5 +1,5 @@
 /**
- * Typed access to untrusted LUKS2 JSON (spec/luks2.md §3): every helper names the field it
+ * Typed access to untrusted LUKS2 JSON (docs/spec/luks2.md §3): every helper names the field it
  * refuses, so a hostile header is refused for the defect it actually has. The rules follow
  * cryptsetup's validation (64-bit numbers are decimal strings of digits only, ≤ 2^64 − 1;
  * 32-bit fields are JSON integers; ids are decimal strings).
@@ -50,7 +50,7 @@ export function parseU64(v: string, what: string): bigint {
   return n;
 }
 
-/** `o[k]`: a 64-bit quantity stored as a decimal string (luks2.md §3). */
+/** `o[k]`: a 64-bit quantity stored as a decimal string (docs/spec/luks2.md §3). */
 export function u64Field(o: Obj, k: string, what: string): bigint {
   const v = o[k];
   if (typeof v !== 'string' || v.length === 0) bad(`${what}.${k} is missing or not a string`);

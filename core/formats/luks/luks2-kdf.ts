@@ -1,5 +1,5 @@
 /**
- * KDF parameters for new LUKS2 keyslots (spec/luks2.md §6), chosen as `cryptsetup luksFormat`
+ * KDF parameters for new LUKS2 keyslots (docs/spec/luks2.md §6), chosen as `cryptsetup luksFormat`
  * and `luksAddKey` choose them: argon2id by default (argon2i and pbkdf2 on request), costs
  * benchmarked for an unlock time (2000 ms) with memory up to 1 GiB bounded by half the
  * machine's RAM and up to 4 lanes bounded by its CPUs, or forced (`--pbkdf-force-iterations`,
@@ -116,7 +116,7 @@ export function kdfParams(kdf: Exclude<Luks2Kdf, { type: 'unknown' }>): KdfParam
   return { type: kdf.type, time: kdf.time, memoryKiB: kdf.memoryKiB, parallel: kdf.cpus };
 }
 
-/** The keyslot `kdf` JSON object as cryptsetup writes it (luks2.md §3). */
+/** The keyslot `kdf` JSON object as cryptsetup writes it (docs/spec/luks2.md §3). */
 export function kdfJson(kdf: Exclude<Luks2Kdf, { type: 'unknown' }>): Record<string, unknown> {
   const salt = Buffer.from(kdf.salt).toString('base64');
   if (kdf.type === 'pbkdf2') {

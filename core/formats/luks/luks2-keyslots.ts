@@ -1,5 +1,5 @@
 /**
- * LUKS2 keyslot add/remove (spec/luks2.md §5). A new keyslot uses the KDF type of the keyslot
+ * LUKS2 keyslot add/remove (docs/spec/luks2.md §5). A new keyslot uses the KDF type of the keyslot
  * that unlocked the volume (argon2id on an argon2id volume) unless one is asked for, with
  * cryptsetup-like costs (luks2-kdf.ts); AF hash sha256, and the segment cipher for the area
  * (cryptsetup's aes-xts-plain64 fallback when we cannot use it). Removing a keyslot also
@@ -153,7 +153,7 @@ export interface Luks2AddOptions extends Luks2KdfOptions {
 
 /**
  * Adds a keyslot for `newPassphrase` holding `key` (the volume key and the keyslot it came
- * from; luks2.md §5 "Add"): key material written and flushed first, then both header copies.
+ * from; docs/spec/luks2.md §5 "Add"): key material written and flushed first, then both header copies.
  * Returns the new keyslot id and the volume as written.
  */
 export async function addLuks2Keyslot(
@@ -219,7 +219,7 @@ function unassign(root: Json, ids: number[]): void {
 
 /**
  * Removes LUKS2 keyslots `ids`: metadata first (both headers, the ids gone from digests and
- * tokens), then the areas are overwritten with random data (luks2.md §5 "Remove", DESIGN.md
+ * tokens), then the areas are overwritten with random data (docs/spec/luks2.md §5 "Remove", docs/DESIGN.md
  * order). Returns the volume as written.
  */
 export async function removeLuks2Keyslots(

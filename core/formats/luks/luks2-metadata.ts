@@ -1,6 +1,6 @@
 /**
  * LUKS2 JSON metadata: parse and validate keyslots, segments, digests, tokens and config
- * (spec/luks2.md §3) with cryptsetup's rules (`lib/luks2/luks2_json_metadata.c`,
+ * (docs/spec/luks2.md §3) with cryptsetup's rules (`lib/luks2/luks2_json_metadata.c`,
  * `LUKS2_hdr_validate`): a header cryptsetup refuses is refused here, naming the defect, and a
  * header it loads is loaded. What we cannot use (an unknown KDF, an unsupported keyslot
  * cipher) makes only that keyslot unusable (`Luks2Keyslot.unusable`), as in cryptsetup.
@@ -110,7 +110,7 @@ function sorted<T extends { id: number }>(xs: T[]): T[] {
 }
 
 /**
- * Parses the JSON text of a header whose hdr_size is `hdrSize` (luks2.md §3) and applies
+ * Parses the JSON text of a header whose hdr_size is `hdrSize` (docs/spec/luks2.md §3) and applies
  * cryptsetup's validation in its order: requirements, tokens, digests, segments, keyslots,
  * config, keyslot areas, json_size, keyslot types. Throws CORRUPT naming the first defect.
  */

@@ -1,5 +1,5 @@
 /**
- * The LUKS2 JSON objects one by one (spec/luks2.md §3): tokens, digests, segments and
+ * The LUKS2 JSON objects one by one (docs/spec/luks2.md §3): tokens, digests, segments and
  * keyslots, each checked the way cryptsetup checks it (`luks2_json_metadata.c`,
  * `luks2_keyslot_luks2.c` `luks2_keyslot_validate`). Structural defects throw CORRUPT; what
  * is well-formed but beyond us (an unknown KDF, an unsupported cipher or hash, absurd costs)
@@ -33,7 +33,7 @@ import type {
   Luks2Token,
 } from './luks2-metadata.js';
 
-/** Argon2 costs we agree to run (luks2.md §6: cryptsetup writes memory ≤ 4 GiB, lanes ≤ 4). */
+/** Argon2 costs we agree to run (docs/spec/luks2.md §6: cryptsetup writes memory ≤ 4 GiB, lanes ≤ 4). */
 export const ARGON2_MAX_TIME = 1000;
 export const ARGON2_MAX_MEMORY_KIB = 4 * 1024 * 1024;
 export const ARGON2_MAX_CPUS = 16;

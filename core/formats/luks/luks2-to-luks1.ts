@@ -1,5 +1,5 @@
 /**
- * LUKS2 → LUKS1 in place (cryptsetup `LUKS2_luks2_to_luks1`; spec/luks1.md §1–§3): possible
+ * LUKS2 → LUKS1 in place (cryptsetup `LUKS2_luks2_to_luks1`; docs/spec/luks1.md §1–§3): possible
  * only when every keyslot is one LUKS1 can hold — PBKDF2 with the digest's hash, 4000 stripes,
  * the data cipher, a LUKS1-sized area, id below 8 — with one 512-byte-sector segment, one
  * PBKDF2 digest and no tokens. Inactive LUKS1 slots get placeholder areas in the gaps, as

@@ -1,6 +1,6 @@
 /**
  * LUKS2 unlock: KDF (pbkdf2, argon2i, argon2id), key material, digest check, and the data
- * segment parameters (spec/luks2.md §4). Recovering the volume key needs only a keyslot and its
+ * segment parameters (docs/spec/luks2.md §4). Recovering the volume key needs only a keyslot and its
  * digest, so a passphrase can be tested on volumes whose data we cannot read (unknown
  * requirement flags, an unsupported segment cipher), as `cryptsetup open --test-passphrase`
  * does; reading data additionally needs a segment we support.
@@ -19,7 +19,7 @@ import { readLuks2Volume, type Luks2Volume } from './luks2-volume.js';
 export { readLuks2Volume, type Luks2Volume } from './luks2-volume.js';
 import { makeUnlocked, type UnlockedLuks } from './unlocked.js';
 
-/** Segment sector sizes dm-crypt (and we) can use (luks2.md §3 "Segment"). */
+/** Segment sector sizes dm-crypt (and we) can use (docs/spec/luks2.md §3 "Segment"). */
 const SECTOR_SIZES = [512, 1024, 2048, 4096];
 
 /** The unmet mandatory requirements, as one message (UNSUPPORTED_FEATURE), or undefined. */
@@ -82,7 +82,7 @@ export function segmentCipher(vol: Luks2Volume): {
   return { segment, spec: segmentSpec(segment, slot.keySize), keyBytes: slot.keySize };
 }
 
-/** The keyslot's KDF as the KDF worker takes it (luks2.md §3 "Keyslot" kdf). */
+/** The keyslot's KDF as the KDF worker takes it (docs/spec/luks2.md §3 "Keyslot" kdf). */
 function kdfOf(ks: Luks2Keyslot): KdfParams {
   const kdf = ks.kdf!;
   if (kdf.type === 'pbkdf2') {
@@ -93,7 +93,7 @@ function kdfOf(ks: Luks2Keyslot): KdfParams {
 }
 
 /**
- * Tries one usable keyslot (luks2.md §4 step 2): the volume key when the passphrase opens it.
+ * Tries one usable keyslot (docs/spec/luks2.md §4 step 2): the volume key when the passphrase opens it.
  * The KDF, AF merge and digest check run on the KDF worker.
  */
 async function tryLuks2Slot(
@@ -177,7 +177,7 @@ export async function unlockLuks2Key(
 }
 
 /**
- * Unlocks an already-read LUKS2 volume for data access (luks2.md §4): requirements and the
+ * Unlocks an already-read LUKS2 volume for data access (docs/spec/luks2.md §4): requirements and the
  * segment cipher are checked first, then the keyslots of the segment's digest are tried.
  */
 export async function unlockLuks2Volume(

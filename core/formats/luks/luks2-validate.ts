@@ -1,5 +1,5 @@
 /**
- * LUKS2 layout rules across objects (spec/luks2.md §1, §3), as cryptsetup's
+ * LUKS2 layout rules across objects (docs/spec/luks2.md §1, §3), as cryptsetup's
  * `hdr_validate_segments`, `hdr_validate_config` and `hdr_validate_areas` apply them:
  * segment numbering and overlaps, the config sizes, and keyslot areas that stay inside the
  * keyslots area without overlapping each other or the two header copies.
@@ -9,7 +9,7 @@ import type { Luks2Keyslot, Luks2Segment } from './luks2-metadata.js';
 import { isBackupSegment } from './luks2-objects.js';
 
 const BINARY_HEADER = 4096;
-/** Allowed metadata (binary + JSON) sizes: 16 KiB .. 4 MiB, powers of two (luks2.md §1). */
+/** Allowed metadata (binary + JSON) sizes: 16 KiB .. 4 MiB, powers of two (docs/spec/luks2.md §1). */
 export const LUKS2_METADATA_SIZES = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096].map(
   (k) => k * 1024
 );
@@ -59,7 +59,7 @@ function validateSegments(segments: Luks2Segment[]): void {
   }
 }
 
-/** Config sizes (luks2.md §1): returns json_size and keyslots_size. */
+/** Config sizes (docs/spec/luks2.md §1): returns json_size and keyslots_size. */
 function validateConfig(
   config: Obj,
   segments: Luks2Segment[],

@@ -1,5 +1,5 @@
 /**
- * Loading a LUKS2 volume from whichever header copy is valid (spec/luks2.md §2 "Choosing the
+ * Loading a LUKS2 volume from whichever header copy is valid (docs/spec/luks2.md §2 "Choosing the
  * header", cryptsetup `LUKS2_disk_hdr_read`): both copies are read and validated (checksum and
  * JSON); the valid one with the higher seqid is used; a damaged or older copy is reported in
  * the header state. Unlike cryptsetup we never rewrite a copy while reading: the user repairs
@@ -87,7 +87,7 @@ function status(c: CopyResult): Luks2CopyStatus {
 
 /**
  * Reads both copies and returns the volume from the valid one with the highest seqid
- * (luks2.md §2). When the primary cannot say where the secondary is, the standard offsets are
+ * (docs/spec/luks2.md §2). When the primary cannot say where the secondary is, the standard offsets are
  * searched. Throws CORRUPT/TRUNCATED/NOT_AN_IMAGE naming the defect when neither copy is valid.
  */
 export async function readLuks2Volume(io: HeaderIO): Promise<Luks2Volume> {

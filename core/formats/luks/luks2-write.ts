@@ -1,5 +1,5 @@
 /**
- * Serialising LUKS2 header copies (spec/luks2.md §2, §5 step 6): binary header with its own
+ * Serialising LUKS2 header copies (docs/spec/luks2.md §2, §5 step 6): binary header with its own
  * salt and hdr_offset, JSON area zero-padded, checksum over both with the checksum zeroed.
  */
 import { fail } from '../../api/errors.js';
@@ -65,7 +65,7 @@ export function buildLuks2Copy(f: Luks2CopyFields, offset: number): Uint8Array {
   return out;
 }
 
-/** Writes the primary then the secondary copy, flushing after each (luks2.md §5 step 6). */
+/** Writes the primary then the secondary copy, flushing after each (docs/spec/luks2.md §5 step 6). */
 export async function writeLuks2Headers(io: HeaderIO, f: Luks2CopyFields): Promise<void> {
   await io.write(buildLuks2Copy(f, 0), 0);
   await io.flush();
@@ -76,7 +76,7 @@ export async function writeLuks2Headers(io: HeaderIO, f: Luks2CopyFields): Promi
 /**
  * A copy for `offset` rebuilt from another copy's binary header and JSON area, as cryptsetup's
  * recovery does: same fields and seqid, the magic and hdr_offset of the new place, a fresh
- * salt, the checksum recomputed (luks2.md §2).
+ * salt, the checksum recomputed (docs/spec/luks2.md §2).
  */
 export function rebuildLuks2Copy(from: Luks2BinaryHeader, offset: number): Uint8Array {
   const { binary, jsonArea } = from;

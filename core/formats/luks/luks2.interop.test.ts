@@ -1,7 +1,7 @@
 /**
  * Interop: LUKS2 volumes made by cryptsetup 2.6 (pbkdf2 / argon2id, 512- and 4096-byte
  * sectors; data written with the offline `cryptsetup reencrypt --encrypt` recipes of
- * spec/README.md) inspect and decrypt correctly in our code.
+ * docs/spec/README.md) inspect and decrypt correctly in our code.
  */
 import assert from 'node:assert/strict';
 import { copyFile, readFile, truncate } from 'node:fs/promises';

@@ -29,7 +29,7 @@ const DATA_OFFSET = 16777216;
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** The luks2.md §7 volume (pbkdf2 keyslot 0 only), as cryptsetup lays it out. */
+/** The docs/spec/luks2.md §7 volume (pbkdf2 keyslot 0 only), as cryptsetup lays it out. */
 function vectorMeta(): Json {
   return {
     keyslots: {
@@ -102,7 +102,7 @@ async function rejects(p: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(p, (e) => isVaultError(e) && e.code === code);
 }
 
-describe('LUKS2 (luks2.md §7 vector)', () => {
+describe('LUKS2 (docs/spec/luks2.md §7 vector)', () => {
   it('unlocks the pbkdf2 keyslot to the known volume key', async () => {
     const { io } = await build();
     const u = await unlockLuks(io, PASS);

@@ -3,7 +3,7 @@
  * reading (LUKS1 and LUKS2) and creating (LUKS1 and LUKS2, cryptsetup geometry).
  *
  * IVs are payload-relative: unit at payload byte x uses IV sector ivTweak + x / 512
- * (spec/luks1.md §7, luks2.md §4, qcow2-luks.md §3 "Contrast").
+ * (docs/spec/luks1.md §7, docs/spec/luks2.md §4, docs/spec/qcow2-luks.md §3 "Contrast").
  */
 import { fail } from '../../api/errors.js';
 import type { EncryptionInfo } from '../../api/types.js';

@@ -26,7 +26,7 @@ export function makeUnlocked(fields: Omit<UnlockedLuks, 'dispose'>): UnlockedLuk
   return { ...fields, dispose: () => wipe(fields.masterKey) };
 }
 
-/** Options for creating a LUKS1 header (spec/luks1.md §8–§9). */
+/** Options for creating a LUKS1 header (docs/spec/luks1.md §8–§9). */
 export interface LuksCreateOptions {
   /** User cipher string, default `aes-256-xts-plain64`. */
   cipher?: string;

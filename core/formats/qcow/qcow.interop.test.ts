@@ -1,4 +1,4 @@
-/** qcow v1 reading against qemu 7.2 (spec/legacy-aes.md §3), plain and AES-encrypted. */
+/** qcow v1 reading against qemu 7.2 (docs/spec/legacy-aes.md §3), plain and AES-encrypted. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 /**
- * qcow version 1, read only (spec/legacy-aes.md §3), with legacy AES data decryption
- * (legacy-aes.md §1: IV = guest offset / 512).
+ * qcow version 1, read only (docs/spec/legacy-aes.md §3), with legacy AES data decryption
+ * (docs/spec/legacy-aes.md §1: IV = guest offset / 512).
  */
 import { dirname, isAbsolute, join } from 'node:path';
 import { inflateRawSync, constants } from 'node:zlib';

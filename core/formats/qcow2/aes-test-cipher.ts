@@ -1,11 +1,11 @@
 /**
- * Test-only AES-128-CBC plain64 `DataCipher` (spec/legacy-aes.md §1) built directly on
+ * Test-only AES-128-CBC plain64 `DataCipher` (docs/spec/legacy-aes.md §1) built directly on
  * node:crypto, independent of core/crypto, for the legacy AES interop suites.
  */
 import { createCipheriv, createDecipheriv } from '../../crypto/node-crypto.js';
 import type { DataCipher } from '../../crypto/data-cipher.js';
 
-/** Test-local AES-128-CBC plain64 cipher (legacy-aes.md §1), one CBC chain per sector. */
+/** Test-local AES-128-CBC plain64 cipher (docs/spec/legacy-aes.md §1), one CBC chain per sector. */
 export function testAesCipher(passphrase: string): DataCipher {
   const key = Buffer.alloc(16);
   key.write(passphrase.slice(0, 16), 'latin1');

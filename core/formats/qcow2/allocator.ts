@@ -1,5 +1,5 @@
 /**
- * Append-only cluster allocator with exact refcounts for images we write (spec/qcow2.md §8).
+ * Append-only cluster allocator with exact refcounts for images we write (docs/spec/qcow2.md §8).
  *
  * Invariant: every cluster below `end` has refcount 1 except the `freed` ranges (old refcount
  * tables), which have refcount 0. Nothing is ever shared, so the refcount structures are a

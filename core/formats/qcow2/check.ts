@@ -1,5 +1,5 @@
 /**
- * Consistency check mirroring `qemu-img check` (spec/qcow2.md §14): rebuilds reference
+ * Consistency check mirroring `qemu-img check` (docs/spec/qcow2.md §14): rebuilds reference
  * counts from every structure in §8, compares them with the on-disk refcounts, and verifies
  * COPIED flags, reserved bits, alignment and bounds. Needs no secret.
  */

@@ -1,4 +1,4 @@
-/** Decompression of compressed clusters (spec/qcow2.md §6): raw deflate or zstd. */
+/** Decompression of compressed clusters (docs/spec/qcow2.md §6): raw deflate or zstd. */
 import { constants, inflateRawSync } from 'node:zlib';
 import { Decompress, decompress as zstdDecompress } from 'fzstd';
 import { fail } from '../../api/errors.js';

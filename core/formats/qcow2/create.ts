@@ -1,5 +1,5 @@
 /**
- * Creating qcow2 images (spec/qcow2.md §9, qcow2-luks.md §4) and reopening one we created
+ * Creating qcow2 images (docs/spec/qcow2.md §9, docs/spec/qcow2-luks.md §4) and reopening one we created
  * to continue a resumable conversion.
  */
 import { fail } from '../../api/errors.js';

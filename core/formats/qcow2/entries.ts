@@ -1,5 +1,5 @@
 /**
- * Bit layouts of qcow2 L1/L2/refcount-table entries (spec/qcow2.md §5, §6, §8).
+ * Bit layouts of qcow2 L1/L2/refcount-table entries (docs/spec/qcow2.md §5, §6, §8).
  *
  * Entries are big-endian u64; they are handled as two u32 halves so the hot paths stay on
  * small integers. Host offsets above 2^53 lose precision but are always past the end of any

@@ -1,6 +1,6 @@
 /**
  * qcow2 header and header-extension parsing with QEMU 7.2's open-time validation
- * (spec/qcow2.md §2, §3, §4, §15). Every size is checked against the file length and QEMU's
+ * (docs/spec/qcow2.md §2, §3, §4, §15). Every size is checked against the file length and QEMU's
  * limits before anything is allocated from it.
  */
 import { fail } from '../../api/errors.js';

@@ -1,4 +1,4 @@
-/** qcow2 (v2/v3) reading, writing and checking (spec/qcow2.md). */
+/** qcow2 (v2/v3) reading, writing and checking (docs/spec/qcow2.md). */
 export {
   openQcow2,
   Qcow2Image,

@@ -1,5 +1,5 @@
 /**
- * Legacy AES (crypt_method 1) against qemu 7.2 (spec/legacy-aes.md): qemu-made images decrypt
+ * Legacy AES (crypt_method 1) against qemu 7.2 (docs/spec/legacy-aes.md): qemu-made images decrypt
  * identically with guest-sector IVs; our AES images pass `qemu-img check` and `compare`.
  */
 import { after, before, describe, it } from 'node:test';

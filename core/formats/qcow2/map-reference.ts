@@ -1,6 +1,6 @@
 /**
  * Test-only reference for the L2 walk (resolve.ts): one L2 lookup per cluster, straight
- * from spec/qcow2.md §5–§7, plus map() on top of it. Used by map.interop.test.ts.
+ * from docs/spec/qcow2.md §5–§7, plus map() on top of it. Used by map.interop.test.ts.
  */
 import { fail } from '../../api/errors.js';
 import { MemoryDevice } from '../../io/memory-device.js';

@@ -1,6 +1,6 @@
 /**
  * `resolve()`, `mapSegments()` and `map()` against a simple per-cluster reference (one L2
- * lookup per cluster, spec/qcow2.md §5–§7), on qemu-made images that mix data, zero,
+ * lookup per cluster, docs/spec/qcow2.md §5–§7), on qemu-made images that mix data, zero,
  * unallocated, compressed and subcluster entries over backing chains, and on hostile
  * mutations of those images (the same errors, in the same order).
  */

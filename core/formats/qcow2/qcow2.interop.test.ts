@@ -1,5 +1,5 @@
 /**
- * Interop against qemu-img/qemu-io 7.2 (spec/README.md commands): our reads equal
+ * Interop against qemu-img/qemu-io 7.2 (docs/spec/README.md commands): our reads equal
  * `qemu-img convert -O raw`, our writes pass `qemu-img check` and `qemu-img compare`.
  */
 import { after, before, describe, it } from 'node:test';

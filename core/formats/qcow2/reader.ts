@@ -1,6 +1,6 @@
 /**
- * Read access to qcow2 v2/v3 images (spec/qcow2.md), including backing chains, compressed
- * clusters, extended L2, and encrypted data (qcow2-luks.md §3, legacy-aes.md §2).
+ * Read access to qcow2 v2/v3 images (docs/spec/qcow2.md), including backing chains, compressed
+ * clusters, extended L2, and encrypted data (docs/spec/qcow2-luks.md §3, docs/spec/legacy-aes.md §2).
  */
 import { dirname, isAbsolute, join } from 'node:path';
 import { fail } from '../../api/errors.js';
@@ -99,7 +99,7 @@ export class Qcow2Image implements GuestReader {
     return i;
   }
 
-  /** The LUKS region (extension 0x0537BE77), bounded to its length (qcow2-luks.md §1). */
+  /** The LUKS region (extension 0x0537BE77), bounded to its length (docs/spec/qcow2-luks.md §1). */
   luksRegion(): HeaderIO | undefined {
     const ch = this.header.cryptoHeader;
     return ch ? regionIO(this.dev, ch.offset, ch.length) : undefined;
@@ -263,7 +263,7 @@ export function regionIO(dev: BlockDevice, offset: number, length: number): Head
   };
 }
 
-/** Opens a qcow2 image for reading (spec/qcow2.md §15 validation first). */
+/** Opens a qcow2 image for reading (docs/spec/qcow2.md §15 validation first). */
 export async function openQcow2(
   dev: BlockDevice,
   opts: Qcow2OpenOptions = {}

@@ -1,5 +1,5 @@
 /**
- * Guest → host translation through L1/L2 (spec/qcow2.md §5–§7), producing coalesced
+ * Guest → host translation through L1/L2 (docs/spec/qcow2.md §5–§7), producing coalesced
  * segments so a large read becomes few device reads.
  *
  * The walk is per L2 table, not per cluster: a cached table is scanned synchronously as a

@@ -1,4 +1,4 @@
-/** Internal snapshot table (spec/qcow2.md §10): listed, never modified. */
+/** Internal snapshot table (docs/spec/qcow2.md §10): listed, never modified. */
 import { fail } from '../../api/errors.js';
 import type { SnapshotInfo } from '../../api/types.js';
 import { readExact, type BlockDevice } from '../../io/block-device.js';

@@ -1,6 +1,6 @@
 /**
- * Writing guest data into a qcow2 image we created (spec/qcow2.md §5, §8, §9;
- * qcow2-luks.md §3, §7; legacy-aes.md §1): whole-cluster allocation, contiguous runs,
+ * Writing guest data into a qcow2 image we created (docs/spec/qcow2.md §5, §8, §9;
+ * docs/spec/qcow2-luks.md §3, §7; docs/spec/legacy-aes.md §1): whole-cluster allocation, contiguous runs,
  * all-zero clusters skipped, exact refcounts and COPIED flags, metadata written at flush.
  */
 import { fail } from '../../api/errors.js';

@@ -1,6 +1,6 @@
 /**
  * `struct flock` as the Linux kernel reads it for `fcntl(F_OFD_SETLK/F_OFD_GETLK)`, laid out
- * by hand in a byte buffer (DESIGN.md constraint 3: the native route stays small, so no
+ * by hand in a byte buffer (docs/DESIGN.md constraint 3: the native route stays small, so no
  * struct marshalling beyond these five fields).
  *
  * On x86_64 and aarch64 Linux the struct is the generic one (asm-generic/fcntl.h):

@@ -1,5 +1,5 @@
 /**
- * The one native route (DESIGN.md constraint 3): `fcntl` and `lseek` from the C library,
+ * The one native route (docs/DESIGN.md constraint 3): `fcntl` and `lseek` from the C library,
  * called through koffi, an FFI whose npm package brings prebuilt binaries for each platform
  * (no compiler, no install script; N-API, so the same binary loads in Node and in Electron's
  * main process). Used by the image locks (`F_OFD_SETLK`/`F_OFD_GETLK`) and the sparse reader

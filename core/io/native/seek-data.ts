@@ -1,5 +1,5 @@
 /**
- * `lseek(SEEK_DATA / SEEK_HOLE)`: where a sparse file's data and holes are (DESIGN.md
+ * `lseek(SEEK_DATA / SEEK_HOLE)`: where a sparse file's data and holes are (docs/DESIGN.md
  * constraint 3), for readers that skip holes instead of reading zeros.
  *
  * `lseek` moves the descriptor's file position; everything in `core/io` reads and writes at

@@ -1,5 +1,5 @@
 /**
- * Passphrase handling in the renderer (DESIGN.md "Secrets"): read an input once, turn it into
+ * Passphrase handling in the renderer (docs/DESIGN.md "Secrets"): read an input once, turn it into
  * bytes, clear the field. Nothing here is stored in a store, a log or a URL.
  */
 

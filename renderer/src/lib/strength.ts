@@ -1,5 +1,5 @@
 /**
- * A small zxcvbn-style passphrase strength estimate (ux-anchors.md §1: meter + block weak
+ * A small zxcvbn-style passphrase strength estimate (docs/design/ux-anchors.md §1: meter + block weak
  * unless "use anyway"). Conservative: estimates guessing entropy in bits, then a 0–4 score.
  */
 

@@ -1,6 +1,6 @@
 /**
  * The one bound zustand store, split into slices (images, jobs, wizards, ui). It holds no
- * passphrase or key, ever (DESIGN.md "Secrets").
+ * passphrase or key, ever (docs/DESIGN.md "Secrets").
  */
 import { create } from 'zustand';
 import { createImagesSlice, type ImagesSlice } from './images-slice.js';
