@@ -23,9 +23,11 @@ import type {
   KeyDescription,
   OwnKey,
 } from './bundle-types.js';
+import type { BatchReport, BatchRequest } from './batch-types.js';
 
 export type * from './luks-types.js';
 export type * from './bundle-types.js';
+export type * from './batch-types.js';
 
 export type ImageFormat = 'qcow2' | 'qcow' | 'raw' | 'luks';
 export type OutputFormat = 'qcow2' | 'raw' | 'luks';
@@ -155,7 +157,7 @@ export interface ImageInUse {
   holder?: string;
 }
 
-export type JobKind = 'create' | 'convert' | 'migrate' | 'export' | 'import' | 'verify';
+export type JobKind = 'create' | 'convert' | 'migrate' | 'export' | 'import' | 'verify' | 'batch';
 export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** A throttled progress report of a long job. */
@@ -309,8 +311,11 @@ export interface LibvirtPlan {
   steps: string[];
 }
 
-/** Events pushed to faces: job progress and state changes. */
-export type VaultEvent = { type: 'job'; job: JobInfo };
+/**
+ * Events pushed to faces: job progress and state changes, and a batch's per-image report
+ * whenever one of its images changes status (batch-types.ts).
+ */
+export type VaultEvent = { type: 'job'; job: JobInfo } | { type: 'batch'; report: BatchReport };
 
 /** The one API every face calls (CLI, Electron IPC, loopback server, in-memory fake). */
 export interface VaultApi {
@@ -326,6 +331,12 @@ export interface VaultApi {
   startMigrate(req: MigrateRequest): Promise<JobInfo>;
   startExport(req: ExportRequest): Promise<JobInfo>;
   startImport(req: ImportRequest): Promise<JobInfo>;
+  /**
+   * Runs one keyslot operation over many images as a job (kind `batch`), a few at a time;
+   * images in use are skipped, one image's failure never touches the others. Its report
+   * arrives as `{ type: 'batch' }` events and, at the end, in the job's `result.report`.
+   */
+  startBatch(req: BatchRequest): Promise<JobInfo>;
   libvirtPlan(path: string): Promise<LibvirtPlan>;
   /** Reads and checks a bundle's manifest (shown before importing). */
   readBundleManifest(bundleDir: string): Promise<BundleManifest>;
