@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { batchReportSchema } from '../api/batch-schemas.js';
 import type { BatchItem, BatchReport } from '../api/types.js';
 import { sha256Hex } from '../testing/bytes.js';
-import { spawnCli } from '../testing/cli.js';
+import { cli, spawnCli } from '../testing/cli.js';
 import { holdWithQemuIo } from '../testing/lock-peers.js';
 import { peerTestOptions, run, runQemuRetrying, scratchDir } from '../testing/peers.js';
 
@@ -51,7 +51,7 @@ describe('keyslot change over many images, one held by qemu-io', opts, () => {
         format === 'qcow2'
           ? ['create', '-f', 'qcow2', '--encrypt', '-o', 'iterations=1000']
           : ['create', '-f', 'luks', '--pbkdf-force-iterations', '1000'];
-      const r = await spawnCli([...args, '--passphrase-file', pw(pass), img(name), '16M']);
+      const r = await cli(...args, '--passphrase-file', pw(pass), img(name), '16M');
       assert.equal(r.code, 0, r.stderr);
     };
     await ours('ours.qcow2', 'A', 'qcow2');
@@ -82,25 +82,24 @@ describe('keyslot change over many images, one held by qemu-io', opts, () => {
     return false;
   }
 
-  const change = (...extra: string[]) =>
-    spawnCli([
-      'keyslot',
-      'change',
-      img('qemu.qcow2'),
-      img('ours.qcow2'),
-      img('held.qcow2'),
-      img('wrong.qcow2'),
-      '--list',
-      join(dir, 'list.txt'),
-      '--passphrase-file',
-      pw('A'),
-      '--new-passphrase-file',
-      pw('N'),
-      ...ITER,
-      '--jobs',
-      '2',
-      ...extra,
-    ]);
+  const changeArgs = () => [
+    'keyslot',
+    'change',
+    img('qemu.qcow2'),
+    img('ours.qcow2'),
+    img('held.qcow2'),
+    img('wrong.qcow2'),
+    '--list',
+    join(dir, 'list.txt'),
+    '--passphrase-file',
+    pw('A'),
+    '--new-passphrase-file',
+    pw('N'),
+    ...ITER,
+    '--jobs',
+    '2',
+  ];
+  const change = (...extra: string[]) => cli(...changeArgs(), ...extra);
 
   const byName = (report: BatchReport) =>
     Object.fromEntries(report.images.map((i) => [i.path.slice(dir.length + 1), i])) as Record<
@@ -116,7 +115,8 @@ describe('keyslot change over many images, one held by qemu-io', opts, () => {
     const holder = await holdWithQemuIo(img('held.qcow2'), qemuArgs(img('held.qcow2'), 'A'));
     let first;
     try {
-      first = await change('--json');
+      // The real command, in its own process; the re-runs below run in this one.
+      first = await spawnCli([...changeArgs(), '--json']);
     } finally {
       await holder.release();
     }
@@ -173,7 +173,7 @@ describe('keyslot change over many images, one held by qemu-io', opts, () => {
     assert.equal(await fileHash(img('wrong.qcow2')), untouched.wrong);
 
     // Without the odd one out every image is done: exit 0.
-    const third = await spawnCli([
+    const third = await cli(
       'keyslot',
       'change',
       img('qemu.qcow2'),
@@ -182,8 +182,8 @@ describe('keyslot change over many images, one held by qemu-io', opts, () => {
       pw('A'),
       '--new-passphrase-file',
       pw('N'),
-      ...ITER,
-    ]);
+      ...ITER
+    );
     assert.equal(third.code, 0, third.stdout + third.stderr);
     assert.match(third.stdout, /2 images: 0 changed, 2 already done, 0 skipped, 0 failed/);
   });
@@ -191,7 +191,7 @@ describe('keyslot change over many images, one held by qemu-io', opts, () => {
   test('add and remove over many images are idempotent; all skipped exits 2', async () => {
     const images = [img('qemu.qcow2'), img('raw.luks')];
     const add = (...extra: string[]) =>
-      spawnCli([
+      cli(
         'keyslot',
         'add',
         ...images,
@@ -201,8 +201,8 @@ describe('keyslot change over many images, one held by qemu-io', opts, () => {
         pw('B'),
         ...ITER,
         '--json',
-        ...extra,
-      ]);
+        ...extra
+      );
     const added = await add();
     assert.equal(added.code, 0, added.stderr);
     const a = JSON.parse(added.stdout) as BatchReport;
@@ -218,7 +218,7 @@ describe('keyslot change over many images, one held by qemu-io', opts, () => {
     );
 
     const remove = () =>
-      spawnCli(['keyslot', 'remove', ...images, '--passphrase-file', pw('B'), '--json']);
+      cli('keyslot', 'remove', ...images, '--passphrase-file', pw('B'), '--json');
     const removed = JSON.parse((await remove()).stdout) as BatchReport;
     assert.deepEqual(
       removed.images.map((i) => [i.status, i.removed]),
@@ -244,24 +244,24 @@ describe('keyslot change over many images, one held by qemu-io', opts, () => {
   });
 
   test('single-image keyslot commands answer --json, failures too', async () => {
-    const ok = await spawnCli([
+    const ok = await cli(
       'keyslot',
       'test',
       img('ours.qcow2'),
       '--passphrase-file',
       pw('N'),
-      '--json',
-    ]);
+      '--json'
+    );
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(Object.keys(JSON.parse(ok.stdout) as object).sort(), ['path', 'slot']);
-    const bad = await spawnCli([
+    const bad = await cli(
       'keyslot',
       'test',
       img('ours.qcow2'),
       '--passphrase-file',
       pw('A'),
-      '--json',
-    ]);
+      '--json'
+    );
     assert.equal(bad.code, 4);
     const err = JSON.parse(bad.stdout) as { error: { code: string }; exitCode: number };
     assert.equal(err.error.code, 'WRONG_PASSPHRASE');
