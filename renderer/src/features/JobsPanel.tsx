@@ -12,6 +12,7 @@ const KIND: Record<string, string> = {
   export: 'Export',
   import: 'Import',
   verify: 'Verify',
+  batch: 'Batch',
 };
 
 /** Where a finished job put its output (convert/migrate/import: target; export: bundle). */
