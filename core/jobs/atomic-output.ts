@@ -6,6 +6,7 @@
 import { lstat, open, rename, rm } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname } from 'node:path';
+import { leftoverReport } from './leftovers.js';
 import { fail, toVaultError, type VaultError } from '../api/errors.js';
 import { openLockedFile } from '../io/locked-file.js';
 import { claimOutput } from '../io/output-claim.js';
@@ -122,10 +123,22 @@ async function publish<T>(
     const resumable = opts.resumable === true && isInterruption(err) && (await exists(journal));
     const keep = !cancelled && (resumable || refusedResume);
     if (!keep) await removeOutputs(partial, journal).catch(() => undefined);
-    throw cancelled && err.code !== 'CANCELLED' ? fail('CANCELLED', 'Cancelled', e) : err;
+    if (cancelled && err.code !== 'CANCELLED') throw fail('CANCELLED', 'Cancelled', e);
+    if (err.code === 'NO_SPACE') throw await noSpaceError(err, target, keep);
+    throw err;
   }
   await rm(journal, { force: true }).catch(() => undefined);
   return result;
+}
+
+/**
+ * The one-line `NO_SPACE` error of a job whose disk filled up (issue #13): what was left (the
+ * partial and its journal, and the space they hold) and the two ways on, or that nothing was.
+ */
+async function noSpaceError(err: VaultError, target: string, kept: boolean): Promise<VaultError> {
+  const base = `${err.message.replace(/\.$/, '')} writing ${target}`;
+  const tail = kept ? await leftoverReport(target) : 'nothing was left behind';
+  return fail('NO_SPACE', `${base}; ${tail}`, err);
 }
 
 /** Removes a partial output and its journal (missing files are fine). */

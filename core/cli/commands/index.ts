@@ -22,6 +22,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   bundle: async () => (await import('./bundle.js')).bundleCommand,
   libvirt: async () => (await import('./bundle.js')).libvirtCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
+  clean: async () => (await import('./clean.js')).cleanCommand,
 };
 
 export function usage(): string {
@@ -38,12 +39,13 @@ Usage: image-vault <command> [options]
   header repair|convert IMAGE         repair a LUKS header; convert LUKS1 <-> LUKS2
   bundle export|import                hand an encrypted VM to someone
   libvirt plan IMAGE                  libvirt secret + disk XML for unattended boot
+  clean DST                           remove DST.partial and its journal (a failed job's)
   serve [--port N]                    the UI on a loopback port (for headless hosts)
 
 Global: --debug (stack traces), --help, --version. Passphrases are read from
 --…passphrase-file F (- = stdin), --…passphrase-fd N, or a terminal prompt; never from argv.
 Images are locked like QEMU locks them: one held by a VM or another program (or by another
 of our operations) is refused with IMAGE_IN_USE; reading commands accept -U/--force-share.
-Exit status: 0 ok, 1 error, 4 wrong passphrase, 5 image in use, 130 cancelled
+Exit status: 0 ok, 1 error, 4 wrong passphrase, 5 image in use, 7 no space, 130 cancelled
 (check: 2 corruptions, 3 leaks). Run image-vault <command> --help for details.`;
 }
