@@ -81,6 +81,9 @@ describe('full disks: convert, migrate, create (CLI and serve)', opts, () => {
       const r = await cli('convert', ...flags(), src, dst);
       assertNoSpaceLine(r, dst, true);
       assert.deepEqual(await leftovers(), ['out.img.partial', 'out.img.partial.journal']);
+      // Unfinished outputs and journals stay private (issue #13: journals 0600).
+      assert.equal((await stat(`${dst}.partial`)).mode & 0o777, 0o600);
+      assert.equal((await stat(`${dst}.partial.journal`)).mode & 0o777, 0o600);
       const c = await cli('clean', dst);
       assert.equal(c.code, 0, c.stderr);
       assert.match(c.stdout, /Removed .*out\.img\.partial, .*out\.img\.partial\.journal/);

@@ -3,7 +3,7 @@
  * `TARGET.partial`, made durable, and only then renamed to `TARGET`, so a cancel or a crash
  * never leaves a half-written file under the final name.
  */
-import { lstat, open, rename, rm } from 'node:fs/promises';
+import { chmod, chown, lstat, open, rename, rm } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname } from 'node:path';
 import { leftoverReport } from './leftovers.js';
@@ -71,6 +71,7 @@ export async function withPartialOutput<T>(
   const partial = partialPathFor(target);
   const journal = journalPathFor(partial);
   const replaced = opts.overwrite ? await holdReplacedTarget(target) : undefined;
+  const replacedStat = replaced ? await replaced.stat() : undefined;
   const claim = await claimOutput(partial).catch(async (e: unknown) => {
     await replaced?.close().catch(() => undefined);
     throw e;
@@ -81,7 +82,7 @@ export async function withPartialOutput<T>(
       await claim.truncate();
       await removeJournal(journal);
     }
-    return await publish(target, partial, journal, fn, opts);
+    return await publish(target, partial, journal, fn, { ...opts, replacedStat });
   } finally {
     await claim.release().catch(() => undefined);
     await replaced?.close().catch(() => undefined);
@@ -98,17 +99,42 @@ async function holdReplacedTarget(target: string) {
   }
 }
 
+/**
+ * Gives the finished partial the mode and owner it is published with (issue #13): those of
+ * the file it replaces, else qemu-img's 0644 minus the umask. The partial itself stays 0600
+ * while it is written (journals always do).
+ */
+async function settlePermissions(partial: string, replaced: PermissionSource | undefined) {
+  if (!(await lstat(partial)).isFile()) return;
+  if (!replaced) {
+    await chmod(partial, 0o644 & ~process.umask());
+    return;
+  }
+  if (replaced.uid !== process.getuid?.() || replaced.gid !== process.getgid?.()) {
+    // Only root may give a file away; anyone else keeps the file as their own.
+    await chown(partial, replaced.uid, replaced.gid).catch(() => undefined);
+  }
+  await chmod(partial, replaced.mode & 0o7777);
+}
+
+interface PermissionSource {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
 async function publish<T>(
   target: string,
   partial: string,
   journal: string,
   fn: (partialPath: string) => Promise<T>,
-  opts: PartialOutputOptions
+  opts: PartialOutputOptions & { replacedStat?: PermissionSource }
 ): Promise<T> {
   let result: T;
   try {
     result = await fn(partial);
     if (opts.signal?.aborted) throw fail('CANCELLED', 'Cancelled');
+    await settlePermissions(partial, opts.replacedStat);
     await fsyncPath(partial, false);
     if (!opts.overwrite && (await exists(target))) {
       throw fail('EXISTS', `The target appeared while the job ran: ${target}`);

@@ -11,7 +11,8 @@ export async function createImage(req: CreateRequest, threads?: number): Promise
   if (req.format === 'luks' && !req.passphrase) {
     throw fail('NEEDS_PASSPHRASE', 'A LUKS image needs a passphrase');
   }
-  const dev = await FileDevice.open(req.path, { createExclusive: true });
+  // Created as qemu-img creates images: 0644 minus the umask (issue #13).
+  const dev = await FileDevice.open(req.path, { createExclusive: true, mode: 0o644 });
   let ok = false;
   try {
     const writer = await createTarget(dev, {
