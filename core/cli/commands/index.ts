@@ -42,7 +42,9 @@ Usage: image-vault <command> [options]
   clean DST                           remove DST.partial and its journal (a failed job's)
   serve [--port N]                    the UI on a loopback port (for headless hosts)
 
-Global: --debug (stack traces), --help, --version. Passphrases are read from
+Global: --debug (stack traces), --help, --version, --allow-slow-keyslots (try keyslots whose
+key derivation would take over 180 s here or over half the RAM; skipped with a warning
+otherwise). Passphrases are read from
 --…passphrase-file F (- = stdin), --…passphrase-fd N, or a terminal prompt; never from argv.
 Images are locked like QEMU locks them: one held by a VM or another program (or by another
 of our operations) is refused with IMAGE_IN_USE; reading commands accept -U/--force-share.
