@@ -75,8 +75,8 @@ describe('sparse raw copy and verify', async () => {
     }
     const st = await stat(out);
     assert.equal(st.size, size);
-    // Exactly the non-zero 4 KiB blocks are allocated (as qemu-img convert -O raw leaves it).
-    assert.equal(st.blocks * 512, 2 * MiB + MiB + 4 * KiB);
+    // Exactly the non-zero 4 KiB blocks are allocated, and the first block as qemu-img does.
+    assert.equal(st.blocks * 512, 4 * KiB + 2 * MiB + MiB + 4 * KiB, 'first block, data only');
   });
 
   it('verifies the copy reading only data, on both sides', async () => {
@@ -86,10 +86,11 @@ describe('sparse raw copy and verify', async () => {
     const rb = await openRaw(b);
     try {
       const { bytesCompared } = await verifyGuestEqual(ra, rb, ctx());
-      // The output's 64 KiB unit at 19 GiB is mostly hole: its map is the 4 KiB block's unit.
-      assert.equal(bytesCompared, dataBytes);
-      assert.equal(a.bytesRead, dataBytes);
-      assert.ok(b.bytesRead <= dataBytes, `read ${b.bytesRead} of the output`);
+      // The output's first block (allocated as qemu-img does) maps as a 64 KiB data unit and
+      // is compared with the source's hole; the unit at 19 GiB maps the same on both sides.
+      assert.equal(bytesCompared, dataBytes + 64 * KiB);
+      assert.equal(a.bytesRead, dataBytes, 'the source: its data only');
+      assert.equal(b.bytesRead, dataBytes + 64 * KiB, 'the output: its data only');
     } finally {
       await ra.close();
       await rb.close();

@@ -155,6 +155,9 @@ export async function createRaw(dev: BlockDevice, virtualSize: number): Promise<
   }
   await dev.truncate(0);
   await dev.truncate(virtualSize);
+  // qemu-img allocates the first block of every raw file it creates (written zeros, for its
+  // alignment probe); so do we, so our raw outputs map exactly as its do (`qemu-img map`).
+  if (virtualSize > 0) await dev.write(new Uint8Array(Math.min(RAW_SPARSE_UNIT, virtualSize)), 0);
   return new RawWriter(dev, virtualSize);
 }
 
