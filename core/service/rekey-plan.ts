@@ -12,6 +12,7 @@ import type { HeaderIO } from '../formats/encryption.js';
 import { inspectLuks } from '../formats/luks/inspect.js';
 import { testPassphrase, unlockLuks } from '../formats/luks/keyslots.js';
 import { memoryHeaderIO, rewrapLuksHeader, type RewrapSlot } from '../formats/luks/luks-rewrap.js';
+import { makeUnlocked, type UnlockedLuks } from '../formats/luks/unlocked.js';
 import { readExact, type BlockDevice } from '../io/block-device.js';
 import type { RekeyPlan } from '../jobs/rekey-journal.js';
 import type { RekeyTarget } from './rekey-target.js';
@@ -32,7 +33,9 @@ export interface PlannedRekey {
   plan: RekeyPlan;
   oldHeader: Uint8Array;
   newHeader: Uint8Array;
-  dispose(): void;
+  /** The old and the new master key, unlocked (the caller disposes them). */
+  oldKey: UnlockedLuks;
+  newKey: UnlockedLuks;
 }
 
 /**
@@ -94,11 +97,13 @@ export async function planRekey(
       maxRanges: MAX_RANGES,
       createdAt: new Date().toISOString(),
     };
-    return { plan, oldHeader, newHeader, dispose: () => wipe(newKey) };
+    const { dispose: _d, ...fields } = u0;
+    void _d;
+    const next = makeUnlocked({ ...fields, masterKey: newKey });
+    return { plan, oldHeader, newHeader, oldKey: u0, newKey: next };
   } catch (e) {
     wipe(newKey);
-    throw e;
-  } finally {
     u0.dispose();
+    throw e;
   }
 }

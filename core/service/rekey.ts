@@ -10,6 +10,7 @@
  * (core/jobs/rekey-engine.ts); the new header is installed; the journal is removed.
  */
 import { access } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import type { RekeyRequest, RekeyResult } from '../api/types.js';
 import { fail } from '../api/errors.js';
@@ -75,36 +76,34 @@ export async function rekey(
     const target = await rekeyTarget(dev);
     if (pending) {
       journal = await openJournal(journalPath);
+      // Both keys come from the journal's copies of the headers, with the passphrases.
+      keys.push(await unlockLuks(memoryHeaderIO(journal.oldHeader.slice()), opts.passphrase));
+      const slot0 = journal.plan.slots[0]?.passphrase;
+      const newPass = slot0 === 'new' ? opts.newPassphrase : opts.passphrase;
+      if (!newPass) {
+        throw fail('NEEDS_PASSPHRASE', 'This rotation gave a new passphrase: give it again');
+      }
+      keys.push(await unlockLuks(memoryHeaderIO(journal.newHeader.slice()), newPass));
     } else {
       const io =
         target.kind === 'qcow2'
           ? undefined
           : headerIOForDevice(dev, Math.min(await dev.size(), 64 * 1024 * 1024));
       const planned = await planRekey(dev, target, io, opts);
-      try {
-        journal = await createJournal(
-          journalPath,
-          planned.plan,
-          planned.oldHeader,
-          planned.newHeader
-        );
-      } finally {
-        planned.dispose();
-      }
+      keys.push(planned.oldKey, planned.newKey);
+      journal = await createJournal(
+        journalPath,
+        planned.plan,
+        planned.oldHeader,
+        planned.newHeader
+      );
     }
+    const [oldKey, newKey] = keys as [UnlockedLuks, UnlockedLuks];
     const { plan } = journal;
     if (plan.kind !== target.kind) {
       throw fail('JOURNAL_MISMATCH', `The journal ${journalPath} is not for this image`);
     }
     ctx.throwIfCancelled();
-    // Both keys come from the journal's copies of the headers, with the passphrases.
-    const oldKey = await unlockLuks(memoryHeaderIO(journal.oldHeader.slice()), opts.passphrase);
-    keys.push(oldKey);
-    const newPass = plan.slots[0]?.passphrase === 'new' ? opts.newPassphrase : opts.passphrase;
-    if (!newPass)
-      throw fail('NEEDS_PASSPHRASE', 'This rotation gave a new passphrase: give it again');
-    const newKey = await unlockLuks(memoryHeaderIO(journal.newHeader.slice()), newPass);
-    keys.push(newKey);
     await checkRegion(dev, plan.region, journal.oldHeader, journal.newHeader);
     const finishing = journal.record?.phase === 'finishing';
     if (!finishing) await markRotating(dev, target, plan.region, journal.oldHeader);
@@ -162,7 +161,13 @@ export async function rekey(
   }
 }
 
-const threadsOpt = (o: RekeyOptions) => (o.threads !== undefined ? { threads: o.threads } : {});
+/**
+ * Workers per key: the two pools take turns on each zone, so half the cores each (measured on
+ * 2 cores: one worker per pool was as fast as two and took 90 MiB less memory).
+ */
+const threadsOpt = (o: RekeyOptions) => ({
+  threads: o.threads ?? Math.max(1, Math.floor(availableParallelism() / 2)),
+});
 
 /** The raw LUKS payload as one range of the file. */
 function rawPayload(u: UnlockedLuks, fileSize: number) {
