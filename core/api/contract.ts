@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { VaultApi } from './types.js';
 import * as R from './result-schemas.js';
 import * as Q from './schemas.js';
+import { rekeyRequestSchema } from './rekey-schemas.js';
 
 interface OperationSpec {
   /** The argument tuple, validated on the main side before the service runs. */
@@ -59,6 +60,7 @@ export const OPERATIONS = {
   trash: call(z.tuple([Q.pathSchema]), R.trashResultSchema),
   headerRepair: call(z.tuple([Q.pathSchema]), R.headerRepairResultSchema),
   headerConvert: call(z.tuple([Q.headerConvertRequestSchema]), R.headerConvertResultSchema),
+  startRekey: job(z.tuple([rekeyRequestSchema])),
 } as const satisfies Record<string, OperationSpec>;
 
 /** The name of an operation of the contract. */

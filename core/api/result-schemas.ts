@@ -129,7 +129,7 @@ export const progressSchema = z.strictObject({
 
 export const jobInfoSchema = z.strictObject({
   id: text,
-  kind: z.enum(['create', 'convert', 'migrate', 'export', 'import', 'verify']),
+  kind: z.enum(['create', 'convert', 'migrate', 'export', 'import', 'verify', 'rekey']),
   label: text,
   state: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
   progress: progressSchema,

@@ -23,8 +23,10 @@ import type {
   KeyDescription,
   OwnKey,
 } from './bundle-types.js';
+import type { RekeyRequest } from './rekey-types.js';
 
 export type * from './luks-types.js';
+export type * from './rekey-types.js';
 export type * from './bundle-types.js';
 
 export type ImageFormat = 'qcow2' | 'qcow' | 'raw' | 'luks';
@@ -155,7 +157,7 @@ export interface ImageInUse {
   holder?: string;
 }
 
-export type JobKind = 'create' | 'convert' | 'migrate' | 'export' | 'import' | 'verify';
+export type JobKind = 'create' | 'convert' | 'migrate' | 'export' | 'import' | 'verify' | 'rekey';
 export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** A throttled progress report of a long job. */
@@ -347,5 +349,7 @@ export interface VaultApi {
   headerRepair(path: string): Promise<HeaderRepairResult>;
   /** Converts a raw LUKS image's header between LUKS1 and LUKS2 in place, where it can. */
   headerConvert(req: HeaderConvertRequest): Promise<HeaderConvertResult>;
+  /** Rotates the master key in place (a job; README "Master-key rotation"). */
+  startRekey(req: RekeyRequest): Promise<JobInfo>;
   subscribe(listener: (event: VaultEvent) => void): () => void;
 }

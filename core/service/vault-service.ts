@@ -24,6 +24,7 @@ import { assessLegacy, convertJob, migrateJob } from './convert.js';
 import { exportJob, planForImage } from './bundle.js';
 import { importJob, inspectBundle, readManifest } from './bundle-import.js';
 import { describeKeys, listOwnKeys } from './bundle-keys.js';
+import { rekeyJob } from './rekey.js';
 
 export interface VaultServiceOptions {
   /** Worker threads for bulk crypto per cipher (default: the number of cores). */
@@ -118,6 +119,15 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
     trash: (path) => moveToTrash(path),
     headerRepair: (path) => headerRepair(path),
     headerConvert: (req) => headerConvert(req),
+    async startRekey(req) {
+      const run = wiping(
+        rekeyJob(req, threads),
+        req.passphrase,
+        req.newPassphrase,
+        ...(req.otherPassphrases ?? [])
+      );
+      return jobs.start('rekey', `Rotate the master key of ${basename(req.path)}`, run);
+    },
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   migrate: async () => (await import('./convert.js')).migrateCommand,
   keyslot: async () => (await import('./keyslot.js')).keyslotCommand,
   header: async () => (await import('./header.js')).headerCommand,
+  rekey: async () => (await import('./rekey.js')).rekeyCommand,
   bundle: async () => (await import('./bundle.js')).bundleCommand,
   libvirt: async () => (await import('./bundle.js')).libvirtCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
@@ -37,6 +38,7 @@ Usage: image-vault <command> [options]
   migrate … SRC DST                   legacy AES qcow/qcow2 → qcow2+LUKS
   keyslot list|test|add|change|remove manage LUKS passphrases
   header repair|convert IMAGE         repair a LUKS header; convert LUKS1 <-> LUKS2
+  rekey [--resume] IMAGE              new master key in place (crash-safe, resumable)
   bundle export|import                hand an encrypted VM to someone
   libvirt plan IMAGE                  libvirt secret + disk XML for unattended boot
   clean DST                           remove DST.partial and its journal (a failed job's)

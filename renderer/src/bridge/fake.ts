@@ -333,6 +333,29 @@ export function createFakeApi(opts: { jobStepMs?: number } = {}): VaultApi {
     async headerRepair() {
       return { action: 'none', description: 'Both header copies are valid.' };
     },
+    async startRekey(req) {
+      const img = get(req.path);
+      const slot = unlock(img, req.passphrase);
+      return runJob(
+        'rekey',
+        `Rotate the master key of ${baseName(req.path)}`,
+        img.info.virtualSize,
+        () => {
+          const kept = img.slots.map((p, i) =>
+            i === slot
+              ? req.newPassphrase
+                ? dec(req.newPassphrase)
+                : p
+              : req.dropOtherSlots
+                ? ''
+                : p
+          );
+          img.slots = kept;
+          refresh(img);
+          return { path: req.path, slots: [slot], droppedSlots: [], resumed: false };
+        }
+      );
+    },
     async headerConvert(req) {
       throw new ApiError('UNSUPPORTED_FEATURE', `The demo cannot convert ${baseName(req.path)}`);
     },
