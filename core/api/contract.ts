@@ -12,6 +12,7 @@ import type { VaultApi } from './types.js';
 import * as R from './result-schemas.js';
 import * as Q from './schemas.js';
 import { rekeyRequestSchema } from './rekey-schemas.js';
+import { batchRequestSchema } from './batch-schemas.js';
 
 interface OperationSpec {
   /** The argument tuple, validated on the main side before the service runs. */
@@ -49,6 +50,7 @@ export const OPERATIONS = {
   startMigrate: job(z.tuple([Q.migrateRequestSchema])),
   startExport: job(z.tuple([Q.exportRequestSchema])),
   startImport: job(z.tuple([Q.importRequestSchema])),
+  startBatch: job(z.tuple([batchRequestSchema])),
   libvirtPlan: call(z.tuple([Q.pathSchema]), R.libvirtPlanSchema),
   readBundleManifest: call(z.tuple([Q.pathSchema]), R.bundleManifestSchema),
   inspectBundle: call(z.tuple([Q.pathSchema, Q.pathSchema.optional()]), R.bundleSummarySchema),

@@ -24,10 +24,12 @@ import type {
   OwnKey,
 } from './bundle-types.js';
 import type { RekeyRequest } from './rekey-types.js';
+import type { BatchReport, BatchRequest } from './batch-types.js';
 
 export type * from './luks-types.js';
 export type * from './rekey-types.js';
 export type * from './bundle-types.js';
+export type * from './batch-types.js';
 
 export type ImageFormat = 'qcow2' | 'qcow' | 'raw' | 'luks';
 export type OutputFormat = 'qcow2' | 'raw' | 'luks';
@@ -157,7 +159,8 @@ export interface ImageInUse {
   holder?: string;
 }
 
-export type JobKind = 'create' | 'convert' | 'migrate' | 'export' | 'import' | 'verify' | 'rekey';
+export type JobKind =
+  'create' | 'convert' | 'migrate' | 'export' | 'import' | 'verify' | 'rekey' | 'batch';
 export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** A throttled progress report of a long job. */
@@ -311,8 +314,11 @@ export interface LibvirtPlan {
   steps: string[];
 }
 
-/** Events pushed to faces: job progress and state changes. */
-export type VaultEvent = { type: 'job'; job: JobInfo };
+/**
+ * Events pushed to faces: job progress and state changes, and a batch's per-image report
+ * whenever one of its images changes status (batch-types.ts).
+ */
+export type VaultEvent = { type: 'job'; job: JobInfo } | { type: 'batch'; report: BatchReport };
 
 /** The one API every face calls (CLI, Electron IPC, loopback server, in-memory fake). */
 export interface VaultApi {
@@ -328,6 +334,12 @@ export interface VaultApi {
   startMigrate(req: MigrateRequest): Promise<JobInfo>;
   startExport(req: ExportRequest): Promise<JobInfo>;
   startImport(req: ImportRequest): Promise<JobInfo>;
+  /**
+   * Runs one keyslot operation over many images as a job (kind `batch`), a few at a time;
+   * images in use are skipped, one image's failure never touches the others. Its report
+   * arrives as `{ type: 'batch' }` events and, at the end, in the job's `result.report`.
+   */
+  startBatch(req: BatchRequest): Promise<JobInfo>;
   libvirtPlan(path: string): Promise<LibvirtPlan>;
   /** Reads and checks a bundle's manifest (shown before importing). */
   readBundleManifest(bundleDir: string): Promise<BundleManifest>;

@@ -25,6 +25,7 @@ import { exportJob, planForImage } from './bundle.js';
 import { importJob, inspectBundle, readManifest } from './bundle-import.js';
 import { describeKeys, listOwnKeys } from './bundle-keys.js';
 import { rekeyJob } from './rekey.js';
+import { startBatchJob } from './batch-job.js';
 
 export interface VaultServiceOptions {
   /** Worker threads for bulk crypto per cipher (default: the number of cores). */
@@ -104,6 +105,7 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
       );
       return jobs.start('import', `Import ${basename(req.bundleDir)}`, run);
     },
+    startBatch: async (req) => startBatchJob(jobs, req, (e) => listeners.forEach((l) => l(e))),
     libvirtPlan: (path) => planForImage(path),
     readBundleManifest: (dir) => readManifest(dir),
     inspectBundle: (path, allowed) => inspectBundle(path, allowed),

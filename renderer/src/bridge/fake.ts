@@ -11,6 +11,7 @@ import type {
   VaultEvent,
 } from '../../../core/api/index.js';
 import { ApiError } from './errors.js';
+import { runFakeBatch } from './fake-batch.js';
 
 interface FakeImage {
   info: ImageInfo;
@@ -284,6 +285,29 @@ export function createFakeApi(opts: { jobStepMs?: number } = {}): VaultApi {
           verification: 'Every sector of the new image matches the original.',
         };
       });
+    },
+    async startBatch(req) {
+      const job: JobInfo = {
+        id: `job-${++jobSeq}`,
+        kind: 'batch',
+        label: `Batch: ${req.paths.length} images`,
+        state: 'running',
+        startedAt: Date.now(),
+        progress: {
+          phase: 'preparing',
+          bytesDone: 0,
+          bytesTotal: 0,
+          bytesPerSecond: 0,
+          etaSeconds: null,
+        },
+      };
+      emit(job);
+      void runFakeBatch(this, req, job.id, (report) => {
+        for (const l of [...listeners]) l({ type: 'batch', report });
+      }).then((report) =>
+        emit({ ...job, state: 'succeeded', endedAt: Date.now(), result: { report } })
+      );
+      return structuredClone(job);
     },
     async startExport() {
       throw new ApiError('UNSUPPORTED_FEATURE', 'Export is not available in demo mode');
