@@ -59,6 +59,8 @@ export const OPERATIONS = {
   trash: call(z.tuple([Q.pathSchema]), R.trashResultSchema),
   headerRepair: call(z.tuple([Q.pathSchema]), R.headerRepairResultSchema),
   headerConvert: call(z.tuple([Q.headerConvertRequestSchema]), R.headerConvertResultSchema),
+  headerBackup: call(z.tuple([Q.headerBackupRequestSchema]), R.headerBackupResultSchema),
+  headerRestore: call(z.tuple([Q.headerRestoreRequestSchema]), R.headerRestoreResultSchema),
 } as const satisfies Record<string, OperationSpec>;
 
 /** The name of an operation of the contract. */

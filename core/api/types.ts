@@ -6,6 +6,12 @@
  */
 import type { ErrorPayload } from './errors.js';
 import type {
+  HeaderBackupRequest,
+  HeaderBackupResult,
+  HeaderRestoreRequest,
+  HeaderRestoreResult,
+} from './header-backup-types.js';
+import type {
   HeaderConvertRequest,
   HeaderConvertResult,
   HeaderRepairResult,
@@ -26,6 +32,7 @@ import type {
 
 export type * from './luks-types.js';
 export type * from './bundle-types.js';
+export type * from './header-backup-types.js';
 
 export type ImageFormat = 'qcow2' | 'qcow' | 'raw' | 'luks';
 export type OutputFormat = 'qcow2' | 'raw' | 'luks';
@@ -347,5 +354,9 @@ export interface VaultApi {
   headerRepair(path: string): Promise<HeaderRepairResult>;
   /** Converts a raw LUKS image's header between LUKS1 and LUKS2 in place, where it can. */
   headerConvert(req: HeaderConvertRequest): Promise<HeaderConvertResult>;
+  /** Backs up a LUKS header to a file: cryptsetup's format, or our wrapper for qcow2+LUKS. */
+  headerBackup(req: HeaderBackupRequest): Promise<HeaderBackupResult>;
+  /** Restores a header backup (checked, journaled, the replaced header kept in a .bak). */
+  headerRestore(req: HeaderRestoreRequest): Promise<HeaderRestoreResult>;
   subscribe(listener: (event: VaultEvent) => void): () => void;
 }

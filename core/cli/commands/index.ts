@@ -35,7 +35,7 @@ Usage: image-vault <command> [options]
   convert [-O qcow2|raw|luks] … SRC DST   convert, encrypt, decrypt (sparse, verified)
   migrate … SRC DST                   legacy AES qcow/qcow2 → qcow2+LUKS
   keyslot list|test|add|change|remove manage LUKS passphrases
-  header repair|convert IMAGE         repair a LUKS header; convert LUKS1 <-> LUKS2
+  header repair|convert|backup|restore  repair, convert, back up or restore a LUKS header
   bundle export|import                hand an encrypted VM to someone
   libvirt plan IMAGE                  libvirt secret + disk XML for unattended boot
   serve [--port N]                    the UI on a loopback port (for headless hosts)
