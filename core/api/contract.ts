@@ -63,6 +63,8 @@ export const OPERATIONS = {
   headerRepair: call(z.tuple([Q.pathSchema]), R.headerRepairResultSchema),
   headerConvert: call(z.tuple([Q.headerConvertRequestSchema]), R.headerConvertResultSchema),
   startRekey: job(z.tuple([rekeyRequestSchema])),
+  headerBackup: call(z.tuple([Q.headerBackupRequestSchema]), R.headerBackupResultSchema),
+  headerRestore: call(z.tuple([Q.headerRestoreRequestSchema]), R.headerRestoreResultSchema),
 } as const satisfies Record<string, OperationSpec>;
 
 /** The name of an operation of the contract. */

@@ -250,3 +250,27 @@ export const headerConvertResultSchema = z.strictObject({
   to: luksVersion,
   description: text,
 });
+
+const backupFormat = z.enum(['cryptsetup', 'qcow2-luks']);
+export const headerBackupResultSchema = z.strictObject({
+  file: text,
+  format: backupFormat,
+  bytes: count,
+  luksVersion,
+  uuid: text,
+  activeSlots: z.array(count),
+  createdAt: text,
+  description: text,
+});
+export const headerRestoreResultSchema = z.strictObject({
+  restored: z.boolean(),
+  format: backupFormat,
+  luksVersion,
+  uuid: text,
+  backupSlots: z.array(count),
+  imageSlots: z.array(count).optional(),
+  passphraseSlot: count.optional(),
+  mismatches: z.array(text),
+  replacedHeader: text.optional(),
+  description: text,
+});

@@ -197,3 +197,17 @@ export const headerConvertRequestSchema = z.strictObject({
   path: pathSchema,
   luksVersion: z.union([z.literal(1), z.literal(2)]),
 });
+
+export const headerBackupRequestSchema = z.strictObject({
+  path: pathSchema,
+  file: pathSchema,
+  forceShare: z.boolean().optional(),
+});
+
+export const headerRestoreRequestSchema = z.strictObject({
+  path: pathSchema,
+  file: pathSchema,
+  passphrase: passphraseSchema.optional(),
+  force: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+});

@@ -6,6 +6,12 @@
  */
 import type { ErrorPayload } from './errors.js';
 import type {
+  HeaderBackupRequest,
+  HeaderBackupResult,
+  HeaderRestoreRequest,
+  HeaderRestoreResult,
+} from './header-backup-types.js';
+import type {
   HeaderConvertRequest,
   HeaderConvertResult,
   HeaderRepairResult,
@@ -30,6 +36,7 @@ export type * from './luks-types.js';
 export type * from './rekey-types.js';
 export type * from './bundle-types.js';
 export type * from './batch-types.js';
+export type * from './header-backup-types.js';
 
 export type ImageFormat = 'qcow2' | 'qcow' | 'raw' | 'luks';
 export type OutputFormat = 'qcow2' | 'raw' | 'luks';
@@ -363,5 +370,9 @@ export interface VaultApi {
   headerConvert(req: HeaderConvertRequest): Promise<HeaderConvertResult>;
   /** Rotates the master key in place (a job; README "Master-key rotation"). */
   startRekey(req: RekeyRequest): Promise<JobInfo>;
+  /** Backs up a LUKS header to a file: cryptsetup's format, or our wrapper for qcow2+LUKS. */
+  headerBackup(req: HeaderBackupRequest): Promise<HeaderBackupResult>;
+  /** Restores a header backup (checked, journaled, the replaced header kept in a .bak). */
+  headerRestore(req: HeaderRestoreRequest): Promise<HeaderRestoreResult>;
   subscribe(listener: (event: VaultEvent) => void): () => void;
 }

@@ -18,6 +18,8 @@ import { calibratePbkdf2Iterations } from '../crypto/kdf-client.js';
 import { parseHashName } from '../crypto/hash.js';
 import { createImage } from './create.js';
 import { headerConvert, headerRepair } from './header.js';
+import { headerBackup } from './header-backup.js';
+import { headerRestore } from './header-restore.js';
 import { inspectImage } from './inspect.js';
 import { keyslotAdd, keyslotChange, keyslotRemove, keyslotTest } from './keyslots.js';
 import { assessLegacy, convertJob, migrateJob } from './convert.js';
@@ -130,6 +132,8 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
       );
       return jobs.start('rekey', `Rotate the master key of ${basename(req.path)}`, run);
     },
+    headerBackup: (req) => headerBackup(req),
+    headerRestore: (req) => headerRestore(req),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

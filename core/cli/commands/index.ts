@@ -38,7 +38,7 @@ Usage: image-vault <command> [options]
   migrate … SRC DST                   legacy AES qcow/qcow2 → qcow2+LUKS
   keyslot list|test|add|change|remove manage LUKS passphrases
   keyslot change|add|remove IMAGE… [--list FILE] [--jobs N]   the same over many images
-  header repair|convert IMAGE         repair a LUKS header; convert LUKS1 <-> LUKS2
+  header repair|convert|backup|restore  repair, convert, back up or restore a LUKS header
   rekey [--resume] IMAGE              new master key in place (crash-safe, resumable)
   bundle export|import                hand an encrypted VM to someone
   libvirt plan IMAGE                  libvirt secret + disk XML for unattended boot
