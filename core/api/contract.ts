@@ -59,6 +59,7 @@ export const OPERATIONS = {
   trash: call(z.tuple([Q.pathSchema]), R.trashResultSchema),
   headerRepair: call(z.tuple([Q.pathSchema]), R.headerRepairResultSchema),
   headerConvert: call(z.tuple([Q.headerConvertRequestSchema]), R.headerConvertResultSchema),
+  preflight: call(z.tuple([Q.preflightRequestSchema]), R.preflightReportSchema),
 } as const satisfies Record<string, OperationSpec>;
 
 /** The name of an operation of the contract. */

@@ -23,8 +23,10 @@ import type {
   KeyDescription,
   OwnKey,
 } from './bundle-types.js';
+import type { PreflightReport, PreflightRequest } from './preflight-types.js';
 
 export type * from './luks-types.js';
+export type * from './preflight-types.js';
 export type * from './bundle-types.js';
 
 export type ImageFormat = 'qcow2' | 'qcow' | 'raw' | 'luks';
@@ -345,6 +347,11 @@ export interface VaultApi {
    * header operation (as `cryptsetup repair` does).
    */
   headerRepair(path: string): Promise<HeaderRepairResult>;
+  /**
+   * Checks what would stop a convert, migrate, export or import before it starts: target
+   * name, source passphrase, free space for the worst case, libvirt reachability.
+   */
+  preflight(req: PreflightRequest): Promise<PreflightReport>;
   /** Converts a raw LUKS image's header between LUKS1 and LUKS2 in place, where it can. */
   headerConvert(req: HeaderConvertRequest): Promise<HeaderConvertResult>;
   subscribe(listener: (event: VaultEvent) => void): () => void;

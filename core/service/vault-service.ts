@@ -24,6 +24,7 @@ import { assessLegacy, convertJob, migrateJob } from './convert.js';
 import { exportJob, planForImage } from './bundle.js';
 import { importJob, inspectBundle, readManifest } from './bundle-import.js';
 import { describeKeys, listOwnKeys } from './bundle-keys.js';
+import { preflight } from './preflight.js';
 
 export interface VaultServiceOptions {
   /** Worker threads for bulk crypto per cipher (default: the number of cores). */
@@ -118,6 +119,7 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
     trash: (path) => moveToTrash(path),
     headerRepair: (path) => headerRepair(path),
     headerConvert: (req) => headerConvert(req),
+    preflight: (req) => preflight(req),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
