@@ -123,8 +123,8 @@ export async function preflight(req: PreflightRequest): Promise<PreflightReport>
     }
   }
 
-  // The source passphrase opens the source.
-  if (info?.encrypted && req.kind !== 'migrate') {
+  // The source passphrase opens the source (when the face has not checked it already).
+  if (info?.encrypted && req.sourcePassphrase && req.kind !== 'migrate') {
     await checkPassphrase(req, info, add);
   }
 
@@ -185,15 +185,7 @@ async function checkPassphrase(
   info: ImageInfo,
   add: (p: PreflightProblem) => void
 ): Promise<void> {
-  if (!req.sourcePassphrase) {
-    add({
-      field: 'sourcePassphrase',
-      severity: 'error',
-      code: 'NEEDS_PASSPHRASE',
-      message: 'The source is encrypted: type its passphrase.',
-    });
-    return;
-  }
+  if (!req.sourcePassphrase) return;
   try {
     if (info.encryption?.format === 'aes') {
       // Legacy AES has no check value: only the sampled sectors can hint at a wrong one.
