@@ -65,6 +65,7 @@ export const OPERATIONS = {
   startRekey: job(z.tuple([rekeyRequestSchema])),
   headerBackup: call(z.tuple([Q.headerBackupRequestSchema]), R.headerBackupResultSchema),
   headerRestore: call(z.tuple([Q.headerRestoreRequestSchema]), R.headerRestoreResultSchema),
+  preflight: call(z.tuple([Q.preflightRequestSchema]), R.preflightReportSchema),
 } as const satisfies Record<string, OperationSpec>;
 
 /** The name of an operation of the contract. */

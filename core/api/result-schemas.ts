@@ -274,3 +274,17 @@ export const headerRestoreResultSchema = z.strictObject({
   replacedHeader: text.optional(),
   description: text,
 });
+
+export const preflightReportSchema = z.strictObject({
+  ok: z.boolean(),
+  problems: z.array(
+    z.strictObject({
+      field: z.enum(['source', 'sourcePassphrase', 'target', 'space', 'libvirt']),
+      severity: z.enum(['error', 'warning']),
+      code: z.enum(ERROR_CODES),
+      message: text,
+    })
+  ),
+  bytesNeeded: count,
+  bytesFree: count.nullable(),
+});

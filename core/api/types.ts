@@ -34,6 +34,8 @@ import type { BatchReport, BatchRequest } from './batch-types.js';
 
 export type * from './luks-types.js';
 export type * from './rekey-types.js';
+import type { PreflightReport, PreflightRequest } from './preflight-types.js';
+export type * from './preflight-types.js';
 export type * from './bundle-types.js';
 export type * from './batch-types.js';
 export type * from './header-backup-types.js';
@@ -366,6 +368,11 @@ export interface VaultApi {
    * header operation (as `cryptsetup repair` does).
    */
   headerRepair(path: string): Promise<HeaderRepairResult>;
+  /**
+   * Checks what would stop a convert, migrate, export or import before it starts: target
+   * name, source passphrase, free space for the worst case, libvirt reachability.
+   */
+  preflight(req: PreflightRequest): Promise<PreflightReport>;
   /** Converts a raw LUKS image's header between LUKS1 and LUKS2 in place, where it can. */
   headerConvert(req: HeaderConvertRequest): Promise<HeaderConvertResult>;
   /** Rotates the master key in place (a job; README "Master-key rotation"). */

@@ -28,6 +28,7 @@ import { importJob, inspectBundle, readManifest } from './bundle-import.js';
 import { describeKeys, listOwnKeys } from './bundle-keys.js';
 import { rekeyJob } from './rekey.js';
 import { startBatchJob } from './batch-job.js';
+import { preflight } from './preflight.js';
 
 export interface VaultServiceOptions {
   /** Worker threads for bulk crypto per cipher (default: the number of cores). */
@@ -134,6 +135,7 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
     },
     headerBackup: (req) => headerBackup(req),
     headerRestore: (req) => headerRestore(req),
+    preflight: (req) => preflight(req),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

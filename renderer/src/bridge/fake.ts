@@ -433,6 +433,25 @@ export function createFakeApi(opts: { jobStepMs?: number } = {}): VaultApi {
       files.set(bak, 2_134_016);
       return { ...base, restored: true, replacedHeader: bak, description: 'Restored the header' };
     },
+    async preflight(req) {
+      const taken = images.has(req.target) || files.has(req.target);
+      return {
+        ok: !taken || req.overwrite === true,
+        problems:
+          taken && req.overwrite !== true
+            ? [
+                {
+                  field: 'target' as const,
+                  severity: 'error' as const,
+                  code: 'EXISTS' as const,
+                  message: `${req.target} already exists. Choose another name.`,
+                },
+              ]
+            : [],
+        bytesNeeded: 0,
+        bytesFree: null,
+      };
+    },
     async trash(path) {
       get(path);
       images.delete(path);
