@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { VaultApi } from './types.js';
 import * as R from './result-schemas.js';
 import * as Q from './schemas.js';
+import { rekeyRequestSchema } from './rekey-schemas.js';
 import { batchRequestSchema } from './batch-schemas.js';
 
 interface OperationSpec {
@@ -61,6 +62,10 @@ export const OPERATIONS = {
   trash: call(z.tuple([Q.pathSchema]), R.trashResultSchema),
   headerRepair: call(z.tuple([Q.pathSchema]), R.headerRepairResultSchema),
   headerConvert: call(z.tuple([Q.headerConvertRequestSchema]), R.headerConvertResultSchema),
+  startRekey: job(z.tuple([rekeyRequestSchema])),
+  headerBackup: call(z.tuple([Q.headerBackupRequestSchema]), R.headerBackupResultSchema),
+  headerRestore: call(z.tuple([Q.headerRestoreRequestSchema]), R.headerRestoreResultSchema),
+  preflight: call(z.tuple([Q.preflightRequestSchema]), R.preflightReportSchema),
 } as const satisfies Record<string, OperationSpec>;
 
 /** The name of an operation of the contract. */
