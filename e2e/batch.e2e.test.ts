@@ -1,7 +1,8 @@
 // Many images at once (issue #17): three images ticked in the Library with the keyboard, one
 // of them held by a running qemu-io; "Change passphrase…" changes the two free ones and
 // reports the held one as skipped, naming qemu-io and its PID, and leaves it untouched. Once
-// qemu-io lets go, the same change again finishes it and reports the others as already done.
+// qemu-io lets go, the same change again finishes it and reports the others as already done;
+// "Rotate master key…" then gives all three a fresh master key.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +15,7 @@ import { fillNew, openApp, openViaBrowser, type AppFixture } from './helpers.js'
 
 const OLD = 'fleet-Copper-Willow-58';
 const NEW = 'fleet-Amber-Falcon-93';
+const ROTATED = 'fleet-Indigo-Harbor-27';
 const enc = (s: string) => new TextEncoder().encode(s);
 
 /** The keyslot `pass` opens, or null; reads even while qemu-io writes (-U). */
@@ -146,6 +148,27 @@ describe(
       await app.shot('report-finished');
       assert.notEqual(await opens(at('running.qcow2'), NEW), null);
       assert.equal(await opens(at('running.qcow2'), OLD), null);
+      await dlg.getByRole('button', { name: 'Done' }).click();
+    });
+
+    it('rotates the master key of all three from the same selection', async () => {
+      const { page } = app;
+      await page.getByRole('button', { name: 'Library' }).first().click();
+      const bar = page.getByRole('toolbar', { name: 'Selected images' });
+      await bar.getByRole('button', { name: 'Rotate master key…' }).click();
+      const dlg = page.getByRole('dialog', { name: 'Rotate master key of several images' });
+      await dlg.getByLabel('Current passphrase', { exact: true }).fill(NEW);
+      await fillNew(dlg, ROTATED);
+      await dlg.getByRole('button', { name: 'Rotate master keys' }).click();
+      await dlg.getByRole('status').filter({ hasText: 'Finished.' }).waitFor({ timeout: 60_000 });
+      for (const n of names) {
+        const row = dlg.getByRole('row', { name: n });
+        await row.getByText('Changed', { exact: true }).waitFor();
+        assert.match(await row.innerText(), /new master key, [\d.]+ MiB re-encrypted/);
+        assert.notEqual(await opens(at(n), ROTATED), null, `${n} opens with the rotated one`);
+        assert.equal(await opens(at(n), NEW), null);
+      }
+      await app.shot('report-rotated');
       await dlg.getByRole('button', { name: 'Done' }).click();
     });
   }

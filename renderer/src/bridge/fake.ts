@@ -2,86 +2,18 @@
  * An in-memory `VaultApi` for development ("demo mode") and component tests. It models images,
  * keyslots, jobs with progress/cancel and a small directory tree; no real crypto.
  */
-import type {
-  DirectoryEntry,
-  ImageInfo,
-  JobInfo,
-  KeyslotInfo,
-  VaultApi,
-  VaultEvent,
-} from '../../../core/api/index.js';
+import type { DirectoryEntry, JobInfo, VaultApi, VaultEvent } from '../../../core/api/index.js';
 import { ApiError } from './errors.js';
-import { runFakeBatch } from './fake-batch.js';
-
-interface FakeImage {
-  info: ImageInfo;
-  /** Passphrase text per slot (the fake's private state; never leaves this module). */
-  slots: (string | null)[];
-}
-
-const GiB = 1024 ** 3;
-const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
-const baseName = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
-const dirName = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
-
-function slotInfos(slots: (string | null)[], iterations: number): KeyslotInfo[] {
-  return slots.map((s, slot) => ({
-    slot,
-    active: s !== null,
-    iterations: s !== null ? iterations : 0,
-    stripes: 4000,
-    keyOffset: 8 + slot * 512,
-  }));
-}
-
-function makeImage(
-  path: string,
-  format: ImageInfo['format'],
-  size: number,
-  enc: 'luks' | 'aes' | 'none',
-  pass?: string
-): FakeImage {
-  const slots: (string | null)[] = Array.from({ length: 8 }, () => null);
-  if (enc === 'luks' && pass) slots[0] = pass;
-  const info: ImageInfo = {
-    path,
-    format,
-    virtualSize: size,
-    actualSize: Math.round(size / 97),
-    fileSize: Math.round(size / 90),
-    clusterSize: format === 'qcow2' || format === 'qcow' ? 65536 : undefined,
-    compat: format === 'qcow2' ? '1.1' : undefined,
-    backingChain: [],
-    snapshots: [],
-    encrypted: enc !== 'none',
-    warnings:
-      enc === 'aes' ? ['Legacy AES encryption is insecure; migrate this image to LUKS.'] : [],
-  };
-  if (enc === 'luks') {
-    info.encryption = {
-      format: 'luks',
-      version: 1,
-      cipherAlg: 'aes-256',
-      cipherMode: 'xts',
-      ivgenAlg: 'plain64',
-      hashAlg: 'sha256',
-      uuid: 'c0ffee00-1234-4cde-8f00-5a5a5a5a5a5a',
-      payloadOffset: 2068480,
-      masterKeyIters: 143_000,
-      slots: slotInfos(slots, 1_912_000),
-    };
-  } else if (enc === 'aes') {
-    info.encryption = {
-      format: 'aes',
-      cipherAlg: 'aes-128',
-      cipherMode: 'cbc',
-      ivgenAlg: 'plain64',
-      slots: [],
-      insecure: true,
-    };
-  }
-  return { info, slots };
-}
+import { startFakeBatch } from './fake-batch.js';
+import {
+  baseName,
+  dec,
+  dirName,
+  GiB,
+  makeImage,
+  slotInfos,
+  type FakeImage,
+} from './fake-images.js';
 
 /** Creates a fresh fake with a few demo images under /home/demo/vm. */
 export function createFakeApi(opts: { jobStepMs?: number } = {}): VaultApi {
@@ -289,27 +221,9 @@ export function createFakeApi(opts: { jobStepMs?: number } = {}): VaultApi {
       });
     },
     async startBatch(req) {
-      const job: JobInfo = {
-        id: `job-${++jobSeq}`,
-        kind: 'batch',
-        label: `Batch: ${req.paths.length} images`,
-        state: 'running',
-        startedAt: Date.now(),
-        progress: {
-          phase: 'preparing',
-          bytesDone: 0,
-          bytesTotal: 0,
-          bytesPerSecond: 0,
-          etaSeconds: null,
-        },
-      };
-      emit(job);
-      void runFakeBatch(this, req, job.id, (report) => {
-        for (const l of [...listeners]) l({ type: 'batch', report });
-      }).then((report) =>
-        emit({ ...job, state: 'succeeded', endedAt: Date.now(), result: { report } })
-      );
-      return structuredClone(job);
+      return startFakeBatch(this, req, `job-${++jobSeq}`, emit, (e) => {
+        for (const l of [...listeners]) l(e);
+      });
     },
     async startExport() {
       throw new ApiError('UNSUPPORTED_FEATURE', 'Export is not available in demo mode');

@@ -24,6 +24,11 @@ import { BatchReportTable, batchSummaryText } from './BatchReportTable.js';
 
 const TITLES: Partial<Record<BatchOperation, string>> = {
   'keyslot-change': 'Change passphrase of several images',
+  rekey: 'Rotate master key of several images',
+};
+const VERBS: Partial<Record<BatchOperation, string>> = {
+  'keyslot-change': 'Change passphrases',
+  rekey: 'Rotate master keys',
 };
 
 export function BatchDialog(props: {
@@ -36,6 +41,8 @@ export function BatchDialog(props: {
   const current = useRef<HTMLInputElement>(null);
   const fresh = useRef<NewPassphraseHandle>(null);
   const [unlockMs, setUnlockMs] = useState('2000');
+  const [dropOthers, setDropOthers] = useState(false);
+  const rekey = props.operation === 'rekey';
   const [problem, setProblem] = useState<string | null>(null);
   const [job, setJob] = useState<JobInfo | null>(null);
   const [report, setReport] = useState<BatchReport | null>(null);
@@ -76,7 +83,7 @@ export function BatchDialog(props: {
         paths,
         passphrase: pass,
         newPassphrase: next,
-        iterTimeMs: parseUnlockMs(unlockMs),
+        ...(rekey ? { dropOtherSlots: dropOthers } : { iterTimeMs: parseUnlockMs(unlockMs) }),
       });
       jobId.current = started.id;
       setJob(started);
@@ -103,7 +110,10 @@ export function BatchDialog(props: {
         job === null ? (
           <ButtonPair
             secondary={{ label: 'Cancel', onClick: props.onClose }}
-            primary={{ label: 'Change passphrases', onClick: () => void start() }}
+            primary={{
+              label: VERBS[props.operation] ?? 'Start',
+              onClick: () => void start(),
+            }}
           />
         ) : running ? (
           <FooterButton
@@ -131,14 +141,36 @@ export function BatchDialog(props: {
             autoFocus
           />
           <NewPassphrase ref={fresh} />
-          <AdvancedSettings>
-            <UnlockTimeField value={unlockMs} onChange={setUnlockMs} />
-          </AdvancedSettings>
-          <p className="hint">
-            <Icon name="info" size={14} /> Each image gets the new passphrase in a free keyslot
-            before the old one is removed. Images a VM or another program is using are skipped and
-            left as they are; run the change again once they are free.
-          </p>
+          {rekey ? (
+            <>
+              <label className="check">
+                <input
+                  type="checkbox"
+                  checked={dropOthers}
+                  onChange={(e) => setDropOthers(e.target.checked)}
+                />
+                Drop other keyslots (passphrases other than the current one stop working)
+              </label>
+              <p className="hint">
+                <Icon name="info" size={14} /> Each image gets a fresh master key and every
+                encrypted sector is re-encrypted in place, so nobody who had the old key (a copy
+                handed out earlier) can read what it holds now. The new passphrase replaces the
+                current one. Images a VM or another program is using are skipped; run it again once
+                they are free.
+              </p>
+            </>
+          ) : (
+            <>
+              <AdvancedSettings>
+                <UnlockTimeField value={unlockMs} onChange={setUnlockMs} />
+              </AdvancedSettings>
+              <p className="hint">
+                <Icon name="info" size={14} /> Each image gets the new passphrase in a free keyslot
+                before the old one is removed. Images a VM or another program is using are skipped
+                and left as they are; run the change again once they are free.
+              </p>
+            </>
+          )}
           <button type="submit" hidden />
         </form>
       )}

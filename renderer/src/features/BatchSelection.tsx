@@ -4,6 +4,7 @@
  * select-all box in the header, and the toolbar that opens the batch dialog.
  */
 import { useEffect, useRef, useState } from 'react';
+import type { BatchOperation } from '../../../core/api/index.js';
 import { useShallow } from 'zustand/react/shallow';
 import { Icon } from '../components/Icon.js';
 import { useStore } from '../store/index.js';
@@ -50,10 +51,10 @@ export function BatchToolbar() {
   const library = useStore((s) => s.library);
   const selected = useStore(useShallow((s) => s.selectedPaths));
   const clear = useStore((s) => s.clearSelected);
-  const [open, setOpen] = useState(false);
+  const [open, setOpen] = useState<BatchOperation | null>(null);
   const ticked = library.filter((e) => selected.includes(e.path));
   const luks = ticked.filter((e) => e.encryption === 'luks');
-  if (ticked.length === 0 && !open) return null;
+  if (ticked.length === 0 && open === null) return null;
   const others = ticked.length - luks.length;
   return (
     <div className="batch-toolbar" role="toolbar" aria-label="Selected images">
@@ -67,18 +68,26 @@ export function BatchToolbar() {
         type="button"
         className="button primary"
         disabled={luks.length === 0}
-        onClick={() => setOpen(true)}
+        onClick={() => setOpen('keyslot-change')}
       >
         <Icon name="key" /> Change passphrase…
+      </button>
+      <button
+        type="button"
+        className="button"
+        disabled={luks.length === 0}
+        onClick={() => setOpen('rekey')}
+      >
+        <Icon name="shield" /> Rotate master key…
       </button>
       <button type="button" className="button" onClick={clear}>
         Clear selection
       </button>
-      {open && (
+      {open !== null && (
         <BatchDialog
-          operation="keyslot-change"
+          operation={open}
           paths={luks.map((e) => e.path)}
-          onClose={() => setOpen(false)}
+          onClose={() => setOpen(null)}
         />
       )}
     </div>
