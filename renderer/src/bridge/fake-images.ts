@@ -1,4 +1,7 @@
-/** The in-memory fake's images (fake.ts): demo image records with their passphrases per slot. */
+/**
+ * The in-memory fake's images (fake.ts): their info as inspect reports it, and the
+ * passphrase text per keyslot that stands in for real key material.
+ */
 import type { ImageInfo, KeyslotInfo } from '../../../core/api/index.js';
 
 export interface FakeImage {
@@ -6,11 +9,6 @@ export interface FakeImage {
   /** Passphrase text per slot (the fake's private state; never leaves this module). */
   slots: (string | null)[];
 }
-
-export const GiB = 1024 ** 3;
-export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
-export const baseName = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
-export const dirName = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
 
 export function slotInfos(slots: (string | null)[], iterations: number): KeyslotInfo[] {
   return slots.map((s, slot) => ({
@@ -70,3 +68,5 @@ export function makeImage(
   }
   return { info, slots };
 }
+
+/** Creates a fresh fake with a few demo images under /home/demo/vm. */
