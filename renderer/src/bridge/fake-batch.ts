@@ -2,14 +2,7 @@
  * The in-memory fake's batch (fake.ts): the same per-image report as core's runner
  * (core/service/batch.ts), one image after the other through the fake's keyslot calls.
  */
-import type {
-  BatchItem,
-  BatchReport,
-  BatchRequest,
-  JobInfo,
-  VaultApi,
-  VaultEvent,
-} from '../../../core/api/index.js';
+import type { BatchItem, BatchReport, BatchRequest, VaultApi } from '../../../core/api/index.js';
 import { errorCode } from './errors.js';
 
 type Keyslots = Pick<VaultApi, 'keyslotChange' | 'keyslotAdd' | 'keyslotRemove'>;
@@ -100,33 +93,4 @@ export async function runFakeBatch(
   report.endedAt = new Date().toISOString();
   update();
   return structuredClone(report);
-}
-
-/** The fake's `startBatch`: a `batch` job whose report arrives as batch events. */
-export function startFakeBatch(
-  api: Keyslots,
-  req: BatchRequest,
-  id: string,
-  emitJob: (job: JobInfo) => void,
-  emitEvent: (e: VaultEvent) => void
-): JobInfo {
-  const job: JobInfo = {
-    id,
-    kind: 'batch',
-    label: `Batch: ${req.paths.length} images`,
-    state: 'running',
-    startedAt: Date.now(),
-    progress: {
-      phase: 'preparing',
-      bytesDone: 0,
-      bytesTotal: 0,
-      bytesPerSecond: 0,
-      etaSeconds: null,
-    },
-  };
-  emitJob(job);
-  void runFakeBatch(api, req, id, (report) => emitEvent({ type: 'batch', report })).then((report) =>
-    emitJob({ ...job, state: 'succeeded', endedAt: Date.now(), result: { report } })
-  );
-  return structuredClone(job);
 }
