@@ -7,7 +7,7 @@ import { useState } from 'react';
 import type { ImageInfo } from '../../../core/api/index.js';
 import { Icon } from '../components/Icon.js';
 import { useHeaderBackups } from '../store/header-backups.js';
-import { HeaderBackupDialog, HeaderRestoreDialog } from './HeaderBackupDialog.js';
+import { HeaderBackupDialog, HeaderRestoreDialog, slotList } from './HeaderBackupDialog.js';
 
 /** Details card: back up or restore the LUKS header. */
 export function HeaderBackupCard(props: {
@@ -28,7 +28,7 @@ export function HeaderBackupCard(props: {
           <h2 id="header-backup-title">Header backup</h2>
           <p className="muted small">
             {known
-              ? `Last backup: ${known.file} (${new Date(known.createdAt).toLocaleString()}, keyslots ${known.activeSlots.join(', ') || 'none'}).`
+              ? `Last backup: ${known.file} (${new Date(known.createdAt).toLocaleString()}, ${slotList(known.activeSlots)}).`
               : 'No backup of this header is known. A backup lets you recover from a damaged header or undo passphrase changes.'}
           </p>
         </div>

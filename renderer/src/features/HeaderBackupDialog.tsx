@@ -21,7 +21,9 @@ import { useHeaderBackups } from '../store/header-backups.js';
 
 const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 const dirName = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
-const slotList = (s: number[]) => (s.length ? s.join(', ') : 'none');
+/** "keyslot 0", "keyslots 0, 3", "no keyslot". */
+export const slotList = (s: number[]) =>
+  s.length === 0 ? 'no keyslot' : `keyslot${s.length > 1 ? 's' : ''} ${s.join(', ')}`;
 
 type Outcome = { ok: boolean; text: string } | null;
 
@@ -57,7 +59,7 @@ export function HeaderBackupDialog(props: { path: string; onClose: () => void })
       remember(path, { file: r.file, createdAt: r.createdAt, activeSlots: r.activeSlots });
       setOutcome({
         ok: true,
-        text: `Backed up: ${r.file} holds the header with keyslots ${slotList(r.activeSlots)}${
+        text: `Backed up: ${r.file} holds the header with ${slotList(r.activeSlots)}${
           r.format === 'cryptsetup' ? ' (cryptsetup luksHeaderRestore can use it too)' : ''
         }.`,
       });
@@ -157,7 +159,7 @@ export function HeaderRestoreDialog(props: { path: string; onClose: () => void }
       const r = await api().headerRestore({ path, file, passphrase, force });
       setOutcome({
         ok: true,
-        text: `Restored. Passphrases of keyslots ${slotList(r.backupSlots)} of the backup open the image again. The replaced header was kept in ${r.replacedHeader ?? 'a .bak file'}.`,
+        text: `Restored. Passphrases of ${slotList(r.backupSlots)} of the backup open the image again. The replaced header was kept in ${r.replacedHeader ?? 'a .bak file'}.`,
       });
       void refresh(path);
     } catch (e) {
@@ -265,12 +267,11 @@ function RestorePreview({ check }: { check: HeaderRestoreResult }) {
       <Icon name="info" size={20} />
       <div>
         <strong>
-          The backup holds a LUKS{check.luksVersion} header with keyslots{' '}
-          {slotList(check.backupSlots)}.
+          The backup holds a LUKS{check.luksVersion} header with {slotList(check.backupSlots)}.
         </strong>
         <p>
           {now
-            ? `The image now uses keyslots ${slotList(now)}. After the restore, exactly the passphrases of keyslots ${slotList(check.backupSlots)} as they were at the backup open it.`
+            ? `The image now uses ${slotList(now)}. After the restore, exactly the passphrases of ${slotList(check.backupSlots)} as they were at the backup open it.`
             : 'The image has no readable header now; the restore writes the backup in its place.'}
         </p>
         {check.mismatches.map((m) => (
