@@ -211,3 +211,13 @@ export const headerRestoreRequestSchema = z.strictObject({
   force: z.boolean().optional(),
   dryRun: z.boolean().optional(),
 });
+
+export const preflightRequestSchema = z.strictObject({
+  kind: z.enum(['convert', 'migrate', 'export', 'import']),
+  source: pathSchema,
+  target: pathSchema,
+  overwrite: z.boolean().optional(),
+  sourcePassphrase: passphraseSchema.optional(),
+  format: outputFormat.optional(),
+  libvirtUri: z.string().min(1).max(256).optional(),
+});
