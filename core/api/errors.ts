@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'NATIVE_UNAVAILABLE',
   'BAD_SIGNATURE',
   'WRONG_IDENTITY',
+  'WRONG_IMAGE',
   'INTERNAL',
 ] as const;
 

@@ -36,7 +36,7 @@ export async function followJob(
 ): Promise<JobInfo> {
   const out = (line: string) => io.out(line);
   const unsubscribe = service.subscribe((e) => {
-    if (e.job.id !== job.id) return;
+    if (e.type !== 'job' || e.job.id !== job.id) return;
     const p = e.job.progress;
     if (mode === 'json') {
       out(

@@ -65,6 +65,10 @@ export async function main(argv: string[], io: CliIo = createCliIo()): Promise<n
     const err = toVaultError(e);
     io.err(`image-vault: ${err.message} [${err.code}]`);
     if (debug) io.err(String((e as Error)?.stack ?? e));
+    // A script that asked for JSON gets its failure as JSON too (README "Exit codes").
+    if (rest.includes('--json')) {
+      io.out(JSON.stringify({ error: err.toPayload(), exitCode: exitCodeFor(err.code) }));
+    }
     return exitCodeFor(err.code);
   }
 }
