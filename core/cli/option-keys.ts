@@ -17,6 +17,8 @@ export const ENCRYPT_OPTION_KEYS = [
   'encrypt.iter-time',
   'iterations',
   'encrypt.format',
+  // qemu-img's secret for the new passphrase (core/cli/secrets.ts).
+  'encrypt.key-secret',
 ];
 
 /** Keys of a new qcow2 image. */

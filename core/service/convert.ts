@@ -29,6 +29,8 @@ interface PlannedConversion {
   target: string;
   format: OutputFormat;
   sourcePassphrase?: Uint8Array;
+  /** Passphrases of the source's backing layers (see OpenImageOptions). */
+  backingPassphrases?: (Uint8Array | undefined)[];
   passphrase?: Uint8Array;
   encryption?: EncryptOptions;
   clusterSize?: number;
@@ -96,6 +98,7 @@ async function runPlanned(p: PlannedConversion, ctx: JobContext): Promise<Conver
       openSource: () =>
         openImage(p.source, {
           passphrase: p.sourcePassphrase,
+          backingPassphrases: p.backingPassphrases,
           threads: p.threads,
           topLayerOnly: p.topLayerOnly,
           forceShare: p.forceShare,
@@ -126,6 +129,7 @@ async function runPlanned(p: PlannedConversion, ctx: JobContext): Promise<Conver
         ? () =>
             openImage(p.source, {
               passphrase: p.sourcePassphrase,
+              backingPassphrases: p.backingPassphrases,
               threads: p.threads,
               forceShare: p.forceShare,
             })
@@ -147,6 +151,11 @@ async function runPlanned(p: PlannedConversion, ctx: JobContext): Promise<Conver
  */
 export interface ShareOptions {
   forceShare?: boolean;
+  /**
+   * One passphrase per backing layer (the CLI's `--backing-passphrase-file`, qemu-img's
+   * `backing.encrypt.key-secret`); beside the contract like `forceShare`.
+   */
+  backingPassphrases?: (Uint8Array | undefined)[];
 }
 
 export function convertJob(req: ConvertRequest & ShareOptions, threads?: number) {
@@ -157,6 +166,7 @@ export function convertJob(req: ConvertRequest & ShareOptions, threads?: number)
         target: req.target,
         format: req.format,
         sourcePassphrase: req.sourcePassphrase,
+        backingPassphrases: req.backingPassphrases,
         passphrase: req.passphrase,
         encryption: req.encryption,
         clusterSize: req.clusterSize,

@@ -24,8 +24,13 @@ import { legacyAesKey, LEGACY_AES_SPEC } from '../crypto/sector-cipher.js';
 export const MAX_BACKING_DEPTH = 64;
 
 export interface OpenImageOptions {
-  /** Passphrase for encrypted layers (tried on every encrypted layer of the chain). */
+  /** Passphrase for encrypted layers (tried on every layer without its own below). */
   passphrase?: Uint8Array;
+  /**
+   * Per-layer passphrases of the backing chain, like qemu-img's
+   * `backing.encrypt.key-secret`: index 0 is the backing file, 1 its backing file, …
+   */
+  backingPassphrases?: (Uint8Array | undefined)[];
   /** Worker threads for bulk crypto (default: the pool's default). */
   threads?: number;
   /** Forced format of the top image (a backing format from the header extension). */
@@ -49,6 +54,18 @@ export async function openImage(path: string, opts: OpenImageOptions = {}): Prom
   return openLayer(path, opts, []);
 }
 
+/** Errors already naming their layer ("The backing file X: …"), not named twice. */
+const named = new WeakSet<object>();
+
+/** Names the backing layer an error happened in (e.g. a wrong passphrase of that layer). */
+function nameLayer(e: unknown, what: string): never {
+  if (typeof e === 'object' && e !== null && named.has(e)) throw e;
+  const err = toVaultError(e);
+  const out = fail(err.code, `${what}: ${err.message}`, e);
+  named.add(out);
+  throw out;
+}
+
 async function openLayer(
   path: string,
   opts: OpenImageOptions,
@@ -69,23 +86,25 @@ async function openLayer(
   const nextChain = [...chain, real];
   const dev = await FileDevice.open(path, { forceShare: opts.forceShare }).catch((e: unknown) => {
     // Name the layer: a hostile image points its backing file at a FIFO, a device, /proc…
-    const err = toVaultError(e);
     const parent = chain[chain.length - 1];
-    if (parent === undefined) throw err;
-    throw fail(err.code, `The backing file of ${parent}: ${err.message}`, e);
+    if (parent === undefined) throw toVaultError(e);
+    nameLayer(e, `The backing file of ${parent}`);
   });
+  const depth = chain.length;
+  const passphrase =
+    depth === 0 ? opts.passphrase : (opts.backingPassphrases?.[depth - 1] ?? opts.passphrase);
   try {
     const probed = await probeFormat(dev);
     const format = pickFormat(probed, opts.format, path);
     const openBacking = opts.topLayerOnly
       ? undefined
-      : (backing: string, backingFormat: string | undefined) =>
-          openLayer(
-            resolveBackingPath(path, backing),
-            { ...opts, format: backingFormat },
-            nextChain
+      : (backing: string, backingFormat: string | undefined) => {
+          const file = resolveBackingPath(path, backing);
+          return openLayer(file, { ...opts, format: backingFormat }, nextChain).catch(
+            (e: unknown) => nameLayer(e, `The backing file ${file}`)
           );
-    const unlock = makeUnlock(opts);
+        };
+    const unlock = makeUnlock(passphrase, opts.threads);
     switch (format) {
       case 'qcow2':
         return await openQcow2(dev, { openBacking, unlock });
@@ -95,7 +114,7 @@ async function openLayer(
           unlock: unlock ? () => unlock('aes', undefined) : undefined,
         });
       case 'luks':
-        return await openRawLuks(dev, { passphrase: opts.passphrase, threads: opts.threads });
+        return await openRawLuks(dev, { passphrase, threads: opts.threads });
       default:
         // Holes found with SEEK_DATA are skipped (core/formats/raw). Where the file system
         // hides them, they are read: then a mostly sparse source reads them directly.
@@ -124,15 +143,14 @@ function pickFormat(probed: ProbedFormat, forced: string | undefined, path: stri
 
 type Unlock = (kind: 'luks' | 'aes', region: HeaderIO | undefined) => Promise<DataCipher>;
 
-function makeUnlock(opts: OpenImageOptions): Unlock | undefined {
-  const passphrase = opts.passphrase;
+function makeUnlock(passphrase: Uint8Array | undefined, poolThreads?: number): Unlock | undefined {
   if (!passphrase) return undefined;
   return async (kind, region) => {
     if (kind === 'luks') {
       if (!region) throw fail('CORRUPT', 'LUKS-encrypted image without a LUKS header region');
       const unlocked = await unlockLuks(region, passphrase);
       try {
-        return await dataCipherFor(unlocked, { threads: opts.threads });
+        return await dataCipherFor(unlocked, { threads: poolThreads });
       } finally {
         unlocked.dispose();
       }
@@ -141,7 +159,7 @@ function makeUnlock(opts: OpenImageOptions): Unlock | undefined {
     try {
       // CBC decryption is about twice as cheap as XTS: half the workers keep up with a LUKS
       // output's encryption and leave the cores to it (measured ~10 % faster migrations).
-      const all = opts.threads ?? availableParallelism();
+      const all = poolThreads ?? availableParallelism();
       const threads = all === 0 ? 0 : Math.max(1, Math.floor(all / 2));
       return poolDataCipher(createCryptoPool(LEGACY_AES_SPEC, key, { threads }), 512);
     } finally {

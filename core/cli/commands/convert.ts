@@ -29,6 +29,15 @@ import {
   requirePositionals,
 } from './common.js';
 import { wipe } from '../../crypto/secret.js';
+import {
+  backingPassphrases,
+  newPassphrase,
+  parseImageOpts,
+  parseSecretObjects,
+  readSecret,
+  SECRET_HELP,
+  type ImageOpts,
+} from '../secrets.js';
 
 /**
  * What a conversion copied, for its closing line: the bytes this run wrote (a sparse raw
@@ -42,6 +51,7 @@ function copiedSummary(result: Record<string, unknown>): string {
 
 export const convertCommand = {
   help: `image-vault convert [-O qcow2|raw|luks] [--encrypt] [-o OPTIONS] [--source-passphrase-file F]
+                     [--backing-passphrase-file F]... [--object secret,id=ID,file=F]... [--image-opts]
                      [--passphrase-file F] [--progress=json] [--json] [--no-verify] [--resume] [--overwrite] [-U] SRC DST
 
 Converts any readable image (qcow2, qcow, raw, LUKS; encrypted or not) to qcow2 (default),
@@ -54,6 +64,11 @@ Options (-o): cluster-size, compat, cipher, hash, iter-time, iterations (see cre
 -O luks takes --luks-version 2 and the LUKS2 options of create (--pbkdf, --sector-size, …).
 --json prints the result as one JSON line at the end ({"source", "target", "format",
 "verified", "bytesWritten", …}), after the progress lines of --progress=json.
+An encrypted backing chain: the source passphrase opens the image; --backing-passphrase-file F
+(repeatable: its backing file, then that one's backing file, …) opens each backing layer
+with its own passphrase (a layer without one is tried with the source's). A wrong one is
+refused naming the layer: "The backing file X: The passphrase does not open any keyslot".
+${SECRET_HELP}
 ${FORCE_SHARE_HELP}`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const args = parseArgs(argv, {
@@ -62,14 +77,31 @@ ${FORCE_SHARE_HELP}`,
         'f',
         'progress',
         ...passphraseOptions('passphrase', 'source-passphrase'),
+        'backing-passphrase-file',
+        'source-secret',
+        'object',
         'luks-version',
         'sector-size',
         'iter-time',
         ...KDF_VALUE_OPTIONS,
       ],
-      flags: ['encrypt', 'no-verify', 'resume', 'overwrite', 'json', ...FORCE_SHARE_FLAGS],
+      flags: [
+        'encrypt',
+        'no-verify',
+        'resume',
+        'overwrite',
+        'json',
+        'image-opts',
+        ...FORCE_SHARE_FLAGS,
+      ],
     });
-    const [source, target] = requirePositionals(args, ['SRC', 'DST']) as [string, string];
+    parseSecretObjects(args); // refuse data=… and typos before anything is read
+    const [srcArg, target] = requirePositionals(args, ['SRC', 'DST']) as [string, string];
+    const imageOpts: ImageOpts | undefined = args.flags.has('image-opts')
+      ? parseImageOpts(srcArg)
+      : undefined;
+    const source = imageOpts?.filename ?? srcArg;
+    const topSecret = imageOpts?.layerSecrets[0] ?? args.values.get('source-secret');
     const format = (args.values.get('O') ?? 'qcow2') as OutputFormat;
     if (!['qcow2', 'raw', 'luks'].includes(format)) {
       throw fail('INVALID_ARGUMENT', `Cannot convert to "${format}" (qcow2, raw or luks)`);
@@ -93,13 +125,28 @@ ${FORCE_SHARE_HELP}`,
     const mode = progressMode(args.values.get('progress'), io);
     const share = forceShare(args);
     const info = await inspectImage(source, { forceShare: share });
+    if (imageOpts?.driver) checkDriver(imageOpts.driver, info.format, source);
     let sourcePassphrase: Uint8Array | undefined;
     let passphrase: Uint8Array | undefined;
+    let layers: (Uint8Array | undefined)[] = [];
     try {
-      if (info.encrypted || hasPassphrase(args, 'source-passphrase')) {
+      if (topSecret !== undefined) {
+        if (hasPassphrase(args, 'source-passphrase')) {
+          throw fail(
+            'INVALID_ARGUMENT',
+            'Give the source passphrase once: a secret or --source-passphrase-file'
+          );
+        }
+        sourcePassphrase = readSecret(args, topSecret);
+      } else if (info.encrypted || hasPassphrase(args, 'source-passphrase')) {
         sourcePassphrase = await getPassphrase(args, 'source-passphrase', 'Source passphrase: ');
       }
-      if (encrypt) passphrase = await getPassphrase(args, 'passphrase', 'New passphrase: ', true);
+      layers = await backingPassphrases(args, imageOpts);
+      if (encrypt) {
+        passphrase = await newPassphrase(args, () =>
+          getPassphrase(args, 'passphrase', 'New passphrase: ', true)
+        );
+      }
       const service = createVaultService();
       // -U travels beside the contract's fields (service ShareOptions; see convertJob).
       const request: ConvertRequest & ShareOptions = {
@@ -107,6 +154,7 @@ ${FORCE_SHARE_HELP}`,
         target,
         format,
         sourcePassphrase,
+        backingPassphrases: layers,
         passphrase,
         encryption: encrypt ? luksCreateArgs(args) : undefined,
         clusterSize: clusterSizeOption(args),
@@ -127,10 +175,16 @@ ${FORCE_SHARE_HELP}`,
       }
       return 0;
     } finally {
-      wipe(sourcePassphrase, passphrase);
+      wipe(sourcePassphrase, passphrase, ...layers);
     }
   },
 };
+
+/** `--image-opts driver=…` must name the source's format (like `-f`; nothing is forced). */
+function checkDriver(driver: string, actual: string, path: string): void {
+  if (driver !== actual)
+    throw fail('INVALID_ARGUMENT', `driver=${driver}: ${path} is a ${actual} image`);
+}
 
 export const migrateCommand = {
   help: `image-vault migrate [--old-passphrase-file F] [--passphrase-file F] [-o cipher=…,hash=…,iter-time=…]

@@ -21,9 +21,11 @@ import {
   passphraseOptions,
   requirePositionals,
 } from './common.js';
+import { newPassphrase, parseSecretObjects } from '../secrets.js';
 
 export const createCommand = {
-  help: `image-vault create -f qcow2|raw|luks [--encrypt] [-o OPTIONS] [--passphrase-file F] IMAGE SIZE
+  help: `image-vault create -f qcow2|raw|luks [--encrypt] [-o OPTIONS] [--passphrase-file F]
+                    [--object secret,id=ID,file=F] IMAGE SIZE
 
 Creates an empty image. SIZE like 64M, 20G or bytes.
   -f qcow2 --encrypt   qcow2 with LUKS, exactly as QEMU writes it (default cipher
@@ -38,12 +40,15 @@ Options (-o a=b,c=d): cluster-size=65536, compat=1.1|0.10, cipher=aes-256-xts-pl
   aes-128-xts-plain64|aes-256-cbc-essiv:sha256|aes-128-cbc-plain64|…, hash=sha256|sha1|sha512,
   iter-time=MS (unlock time per keyslot), iterations=N (forced count).
 The passphrase comes from --passphrase-file F (- = stdin), --passphrase-fd N or a prompt.
---json prints the new image as info --json does (qemu-img info's keys).`,
+--json prints the new image as info --json does (qemu-img info's keys).
+As qemu-img: --object secret,id=s0,file=F -o encrypt.format=luks,encrypt.key-secret=s0
+(format=base64 decodes the file; data=… is refused: the command line is readable by all).`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const args = parseArgs(argv, {
       values: [
         'f',
         ...passphraseOptions('passphrase'),
+        'object',
         'luks-version',
         'sector-size',
         'iter-time',
@@ -51,6 +56,7 @@ The passphrase comes from --passphrase-file F (- = stdin), --passphrase-fd N or 
       ],
       flags: ['encrypt', 'json'],
     });
+    parseSecretObjects(args); // refuse data=… and typos before anything is read
     const [path, sizeText] = requirePositionals(args, ['IMAGE', 'SIZE']) as [string, string];
     const format = (args.values.get('f') ?? 'qcow2') as OutputFormat;
     if (!['qcow2', 'raw', 'luks'].includes(format)) {
@@ -73,7 +79,7 @@ The passphrase comes from --passphrase-file F (- = stdin), --passphrase-fd N or 
       throw fail('INVALID_ARGUMENT', 'Use -f luks for an encrypted raw image');
     const virtualSize = parseSize(sizeText);
     const passphrase = encrypted
-      ? await getPassphrase(args, 'passphrase', 'New passphrase: ', true)
+      ? await newPassphrase(args, () => getPassphrase(args, 'passphrase', 'New passphrase: ', true))
       : undefined;
     try {
       await createImage({
