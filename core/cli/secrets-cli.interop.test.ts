@@ -132,6 +132,22 @@ describe('qemu-img secrets and per-layer passphrases through the CLI', opts, () 
     );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(await readFile(out), theirs);
+    // --source-secret: the image's passphrase from an --object secret.
+    const out2 = join(dir, 'ours-source-secret.raw');
+    const r2 = await cli(
+      'convert',
+      ...objects,
+      '--source-secret',
+      'sb',
+      '--backing-passphrase-file',
+      fileA,
+      '-O',
+      'raw',
+      over,
+      out2
+    );
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.deepEqual(await readFile(out2), theirs);
   });
 
   test('a wrong passphrase is named by the layer it failed on', async () => {
