@@ -278,3 +278,107 @@ describe('qemu-img secrets and per-layer passphrases through the CLI', opts, () 
     );
   });
 });
+
+describe('a three-layer encrypted chain, one secret per layer', opts, () => {
+  test('backing.backing.encrypt.key-secret reaches the base; a wrong one names it', async () => {
+    const { dir, cleanup } = await scratchDir();
+    try {
+      const objects = [
+        ...(await qemuSecret(dir, 'sa', 'layer-0')),
+        ...(await qemuSecret(dir, 'sb', 'layer-1')),
+        ...(await qemuSecret(dir, 'sc', 'layer-2')),
+      ];
+      const luks = (id: string) =>
+        `encrypt.format=luks,encrypt.key-secret=${id},encrypt.iter-time=10`;
+      const [base, mid, top] = ['base', 'mid', 'top'].map((n) => join(dir, `${n}.qcow2`)) as [
+        string,
+        string,
+        string,
+      ];
+      await runQemuRetrying('qemu-img', [
+        'create',
+        '-f',
+        'qcow2',
+        ...objects,
+        '-o',
+        luks('sa'),
+        base,
+        '2M',
+      ]);
+      for (const [img, back, id] of [
+        [mid, base, 'sb'],
+        [top, mid, 'sc'],
+      ] as const) {
+        await runQemuRetrying('qemu-img', [
+          'create',
+          '-f',
+          'qcow2',
+          ...objects,
+          '-o',
+          luks(id),
+          '-b',
+          back,
+          '-F',
+          'qcow2',
+          img,
+          '2M',
+        ]);
+      }
+      const chain = (a: string) =>
+        `driver=qcow2,file.filename=${top},encrypt.key-secret=sc,backing.encrypt.key-secret=sb,backing.backing.encrypt.key-secret=${a}`;
+      const ioOpts = (img: string, secrets: string) =>
+        `driver=qcow2,file.filename=${img},${secrets}`;
+      await runOk('qemu-io', [
+        ...objects,
+        '--image-opts',
+        ioOpts(base, 'encrypt.key-secret=sa'),
+        '-c',
+        'write -P 0x10 0 1M',
+      ]);
+      await runOk('qemu-io', [
+        ...objects,
+        '--image-opts',
+        ioOpts(mid, 'encrypt.key-secret=sb,backing.encrypt.key-secret=sa'),
+        '-c',
+        'write -P 0x20 256k 64k',
+      ]);
+      await runOk('qemu-io', [
+        ...objects,
+        '--image-opts',
+        chain('sa'),
+        '-c',
+        'write -P 0x30 768k 64k',
+      ]);
+      const theirs = join(dir, 'theirs.raw');
+      await runOk('qemu-img', [
+        'convert',
+        ...objects,
+        '--image-opts',
+        chain('sa'),
+        '-O',
+        'raw',
+        theirs,
+      ]);
+      const ours = join(dir, 'ours.raw');
+      const r = await cli('convert', ...objects, '--image-opts', '-O', 'raw', chain('sa'), ours);
+      assert.equal(r.code, 0, r.stderr);
+      const bytes = await readFile(ours);
+      assert.deepEqual(bytes, await readFile(theirs));
+      assert.deepEqual([bytes[0], bytes[256 * 1024], bytes[768 * 1024]], [0x10, 0x20, 0x30]);
+      const wrong = await cli(
+        'convert',
+        ...objects,
+        '--image-opts',
+        '-O',
+        'raw',
+        chain('sb'),
+        ours + '2'
+      );
+      assert.match(wrong.stderr, /WRONG_PASSPHRASE/);
+      assert.ok(wrong.stderr.includes(`The backing file ${base}:`), wrong.stderr);
+      assert.ok(!wrong.stderr.includes(`The backing file ${mid}:`), wrong.stderr);
+    } finally {
+      await cleanup();
+    }
+  });
+});
