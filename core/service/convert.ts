@@ -120,8 +120,14 @@ async function runPlanned(p: PlannedConversion, ctx: JobContext): Promise<Conver
       },
       // The result is always compared as a whole (with its backing chain) against the whole
       // source, even when only the top layer was copied (--keep-backing).
+      // It was written with O_DIRECT: read it the same way (nothing of it is in the page cache).
       openResult: (path) =>
-        openImage(path, { passphrase: p.passphrase, threads: p.threads, format: p.format }),
+        openImage(path, {
+          passphrase: p.passphrase,
+          threads: p.threads,
+          format: p.format,
+          directReads: true,
+        }),
       openVerifySource: p.topLayerOnly
         ? () =>
             openImage(p.source, {

@@ -37,6 +37,12 @@ export interface OpenImageOptions {
    * layer is opened with a lock that shares writing (README "Image locks").
    */
   forceShare?: boolean;
+  /**
+   * Read the top image's data with `O_DIRECT` (large aligned reads): for an output we just
+   * wrote with `O_DIRECT`, which is not in the page cache, so a buffered read would only add
+   * page-cache inserts and copies (the verify pass of `convert`, docs/DESIGN.md).
+   */
+  directReads?: boolean;
 }
 
 /** Resolves a backing file name like QEMU: relative names are relative to the image's directory. */
@@ -75,6 +81,7 @@ async function openLayer(
     throw fail(err.code, `The backing file of ${parent}: ${err.message}`, e);
   });
   try {
+    if (opts.directReads && chain.length === 0) await dev.useDirectReads();
     const probed = await probeFormat(dev);
     const format = pickFormat(probed, opts.format, path);
     const openBacking = opts.topLayerOnly
