@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, ensureDependencies, ensurePeers, root } from './lib/setup.mjs';
 import { benchArgon2Open, benchEventLoopLag, kdfPassphraseFile } from './lib/bench-kdf.mjs';
+import { benchRekey } from './lib/bench-rekey.mjs';
 
 ensureDependencies();
 ensurePeers(['qemu-img', 'qemu-io', 'cryptsetup']);
@@ -59,6 +60,16 @@ async function kdfRows() {
   await benchEventLoopLag(root, dir);
   if (!process.argv.includes('--no-argon2'))
     benchArgon2Open({ timed, cli, dir, pw: kdfPassphraseFile(dir), rounds: Math.max(3, ROUNDS) });
+}
+if (process.argv.includes('--rekey-only')) {
+  try {
+    const source = join(dir, 'random.raw');
+    makeRandomRaw(source, GiB);
+    benchRekey({ ours, dir, pw, source, rounds: ROUNDS });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(0);
 }
 if (process.argv.includes('--kdf-only')) {
   try {
@@ -180,6 +191,7 @@ try {
     qemuFromQcow2Luks(ol, 'raw', qr)
   );
   rm(qr, or, join(dir, 'v.qcow2'));
+  benchRekey({ ours, dir, pw, source: raw, rounds: ROUNDS });
   const v = ours(...oursToQcow2Luks(raw, join(dir, 'v.qcow2')).filter((a) => a !== '--no-verify'));
   console.log(`  (encrypt with verify on: ${v.s.toFixed(2)} s)`);
   rm(ol, join(dir, 'v.qcow2'));

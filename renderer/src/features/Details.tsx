@@ -10,6 +10,7 @@ import { InUseBadge, inUseReadReason, inUseReason } from '../components/InUse.js
 import type { KeyslotAction } from '../store/wizards-slice.js';
 import { EncryptionBadge } from './Library.js';
 import { LibvirtPlanCard } from './LibvirtPlanCard.js';
+import { RekeyDialog } from './RekeyDialog.js';
 
 /** The keyslot card's actions, in the order shown. */
 const KEYSLOT_BUTTONS: {
@@ -33,6 +34,7 @@ export function Details() {
   const go = useStore((s) => s.go);
   const openWizard = useStore((s) => s.openWizard);
   const [slot, setSlot] = useState<number | null>(null);
+  const [rekeying, setRekeying] = useState(false);
 
   if (!path) return null;
   if (!info) {
@@ -90,6 +92,17 @@ export function Details() {
           >
             <Icon name="key" /> Hand over…
           </button>
+          {luks && (
+            <button
+              type="button"
+              className="button"
+              disabled={writeBlocked !== undefined}
+              title={writeBlocked}
+              onClick={() => setRekeying(true)}
+            >
+              <Icon name="refresh" /> Rotate master key…
+            </button>
+          )}
           <button
             type="button"
             className="button"
@@ -102,6 +115,7 @@ export function Details() {
           </button>
         </div>
       </ScreenHeader>
+      {rekeying && <RekeyDialog path={path} onClose={() => setRekeying(false)} />}
 
       {enc?.format === 'aes' && (
         <div className="alert warn" role="alert">
