@@ -78,7 +78,7 @@ export function RekeyDialog({ path, onClose }: { path: string; onClose: () => vo
     <FooterButton label="Run in background" onClick={onClose} />
   ) : (
     <FooterButton
-      label="Close"
+      label="Done"
       onClick={() => {
         void refresh(path);
         onClose();
@@ -136,7 +136,7 @@ export function RekeyDialog({ path, onClose }: { path: string; onClose: () => vo
             </p>
           )}
           {interrupted && (
-            <p className="hint">Close, then open Rotate master key… again and tick Resume.</p>
+            <p className="hint">Open Rotate master key… again and tick Resume to finish it.</p>
           )}
         </JobPanel>
       )}
