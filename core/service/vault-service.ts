@@ -18,6 +18,8 @@ import { calibratePbkdf2Iterations } from '../crypto/kdf-client.js';
 import { parseHashName } from '../crypto/hash.js';
 import { createImage } from './create.js';
 import { headerConvert, headerRepair } from './header.js';
+import { headerBackup } from './header-backup.js';
+import { headerRestore } from './header-restore.js';
 import { inspectImage } from './inspect.js';
 import { keyslotAdd, keyslotChange, keyslotRemove, keyslotTest } from './keyslots.js';
 import { assessLegacy, convertJob, migrateJob } from './convert.js';
@@ -25,6 +27,8 @@ import { exportJob, planForImage } from './bundle.js';
 import { importJob, inspectBundle, readManifest } from './bundle-import.js';
 import { describeKeys, listOwnKeys } from './bundle-keys.js';
 import { rekeyJob } from './rekey.js';
+import { startBatchJob } from './batch-job.js';
+import { preflight } from './preflight.js';
 
 export interface VaultServiceOptions {
   /** Worker threads for bulk crypto per cipher (default: the number of cores). */
@@ -104,6 +108,7 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
       );
       return jobs.start('import', `Import ${basename(req.bundleDir)}`, run);
     },
+    startBatch: async (req) => startBatchJob(jobs, req, (e) => listeners.forEach((l) => l(e))),
     libvirtPlan: (path) => planForImage(path),
     readBundleManifest: (dir) => readManifest(dir),
     inspectBundle: (path, allowed) => inspectBundle(path, allowed),
@@ -128,6 +133,9 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
       );
       return jobs.start('rekey', `Rotate the master key of ${basename(req.path)}`, run);
     },
+    headerBackup: (req) => headerBackup(req),
+    headerRestore: (req) => headerRestore(req),
+    preflight: (req) => preflight(req),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -5,7 +5,7 @@
 import { useId, useRef, useState } from 'react';
 import { api } from '../bridge/index.js';
 import { describeError, errorCode } from '../bridge/errors.js';
-import { takePassphrase, wipe } from '../bridge/secret.js';
+import { clearInputs, peekPassphrase, wipe } from '../bridge/secret.js';
 import {
   AdvancedSettings,
   UnlockTimeField,
@@ -43,6 +43,7 @@ export function KeyslotDialog(props: {
   const refresh = useStore((s) => s.refreshImage);
   const current = useRef<HTMLInputElement>(null);
   const fresh = useRef<NewPassphraseHandle>(null);
+  const [currentProblem, setCurrentProblem] = useState<string | null>(null);
   const [by, setBy] = useState<'passphrase' | 'slot'>(
     props.slot !== undefined ? 'slot' : 'passphrase'
   );
@@ -57,18 +58,19 @@ export function KeyslotDialog(props: {
 
   const run = async () => {
     setOutcome(null);
+    setCurrentProblem(null);
     let pass: Uint8Array | undefined;
     let next: Uint8Array | undefined;
     try {
       if (action === 'add' || action === 'change') {
-        const r = fresh.current?.read();
-        if (!r?.ok) return setOutcome({ ok: false, text: r?.reason ?? 'Type the new passphrase.' });
+        // Peeked: a wrong current passphrase keeps the new one (shown under its fields).
+        const r = fresh.current?.peek();
+        if (!r?.ok) return;
         next = r.bytes;
       }
       if (action !== 'remove' || by === 'passphrase') {
-        if (!current.current?.value)
-          return setOutcome({ ok: false, text: 'Type the passphrase first.' });
-        pass = takePassphrase(current.current);
+        if (!current.current?.value) return setCurrentProblem('Type the passphrase first.');
+        pass = peekPassphrase(current.current);
       }
       if (lastOne && !forceLast)
         return setOutcome({
@@ -106,9 +108,14 @@ export function KeyslotDialog(props: {
         text = `Removed keyslot ${r.removed.join(', ')}.`;
       }
       setOutcome({ ok: true, text });
+      clearInputs(current.current);
+      fresh.current?.clear();
       if (action !== 'test') void refresh(path);
     } catch (e) {
-      setOutcome({ ok: false, text: describeError(e) });
+      if (errorCode(e) === 'WRONG_PASSPHRASE') {
+        setCurrentProblem(describeError(e));
+        current.current?.select();
+      } else setOutcome({ ok: false, text: describeError(e) });
       if (errorCode(e) !== 'WRONG_PASSPHRASE') void refresh(path);
     } finally {
       wipe(pass, next);
@@ -181,11 +188,14 @@ export function KeyslotDialog(props: {
             }
             hint={action === 'add' ? 'Any passphrase that already opens the image.' : undefined}
             autoFocus
+            problem={currentProblem}
+            onInput={() => setCurrentProblem(null)}
+            onEnter={() => void run()}
           />
         )}
         {(action === 'add' || action === 'change') && !done && (
           <>
-            <NewPassphrase ref={fresh} />
+            <NewPassphrase ref={fresh} onEnter={() => void run()} />
             <AdvancedSettings>
               <UnlockTimeField value={unlockMs} onChange={setUnlockMs} />
             </AdvancedSettings>

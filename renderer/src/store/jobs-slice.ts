@@ -3,22 +3,35 @@ import type { StateCreator } from 'zustand';
 import type { JobInfo } from '../../../core/api/index.js';
 import { api } from '../bridge/index.js';
 import type { Store } from './index.js';
+import type { Wizard } from './wizards-slice.js';
 
 export interface JobsSlice {
   jobs: Record<string, JobInfo>;
-  upsertJob(job: JobInfo): void;
+  /** The dialog that started a job (this window only): Retry opens it again. */
+  jobOrigins: Record<string, Wizard>;
+  /** Finished jobs the user cleared from the list (the service still lists them). */
+  clearedJobs: Record<string, true>;
+  upsertJob(job: JobInfo, origin?: Wizard): void;
   loadJobs(): Promise<void>;
   cancelJob(id: string): Promise<void>;
+  /** Removes a finished job from the list. */
+  clearJob(id: string): void;
 }
 
 export const createJobsSlice: StateCreator<Store, [], [], JobsSlice> = (set, get) => ({
   jobs: {},
-  upsertJob(job) {
+  jobOrigins: {},
+  clearedJobs: {},
+  upsertJob(job, origin) {
     set((s) => {
+      if (s.clearedJobs[job.id]) return s;
       const prev = s.jobs[job.id];
       // Ignore stale progress arriving after the terminal state.
       if (prev && prev.state !== 'running' && job.state === 'running') return s;
-      return { jobs: { ...s.jobs, [job.id]: job } };
+      return {
+        jobs: { ...s.jobs, [job.id]: job },
+        ...(origin ? { jobOrigins: { ...s.jobOrigins, [job.id]: origin } } : {}),
+      };
     });
   },
   async loadJobs() {
@@ -35,5 +48,13 @@ export const createJobsSlice: StateCreator<Store, [], [], JobsSlice> = (set, get
     } catch (e) {
       get().notify('error', e instanceof Error ? e.message : String(e));
     }
+  },
+  clearJob(id) {
+    set((s) => {
+      if (s.jobs[id]?.state === 'running') return s;
+      const jobs = { ...s.jobs };
+      delete jobs[id];
+      return { jobs, clearedJobs: { ...s.clearedJobs, [id]: true } };
+    });
   },
 });
