@@ -119,7 +119,7 @@ export async function rekeyWithKills(
     // Mostly inside the data pass; one run in four at any moment from the start (which also
     // hits key derivation, the journal's creation and the header's installation).
     const afterData = Math.random() < 0.75;
-    const afterMs = Math.floor(Math.random() * (afterData ? o.maxDelayMs / 2 : o.maxDelayMs));
+    const afterMs = Math.floor(Math.random() * (afterData ? o.maxDelayMs / 5 : o.maxDelayMs));
     const resume = started ? ['--resume'] : [];
     const r = await runCli(['rekey', ...args, ...resume, image], { afterMs, afterData });
     const journal = await readFile(`${image}.rekey-journal`).then(
