@@ -11,6 +11,7 @@ import type { KeyslotAction } from '../store/wizards-slice.js';
 import { EncryptionBadge } from './Library.js';
 import { LibvirtPlanCard } from './LibvirtPlanCard.js';
 import { RekeyDialog } from './RekeyDialog.js';
+import { HeaderBackupCard } from './HeaderBackupCard.js';
 
 /** The keyslot card's actions, in the order shown. */
 const KEYSLOT_BUTTONS: {
@@ -236,6 +237,14 @@ export function Details() {
             onSelect={(s) => setSlot((cur) => (cur === s ? null : s))}
           />
         </article>
+      )}
+      {luks && (
+        <HeaderBackupCard
+          path={path}
+          info={info}
+          writeBlocked={writeBlocked}
+          readBlocked={readBlocked}
+        />
       )}
       {luks && !enc.unsupportedReason && <LibvirtPlanCard key={path} path={path} />}
     </section>
