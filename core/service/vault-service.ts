@@ -2,7 +2,7 @@
  * The `VaultApi` implementation every face calls (CLI, Electron IPC, loopback server).
  * Long operations run as jobs in a `JobRegistry`; bulk crypto runs in worker threads.
  */
-import { readdir, stat, rename, mkdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from '../api/errors.js';
@@ -17,6 +17,7 @@ import { JobRegistry, type JobFunction } from '../jobs/job-registry.js';
 import { calibratePbkdf2Iterations } from '../crypto/kdf-client.js';
 import { parseHashName } from '../crypto/hash.js';
 import { createImage } from './create.js';
+import { TrashGuard } from './trash.js';
 import { headerConvert, headerRepair } from './header.js';
 import { headerBackup } from './header-backup.js';
 import { headerRestore } from './header-restore.js';
@@ -42,6 +43,8 @@ export interface VaultService extends VaultApi {
 }
 
 export function createVaultService(opts: VaultServiceOptions = {}): VaultService {
+  // `trash` takes only images shown in the library or just created (core/service/trash.ts).
+  const trashable = new TrashGuard();
   const jobs = new JobRegistry();
   const threads = opts.threads;
   const listeners = new Set<(e: VaultEvent) => void>();
@@ -53,9 +56,14 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
     jobs,
     waitForJob: (id) => jobs.wait(id),
     // The app shows a held image as "In use" instead of failing to show it.
-    inspect: (path) => inspectImage(path, { reportUse: true }),
+    async inspect(path) {
+      const info = await inspectImage(path, { reportUse: true });
+      await trashable.remember(path);
+      return info;
+    },
     async create(req) {
       await createImage(req, threads);
+      await trashable.remember(req.path);
       return inspectImage(req.path, { reportUse: true });
     },
     keyslotTest: (path, passphrase) => keyslotTest(path, passphrase),
@@ -121,7 +129,7 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
       jobs.cancel(id);
     },
     listDirectory: (path) => listDirectory(path),
-    trash: (path) => moveToTrash(path),
+    trash: (path) => trashable.trash(path),
     headerRepair: (path) => headerRepair(path),
     headerConvert: (req) => headerConvert(req),
     async startRekey(req) {
@@ -180,35 +188,4 @@ async function listDirectory(path?: string): Promise<DirectoryListing> {
   }
   const parent = dirname(dir);
   return { path: dir, parent: parent === dir ? null : parent, entries };
-}
-
-/** Moves a file into the freedesktop.org trash of the user (`~/.local/share/Trash`). */
-async function moveToTrash(path: string): Promise<{ trashedTo: string }> {
-  const src = resolve(path);
-  const trash = join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'Trash');
-  await mkdir(join(trash, 'files'), { recursive: true });
-  await mkdir(join(trash, 'info'), { recursive: true });
-  let name = basename(src);
-  for (let i = 1; ; i++) {
-    try {
-      await stat(join(trash, 'files', name));
-      name = `${basename(src)}.${i}`;
-    } catch {
-      break;
-    }
-  }
-  const { writeFile } = await import('node:fs/promises');
-  await writeFile(
-    join(trash, 'info', `${name}.trashinfo`),
-    `[Trash Info]\nPath=${encodeURI(src)}\nDeletionDate=${new Date().toISOString().slice(0, 19)}\n`
-  );
-  try {
-    await rename(src, join(trash, 'files', name));
-  } catch (e) {
-    if ((e as { code?: string }).code === 'EXDEV') {
-      throw fail('UNSUPPORTED_FEATURE', 'The trash is on another disk; move the file by hand');
-    }
-    throw e;
-  }
-  return { trashedTo: join(trash, 'files', name) };
 }
