@@ -198,6 +198,20 @@ export const headerConvertRequestSchema = z.strictObject({
   luksVersion: z.union([z.literal(1), z.literal(2)]),
 });
 
+export const headerBackupRequestSchema = z.strictObject({
+  path: pathSchema,
+  file: pathSchema,
+  forceShare: z.boolean().optional(),
+});
+
+export const headerRestoreRequestSchema = z.strictObject({
+  path: pathSchema,
+  file: pathSchema,
+  passphrase: passphraseSchema.optional(),
+  force: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+});
+
 export const preflightRequestSchema = z.strictObject({
   kind: z.enum(['convert', 'migrate', 'export', 'import']),
   source: pathSchema,

@@ -15,6 +15,7 @@ import type { JobContext } from '../jobs/job-registry.js';
 import { samplePlausibility } from '../jobs/legacy-heuristic.js';
 import { inspectImage } from './inspect.js';
 import { openImage } from './open-image.js';
+import { refuseOwnSource } from './output-guard.js';
 import {
   createTarget,
   DEFAULT_CIPHER,
@@ -66,6 +67,7 @@ export function owningWriter(writer: GuestWriter, dev: { close(): Promise<void> 
 }
 
 async function runPlanned(p: PlannedConversion, ctx: JobContext): Promise<ConversionResult> {
+  await refuseOwnSource(p.source, p.target);
   const encrypted = p.format === 'luks' || p.passphrase !== undefined;
   if (encrypted && !p.passphrase) throw fail('NEEDS_PASSPHRASE', 'The output needs a passphrase');
   const targetSpec = (virtualSize: number): TargetSpec => ({
