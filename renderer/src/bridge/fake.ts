@@ -12,6 +12,7 @@ import type {
 } from '../../../core/api/index.js';
 import { ApiError } from './errors.js';
 import { runFakeBatch } from './fake-batch.js';
+import { fakePreflight } from './fake-preflight.js';
 
 interface FakeImage {
   info: ImageInfo;
@@ -433,25 +434,7 @@ export function createFakeApi(opts: { jobStepMs?: number } = {}): VaultApi {
       files.set(bak, 2_134_016);
       return { ...base, restored: true, replacedHeader: bak, description: 'Restored the header' };
     },
-    async preflight(req) {
-      const taken = images.has(req.target) || files.has(req.target);
-      return {
-        ok: !taken || req.overwrite === true,
-        problems:
-          taken && req.overwrite !== true
-            ? [
-                {
-                  field: 'target' as const,
-                  severity: 'error' as const,
-                  code: 'EXISTS' as const,
-                  message: `${req.target} already exists. Choose another name.`,
-                },
-              ]
-            : [],
-        bytesNeeded: 0,
-        bytesFree: null,
-      };
-    },
+    preflight: async (req) => fakePreflight(req, images.has(req.target) || files.has(req.target)),
     async trash(path) {
       get(path);
       images.delete(path);
