@@ -82,7 +82,7 @@ export const keyslotCommand = {
     const slot = args.values.has('slot')
       ? parseInteger(args.values.get('slot') as string, '--slot', 0, 31)
       : undefined;
-    if (wantsBatch(sub, args)) {
+    if (sub !== 'rekey' && wantsBatch(sub, args)) {
       return runKeyslotBatch(sub as string, args, iterOptions(args), slot, io);
     }
     const [path] = requirePositionals(args, ['IMAGE']) as [string];

@@ -18,6 +18,7 @@ import { NewPassphrase, type NewPassphraseHandle } from '../components/NewPassph
 import { PassphraseField } from '../components/PassphraseField.js';
 import { useStore } from '../store/index.js';
 import type { KeyslotAction } from '../store/wizards-slice.js';
+import { BackupFirstPrompt } from './HeaderBackupCard.js';
 
 const TITLES: Record<KeyslotAction, string> = {
   test: 'Test a passphrase',
@@ -176,6 +177,7 @@ export function KeyslotDialog(props: {
             </label>
           </fieldset>
         )}
+        {action !== 'test' && !done && <BackupFirstPrompt path={path} />}
         {(action !== 'remove' || by === 'passphrase') && !done && (
           <PassphraseField
             ref={current}

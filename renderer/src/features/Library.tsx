@@ -5,6 +5,7 @@ import { encryptionLabel, formatBytes } from '../lib/format.js';
 import { Icon } from '../components/Icon.js';
 import { ScreenHeader } from '../components/ScreenHeader.js';
 import { InUseBadge } from '../components/InUse.js';
+import { BatchToolbar, SelectAllCheckbox, SelectCheckbox } from './BatchSelection.js';
 
 export function Library() {
   const library = useStore((s) => s.library);
@@ -49,6 +50,7 @@ export function Library() {
         </div>
       </div>
 
+      <BatchToolbar />
       {library.length === 0 ? (
         <div className="empty">
           <Icon name="disk" size={40} />
@@ -61,6 +63,9 @@ export function Library() {
         <table className="table" aria-label="Images">
           <thead>
             <tr>
+              <th scope="col" className="select-cell">
+                <SelectAllCheckbox />
+              </th>
               <th scope="col">Image</th>
               <th scope="col">Format</th>
               <th scope="col" className="num">
@@ -96,6 +101,9 @@ export function Library() {
 function Row({ entry: e, onOpen }: { entry: LibraryEntry; onOpen: () => void }) {
   return (
     <tr className={e.problem ? 'problem' : ''}>
+      <td className="select-cell">
+        <SelectCheckbox path={e.path} name={e.name} />
+      </td>
       <td>
         <button
           type="button"
