@@ -205,8 +205,9 @@ export function Locked() {
       <h1>Open the link printed by image-vault serve</h1>
       <p className="muted">
         For your safety this page only works with the private link (it ends in <code>#token=…</code>
-        ) that <code>image-vault serve</code> printed in your terminal. Reloading the page forgets
-        it; open the link again.
+        ) that <code>image-vault serve</code> printed in your terminal. Reloading keeps your session
+        until the browser closes; a new browser session, or a restarted server, needs the link
+        again.
       </p>
     </main>
   );
