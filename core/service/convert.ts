@@ -167,7 +167,8 @@ export function convertJob(req: ConvertRequest & ShareOptions, threads?: number)
       },
       ctx
     );
-    return { ...result };
+    // `source`: the faces link the output to what it was made from (issue #14).
+    return { ...result, source: req.source };
   };
 }
 
@@ -251,6 +252,7 @@ export function migrateJob(req: MigrateRequest & ShareOptions, threads?: number)
     );
     return {
       ...result,
+      source: req.source,
       assessment: assessment.verdict,
       snapshotsNotCarried: info.snapshots.length,
       keptBacking: keep,

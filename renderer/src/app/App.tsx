@@ -70,8 +70,10 @@ export function App() {
   const mode = bridgeMode();
 
   useEffect(() => {
-    const { upsertJob, loadJobs } = useStore.getState();
+    const { upsertJob, loadJobs, loadLibraryInfos } = useStore.getState();
     void loadJobs();
+    // The bridge is connected before the first render: the remembered images can be read now.
+    void loadLibraryInfos();
     return api().subscribe((e) => {
       if (e.type === 'job') upsertJob(e.job);
     });
