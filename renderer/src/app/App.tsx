@@ -21,6 +21,8 @@ export async function openAndOffer(path: string): Promise<void> {
   const s = useStore.getState();
   const info = await s.openImage(path);
   if (info?.encryption?.format === 'aes') s.openWizard({ kind: 'migrate', source: info.path });
+  // Raw has no signature: say at once when the file does not look like a disk (a text file…).
+  else if (info?.format === 'raw' && info.warnings.length > 0) s.notify('error', info.warnings[0]!);
 }
 
 function NavItem({
@@ -148,8 +150,16 @@ export function App() {
       </main>
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
-          <Icon name="upload" size={48} />
-          <p>Drop to open</p>
+          <Icon name={mode === 'electron' ? 'upload' : 'folder'} size={48} />
+          {mode === 'electron' ? (
+            <p>Drop to open</p>
+          ) : (
+            <p>
+              A browser does not reveal where a dropped file is.
+              <br />
+              Release to pick it with Open… instead.
+            </p>
+          )}
         </div>
       )}
       {wizard?.kind === 'create' && <CreateWizard onClose={close} />}
