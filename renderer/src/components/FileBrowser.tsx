@@ -22,6 +22,8 @@ export function FileBrowser(props: {
   startPath?: string;
   /** Folder mode: the chosen folder must contain a file of this name (files are listed). */
   requireFile?: string;
+  /** File mode: names of the files expected (default: disk images); others are dimmed. */
+  accept?: RegExp;
   /** Label of the confirm button (default "Open" / "Use this folder"). */
   pickLabel?: string;
   onPick: (path: string) => void;
@@ -86,6 +88,7 @@ export function FileBrowser(props: {
       a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'directory' ? -1 : 1
     );
 
+  const accept = props.accept ?? IMAGE_EXT;
   const folders = entries.filter((e) => e.kind === 'directory').length;
   const files = entries.length - folders;
   const required = props.requireFile;
@@ -170,10 +173,17 @@ export function FileBrowser(props: {
           {files === 1 ? 'file' : 'files'}: this folder can be used as it is.
         </p>
       )}
-      <ul className="browser-list" role="listbox" aria-label="Files and folders">
-        {entries.length === 0 && listing && (
-          <li className="muted empty-row">This folder is empty.</li>
-        )}
+      {entries.length === 0 && listing && (
+        <p className="muted browser-empty" role="status">
+          This folder is empty.
+        </p>
+      )}
+      <ul
+        className="browser-list"
+        role="listbox"
+        aria-label="Files and folders"
+        hidden={entries.length === 0 && !!listing}
+      >
         {entries.map((e) => (
           <li
             key={e.path}
@@ -182,7 +192,7 @@ export function FileBrowser(props: {
             aria-disabled={props.mode === 'folder' && e.kind === 'file' ? true : undefined}
             aria-label={e.name}
             tabIndex={0}
-            className={`browser-row ${selected === e.path ? 'selected' : ''} ${e.kind === 'file' && (props.mode === 'folder' || !IMAGE_EXT.test(e.name)) ? 'dim' : ''}`}
+            className={`browser-row ${selected === e.path ? 'selected' : ''} ${e.kind === 'file' && (props.mode === 'folder' || !accept.test(e.name)) ? 'dim' : ''}`}
             onClick={() =>
               e.kind === 'directory'
                 ? void load(e.path)
@@ -208,7 +218,7 @@ export function FileBrowser(props: {
           </li>
         ))}
       </ul>
-      {props.mode === 'file' && selected && !IMAGE_EXT.test(selected) && (
+      {props.mode === 'file' && !props.accept && selected && !IMAGE_EXT.test(selected) && (
         <p className="alert warn" role="status">
           <Icon name="warning" />
           {selected.slice(selected.lastIndexOf('/') + 1)} does not have a disk image&apos;s name

@@ -2,6 +2,7 @@
  * The facts of one keyslot chosen in the grid (read without a passphrase, like `cryptsetup
  * luksDump`), and the way to revoke it (issue #14, "Keyslots as the grid suggests").
  */
+import { useEffect, useRef } from 'react';
 import type { KeyslotInfo } from '../../../core/api/index.js';
 import { Icon } from './Icon.js';
 
@@ -16,8 +17,14 @@ export function KeyslotDetails(props: {
   const s = props.slot;
   const argon = s.kdf?.startsWith('argon');
   const last = props.activeCount <= 1;
+  const ref = useRef<HTMLElement>(null);
+  // Below the grid, often under the fold: bring the chosen slot's facts into view.
+  // (A block body: newer browsers return a Promise from scrollIntoView, not a cleanup.)
+  useEffect(() => {
+    void ref.current?.scrollIntoView({ block: 'nearest' });
+  }, [s.slot]);
   return (
-    <section className="slot-details" aria-labelledby="slot-details-title">
+    <section ref={ref} className="slot-details" aria-labelledby="slot-details-title">
       <header className="row spread">
         <h3 id="slot-details-title">Keyslot {s.slot}</h3>
         <button

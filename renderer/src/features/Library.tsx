@@ -149,24 +149,28 @@ function Row({
   return (
     <tr className={e.problem ? 'problem' : ''}>
       <td className="col-image">
-        <button
-          type="button"
-          className="link-button image-cell"
-          onClick={onOpen}
-          aria-label={`Open ${e.name}`}
-        >
+        <div className="image-cell">
           <Icon name="disk" size={20} />
           <span className="image-text">
             <span className="image-name">
-              {e.name} {e.inUse && <InUseBadge use={e.inUse} />}
+              <button
+                type="button"
+                className="link-button image-open"
+                onClick={onOpen}
+                aria-label={`Open ${e.name}`}
+              >
+                {e.name}
+              </button>{' '}
+              {e.inUse && <InUseBadge use={e.inUse} />}
             </span>
             <span className="muted small path">
-              {e.problem ? `${e.problem} Select to try again.` : e.path}
+              {e.problem ? `${e.problem} Open it to try again.` : e.path}
             </span>
           </span>
-        </button>
-        {(from || e.migratedTo) && (
+        </div>
+        {(e.origin || e.migratedTo) && (
           <span className="lineage small">
+            {e.origin && !from && ALONE_WORDS[e.origin.kind]}
             {from && (
               <>
                 {ORIGIN_WORDS[e.origin!.kind]}{' '}
@@ -231,6 +235,13 @@ function Row({
     </tr>
   );
 }
+
+const ALONE_WORDS = {
+  created: 'Created here',
+  converted: 'Converted here',
+  migrated: 'Migrated here',
+  imported: 'Imported from a bundle',
+} as const;
 
 const ORIGIN_WORDS = {
   created: 'Created',
