@@ -61,9 +61,8 @@ export function Library() {
         <div className="dropzone no-drop">
           <Icon name="info" size={22} />
           <p className="grow small">
-            A browser does not tell Image Vault where a dropped file is, so images are not dropped
-            here: pick them with <strong>Open…</strong>. Dragging images onto the window works in
-            the desktop app.
+            Browsers do not reveal where a dropped file is, so pick images with{' '}
+            <strong>Open…</strong> here. Drag and drop works in the desktop app.
           </p>
           <button type="button" className="button" onClick={() => openWizard({ kind: 'open' })}>
             <Icon name="folder" /> Pick an image…
@@ -86,7 +85,9 @@ export function Library() {
           <thead>
             <tr>
               <th scope="col">Image</th>
-              <th scope="col">Format</th>
+              <th scope="col" className="col-format">
+                Format
+              </th>
               <th scope="col" className="num">
                 Virtual size
               </th>
@@ -94,7 +95,7 @@ export function Library() {
                 File size
               </th>
               <th scope="col">Encryption</th>
-              <th scope="col" className="num">
+              <th scope="col" className="num col-slots">
                 Keyslots
               </th>
               <th scope="col" className="col-actions">
@@ -190,13 +191,15 @@ function Row({
           </span>
         )}
       </td>
-      <td>{reading && !e.problem ? <span className="muted">Reading…</span> : e.format}</td>
+      <td className="col-format">
+        {reading && !e.problem ? <span className="muted">Reading…</span> : e.format}
+      </td>
       <td className="num">{formatBytes(e.virtualSize)}</td>
       <td className="num col-file-size">{formatBytes(e.fileSize)}</td>
       <td>
         <EncryptionBadge kind={e.encryption} version={e.luksVersion} />
       </td>
-      <td className="num">
+      <td className="num col-slots">
         {e.encryption === 'luks' ? `${e.activeSlots} of ${e.totalSlots}` : '—'}
       </td>
       <td className="col-actions">
