@@ -11,6 +11,8 @@ import { z } from 'zod';
 import type { VaultApi } from './types.js';
 import * as R from './result-schemas.js';
 import * as Q from './schemas.js';
+import { rekeyRequestSchema } from './rekey-schemas.js';
+import { batchRequestSchema } from './batch-schemas.js';
 
 interface OperationSpec {
   /** The argument tuple, validated on the main side before the service runs. */
@@ -48,6 +50,7 @@ export const OPERATIONS = {
   startMigrate: job(z.tuple([Q.migrateRequestSchema])),
   startExport: job(z.tuple([Q.exportRequestSchema])),
   startImport: job(z.tuple([Q.importRequestSchema])),
+  startBatch: job(z.tuple([batchRequestSchema])),
   libvirtPlan: call(z.tuple([Q.pathSchema]), R.libvirtPlanSchema),
   readBundleManifest: call(z.tuple([Q.pathSchema]), R.bundleManifestSchema),
   inspectBundle: call(z.tuple([Q.pathSchema, Q.pathSchema.optional()]), R.bundleSummarySchema),
@@ -59,6 +62,10 @@ export const OPERATIONS = {
   trash: call(z.tuple([Q.pathSchema]), R.trashResultSchema),
   headerRepair: call(z.tuple([Q.pathSchema]), R.headerRepairResultSchema),
   headerConvert: call(z.tuple([Q.headerConvertRequestSchema]), R.headerConvertResultSchema),
+  startRekey: job(z.tuple([rekeyRequestSchema])),
+  headerBackup: call(z.tuple([Q.headerBackupRequestSchema]), R.headerBackupResultSchema),
+  headerRestore: call(z.tuple([Q.headerRestoreRequestSchema]), R.headerRestoreResultSchema),
+  preflight: call(z.tuple([Q.preflightRequestSchema]), R.preflightReportSchema),
 } as const satisfies Record<string, OperationSpec>;
 
 /** The name of an operation of the contract. */

@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'NATIVE_UNAVAILABLE',
   'BAD_SIGNATURE',
   'WRONG_IDENTITY',
+  'WRONG_IMAGE',
   'INTERNAL',
 ] as const;
 
@@ -105,7 +106,7 @@ export function toVaultError(e: unknown): VaultError {
  * codes"): `WRONG_PASSPHRASE` and `WRONG_IDENTITY` (a key file that opens no sealed secret)
  * 4, `IMAGE_IN_USE` 5 (a VM, another program or one of our own operations holds the image;
  * README "Image locks"), `BAD_SIGNATURE` 6 (a bundle unsigned, wrongly signed or altered after
- * signing); `check` uses its own 0/2/3 scheme for findings.
+ * signing), `NO_SPACE` 7 (the target's disk is full); `check` uses its own 0/2/3 scheme for findings.
  */
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
@@ -116,6 +117,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return 5;
     case 'BAD_SIGNATURE':
       return 6;
+    case 'NO_SPACE':
+      return 7;
     case 'CANCELLED':
       return 130;
     default:

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
+import { batchReportSchema } from './batch-schemas.js';
 
 const count = z.number().int().nonnegative();
 const num = z.number();
@@ -129,7 +130,7 @@ export const progressSchema = z.strictObject({
 
 export const jobInfoSchema = z.strictObject({
   id: text,
-  kind: z.enum(['create', 'convert', 'migrate', 'export', 'import', 'verify']),
+  kind: z.enum(['create', 'convert', 'migrate', 'export', 'import', 'verify', 'rekey', 'batch']),
   label: text,
   state: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
   progress: progressSchema,
@@ -229,7 +230,10 @@ export const libvirtPlanSchema = z.strictObject({
   steps: z.array(text),
 });
 
-export const vaultEventSchema = z.strictObject({ type: z.literal('job'), job: jobInfoSchema });
+export const vaultEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('job'), job: jobInfoSchema }),
+  z.strictObject({ type: z.literal('batch'), report: batchReportSchema }),
+]);
 
 export const slotResultSchema = z.strictObject({ slot: count });
 export const changeResultSchema = z.strictObject({ slot: count, removed: z.array(count) });
@@ -246,4 +250,42 @@ export const headerConvertResultSchema = z.strictObject({
   from: luksVersion,
   to: luksVersion,
   description: text,
+});
+
+const backupFormat = z.enum(['cryptsetup', 'qcow2-luks']);
+export const headerBackupResultSchema = z.strictObject({
+  file: text,
+  format: backupFormat,
+  bytes: count,
+  luksVersion,
+  uuid: text,
+  activeSlots: z.array(count),
+  createdAt: text,
+  description: text,
+});
+export const headerRestoreResultSchema = z.strictObject({
+  restored: z.boolean(),
+  format: backupFormat,
+  luksVersion,
+  uuid: text,
+  backupSlots: z.array(count),
+  imageSlots: z.array(count).optional(),
+  passphraseSlot: count.optional(),
+  mismatches: z.array(text),
+  replacedHeader: text.optional(),
+  description: text,
+});
+
+export const preflightReportSchema = z.strictObject({
+  ok: z.boolean(),
+  problems: z.array(
+    z.strictObject({
+      field: z.enum(['source', 'sourcePassphrase', 'target', 'space', 'libvirt']),
+      severity: z.enum(['error', 'warning']),
+      code: z.enum(ERROR_CODES),
+      message: text,
+    })
+  ),
+  bytesNeeded: count,
+  bytesFree: count.nullable(),
 });

@@ -197,3 +197,27 @@ export const headerConvertRequestSchema = z.strictObject({
   path: pathSchema,
   luksVersion: z.union([z.literal(1), z.literal(2)]),
 });
+
+export const headerBackupRequestSchema = z.strictObject({
+  path: pathSchema,
+  file: pathSchema,
+  forceShare: z.boolean().optional(),
+});
+
+export const headerRestoreRequestSchema = z.strictObject({
+  path: pathSchema,
+  file: pathSchema,
+  passphrase: passphraseSchema.optional(),
+  force: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+});
+
+export const preflightRequestSchema = z.strictObject({
+  kind: z.enum(['convert', 'migrate', 'export', 'import']),
+  source: pathSchema,
+  target: pathSchema,
+  overwrite: z.boolean().optional(),
+  sourcePassphrase: passphraseSchema.optional(),
+  format: outputFormat.optional(),
+  libvirtUri: z.string().min(1).max(256).optional(),
+});

@@ -6,6 +6,12 @@
  */
 import type { ErrorPayload } from './errors.js';
 import type {
+  HeaderBackupRequest,
+  HeaderBackupResult,
+  HeaderRestoreRequest,
+  HeaderRestoreResult,
+} from './header-backup-types.js';
+import type {
   HeaderConvertRequest,
   HeaderConvertResult,
   HeaderRepairResult,
@@ -23,9 +29,16 @@ import type {
   KeyDescription,
   OwnKey,
 } from './bundle-types.js';
+import type { RekeyRequest } from './rekey-types.js';
+import type { BatchReport, BatchRequest } from './batch-types.js';
 
 export type * from './luks-types.js';
+export type * from './rekey-types.js';
+import type { PreflightReport, PreflightRequest } from './preflight-types.js';
+export type * from './preflight-types.js';
 export type * from './bundle-types.js';
+export type * from './batch-types.js';
+export type * from './header-backup-types.js';
 
 export type ImageFormat = 'qcow2' | 'qcow' | 'raw' | 'luks';
 export type OutputFormat = 'qcow2' | 'raw' | 'luks';
@@ -155,7 +168,8 @@ export interface ImageInUse {
   holder?: string;
 }
 
-export type JobKind = 'create' | 'convert' | 'migrate' | 'export' | 'import' | 'verify';
+export type JobKind =
+  'create' | 'convert' | 'migrate' | 'export' | 'import' | 'verify' | 'rekey' | 'batch';
 export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** A throttled progress report of a long job. */
@@ -311,8 +325,11 @@ export interface LibvirtPlan {
   steps: string[];
 }
 
-/** Events pushed to faces: job progress and state changes. */
-export type VaultEvent = { type: 'job'; job: JobInfo };
+/**
+ * Events pushed to faces: job progress and state changes, and a batch's per-image report
+ * whenever one of its images changes status (batch-types.ts).
+ */
+export type VaultEvent = { type: 'job'; job: JobInfo } | { type: 'batch'; report: BatchReport };
 
 /** The one API every face calls (CLI, Electron IPC, loopback server, in-memory fake). */
 export interface VaultApi {
@@ -328,6 +345,12 @@ export interface VaultApi {
   startMigrate(req: MigrateRequest): Promise<JobInfo>;
   startExport(req: ExportRequest): Promise<JobInfo>;
   startImport(req: ImportRequest): Promise<JobInfo>;
+  /**
+   * Runs one keyslot operation over many images as a job (kind `batch`), a few at a time;
+   * images in use are skipped, one image's failure never touches the others. Its report
+   * arrives as `{ type: 'batch' }` events and, at the end, in the job's `result.report`.
+   */
+  startBatch(req: BatchRequest): Promise<JobInfo>;
   libvirtPlan(path: string): Promise<LibvirtPlan>;
   /** Reads and checks a bundle's manifest (shown before importing). */
   readBundleManifest(bundleDir: string): Promise<BundleManifest>;
@@ -347,7 +370,18 @@ export interface VaultApi {
    * header operation (as `cryptsetup repair` does).
    */
   headerRepair(path: string): Promise<HeaderRepairResult>;
+  /**
+   * Checks what would stop a convert, migrate, export or import before it starts: target
+   * name, source passphrase, free space for the worst case, libvirt reachability.
+   */
+  preflight(req: PreflightRequest): Promise<PreflightReport>;
   /** Converts a raw LUKS image's header between LUKS1 and LUKS2 in place, where it can. */
   headerConvert(req: HeaderConvertRequest): Promise<HeaderConvertResult>;
+  /** Rotates the master key in place (a job; README "Master-key rotation"). */
+  startRekey(req: RekeyRequest): Promise<JobInfo>;
+  /** Backs up a LUKS header to a file: cryptsetup's format, or our wrapper for qcow2+LUKS. */
+  headerBackup(req: HeaderBackupRequest): Promise<HeaderBackupResult>;
+  /** Restores a header backup (checked, journaled, the replaced header kept in a .bak). */
+  headerRestore(req: HeaderRestoreRequest): Promise<HeaderRestoreResult>;
   subscribe(listener: (event: VaultEvent) => void): () => void;
 }

@@ -5,6 +5,7 @@
  */
 import { fail } from '../api/errors.js';
 import type { JobInfo, Progress } from '../api/types.js';
+import { cancelKdfWork, kdfWorkStuck } from '../crypto/kdf-client.js';
 import type { VaultService } from '../service/vault-service.js';
 import { humanSize } from './info-format.js';
 import type { CliIo } from './io.js';
@@ -35,7 +36,7 @@ export async function followJob(
 ): Promise<JobInfo> {
   const out = (line: string) => io.out(line);
   const unsubscribe = service.subscribe((e) => {
-    if (e.job.id !== job.id) return;
+    if (e.type !== 'job' || e.job.id !== job.id) return;
     const p = e.job.progress;
     if (mode === 'json') {
       out(
@@ -49,14 +50,25 @@ export async function followJob(
       );
     } else if (mode === 'tty') io.progress(statusLine(p));
   });
-  const onSigint = () => {
+  let signal: NodeJS.Signals | undefined;
+  const onSigint = (sig: NodeJS.Signals) => {
+    signal ??= sig;
     void service.cancelJob(job.id);
+    // A key derivation does not look at the job's signal: stop it (issue #13).
+    cancelKdfWork();
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   try {
     const done = await service.waitForJob(job.id);
     if (mode === 'tty') io.progress('\r\x1b[K');
+    if (signal && done.state !== 'succeeded' && kdfWorkStuck()) {
+      // The job has cleaned up; a derivation still inside a native call would keep the
+      // process alive for minutes: end by the signal received, as an interrupted program does.
+      io.err('image-vault: Cancelled during key derivation; no output was left behind [CANCELLED]');
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    }
     return done;
   } finally {
     unsubscribe();

@@ -5,6 +5,7 @@
  * could not check.
  */
 import { exitCodeFor, toVaultError } from '../api/errors.js';
+import { setKdfCostPolicy } from '../crypto/kdf-cost.js';
 import { COMMANDS, usage } from './commands/index.js';
 import { createCliIo, type CliIo } from './io.js';
 
@@ -25,7 +26,10 @@ export function needsCryptoWorkers(name: string, args: string[]): boolean {
 
 export async function main(argv: string[], io: CliIo = createCliIo()): Promise<number> {
   const debug = argv.includes('--debug');
-  const [name, ...rest] = argv.filter((a) => a !== '--debug');
+  const allowSlow = argv.includes('--allow-slow-keyslots');
+  const [name, ...rest] = argv.filter((a) => a !== '--debug' && a !== '--allow-slow-keyslots');
+  // Keyslots too costly to open are skipped with a warning (core/crypto/kdf-cost.ts).
+  setKdfCostPolicy({ allowSlow, onSkip: (m) => io.err(`warning: ${m}`) });
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(usage());
     return name === undefined ? 1 : 0;
@@ -36,8 +40,10 @@ export async function main(argv: string[], io: CliIo = createCliIo()): Promise<n
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
-    io.err(`image-vault: unknown command "${name}" (try image-vault --help)`);
-    return 1;
+    io.err(
+      `image-vault: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')}; try image-vault --help) [INVALID_ARGUMENT]`
+    );
+    return exitCodeFor('INVALID_ARGUMENT');
   }
   try {
     if (needsCryptoWorkers(name, rest)) {
@@ -59,6 +65,10 @@ export async function main(argv: string[], io: CliIo = createCliIo()): Promise<n
     const err = toVaultError(e);
     io.err(`image-vault: ${err.message} [${err.code}]`);
     if (debug) io.err(String((e as Error)?.stack ?? e));
+    // A script that asked for JSON gets its failure as JSON too (README "Exit codes").
+    if (rest.includes('--json')) {
+      io.out(JSON.stringify({ error: err.toPayload(), exitCode: exitCodeFor(err.code) }));
+    }
     return exitCodeFor(err.code);
   }
 }

@@ -224,6 +224,7 @@ describe('legacy AES migration vs qemu-img', opts, () => {
     });
     const unsubscribe = service.subscribe((e) => {
       if (
+        e.type === 'job' &&
         e.job.id === job.id &&
         e.job.progress.phase === 'copying' &&
         e.job.progress.bytesDone > 0

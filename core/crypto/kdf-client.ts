@@ -22,6 +22,7 @@ import type { Argon2Params } from './argon2.js';
 import type { HashName } from './hash.js';
 import { isArgon2, type DigestCheck, type KdfParams, type SealParams } from './kdf-jobs.js';
 import type { KdfBodies, KdfOp, KdfReply, KdfResults } from './kdf-protocol.js';
+import { checkKdfCost } from './kdf-cost.js';
 import { copySecret } from './secret.js';
 import { spawnCryptoWorker, workerError } from './worker-script.js';
 
@@ -31,11 +32,69 @@ interface Channel {
   worker: Worker;
   pending: Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>;
   dead: boolean;
+  cancel?: () => void;
+}
+
+/**
+ * Stops every running derivation (SIGINT/SIGTERM during a job, issue #13): the workers are
+ * terminated and their callers get `CANCELLED`. A later call starts a fresh worker.
+ */
+export function cancelKdfWork(): void {
+  for (const ch of [...live]) ch.cancel?.();
+}
+
+const stuck = new Set<Worker>();
+
+/**
+ * Whether a cancelled derivation is still running on its thread: the process cannot exit
+ * normally until it returns (Node joins worker threads at exit), so a CLI interrupted by a
+ * signal ends itself by that signal instead.
+ */
+export function kdfWorkStuck(): boolean {
+  return stuck.size > 0;
+}
+
+/** Iterations per second of PBKDF2 with `hash` on the KDF worker, measured once per hash. */
+const speeds = new Map<HashName, Promise<number>>();
+function pbkdf2Speed(hash: HashName): Promise<number> {
+  let s = speeds.get(hash);
+  if (!s) {
+    s = (async () => {
+      const n = 200_000;
+      const salt = new Uint8Array(32);
+      let best = Infinity;
+      for (let i = 0; i < 2; i++) {
+        const t0 = performance.now();
+        const pw = new Uint8Array(8);
+        (
+          await call(
+            'derive',
+            { kdf: { type: 'pbkdf2', hash, iterations: n }, password: pw, salt, keyLength: 32 },
+            [pw],
+            false
+          )
+        ).fill(0);
+        best = Math.min(best, performance.now() - t0);
+      }
+      return (n / Math.max(best, 1)) * 1000;
+    })();
+    s.catch(() => speeds.delete(hash));
+    speeds.set(hash, s);
+  }
+  return s;
+}
+
+/** The cost gate of kdf-cost.ts for `kdf` plus a digest check of `digestIterations`. */
+function gate(kdf: KdfParams, digest?: DigestCheck): Promise<void> {
+  const hash = kdf.type === 'pbkdf2' ? kdf.hash : (digest?.hash ?? 'sha256');
+  return checkKdfCost(kdf, digest?.iterations ?? 0, () => pbkdf2Speed(hash));
 }
 
 /** The shared PBKDF2 worker, while it lives. */
 let shared: Channel | undefined;
 let nextId = 1;
+/** Every live channel, so a Ctrl-C can stop a derivation (`cancelKdfWork`). */
+const live = new Set<Channel>();
 
 function openChannel(oneShot: boolean): Channel {
   const worker = spawnCryptoWorker('kdf-worker');
@@ -50,12 +109,22 @@ function openChannel(oneShot: boolean): Channel {
     if (oneShot) void worker.terminate();
     else worker.unref(); // an idle worker does not keep the process alive
   });
-  const die = (why: string) => {
+  const die = (why: string, code: 'INTERNAL' | 'CANCELLED' = 'INTERNAL') => {
     ch.dead = true;
+    live.delete(ch);
     if (shared === ch) shared = undefined;
-    for (const p of ch.pending.values()) p.reject(fail('INTERNAL', why));
+    for (const p of ch.pending.values()) p.reject(fail(code, why));
     ch.pending.clear();
   };
+  ch.cancel = () => {
+    die('Cancelled during key derivation', 'CANCELLED');
+    // A derivation inside a native call does not stop for terminate(): until it returns,
+    // the thread holds the process open (see `kdfWorkStuck`).
+    stuck.add(worker);
+    worker.once('exit', () => stuck.delete(worker));
+    void worker.terminate();
+  };
+  live.add(ch);
   worker.on('error', () => die('The key-derivation worker failed'));
   worker.on('exit', () => die('The key-derivation worker exited'));
   worker.unref();
@@ -100,12 +169,13 @@ export function prewarmKdfWorker(): void {
 }
 
 /** PBKDF2 or Argon2 of `password` (core/crypto/kdf-jobs.ts `runDerive`); the caller wipes it. */
-export function deriveKey(
+export async function deriveKey(
   kdf: KdfParams,
   password: Uint8Array,
   salt: Uint8Array,
   keyLength: number
 ): Promise<Uint8Array> {
+  await gate(kdf);
   const pw = copySecret(password);
   return call('derive', { kdf, password: pw, salt, keyLength }, [pw], isArgon2(kdf));
 }
@@ -142,6 +212,7 @@ export async function unsealKey(
   keyBytes: number,
   check: DigestCheck
 ): Promise<Uint8Array | undefined> {
+  await gate(seal.kdf, check);
   const pw = copySecret(passphrase);
   const m = copySecret(material);
   const key = await call(

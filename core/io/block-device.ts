@@ -5,6 +5,7 @@
  * in-memory devices and the file implementation stays the one place that touches `node:fs`.
  */
 import { fail } from '../api/errors.js';
+import type { DataSeeker } from './native/seek-data.js';
 
 export interface BlockDevice {
   /** Path of the underlying file, when there is one (for messages and backing resolution). */
@@ -17,6 +18,11 @@ export interface BlockDevice {
   /** Writes all of `buf` at `position`, extending the device when needed. */
   write(buf: Uint8Array, position: number): Promise<void>;
   truncate(length: number): Promise<void>;
+  /**
+   * Where the file's data and holes are (`SEEK_DATA`/`SEEK_HOLE`), for readers that skip
+   * holes; absent on devices without holes (memory). Its answers hold until the next write.
+   */
+  dataSeeker?(): Promise<DataSeeker>;
   /** Durably flushes written data (fsync). */
   flush(): Promise<void>;
   close(): Promise<void>;

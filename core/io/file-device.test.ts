@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { join } from 'node:path';
+import { fail } from '../api/errors.js';
+import { setLibcForTests } from './native/libc.js';
 import { FileDevice } from './file-device.js';
-import { alignedSharedBuffer, bulkBuffer, isDirectAligned } from './aligned-buffer.js';
+import { alignedSharedBuffer, bulkBuffer, isDirectAligned, zeroFill } from './aligned-buffer.js';
 import { patternBytes } from '../testing/bytes.js';
 import { handleCallSizes } from '../testing/file-calls.js';
 import { scratchDir } from '../testing/peers.js';
@@ -162,4 +165,49 @@ test('aligned buffers are recognised; other views are not', async () => {
   } finally {
     await cleanup();
   }
+});
+
+test('aligned buffers come from the native route without touching the disk, else a probe', async () => {
+  const { dir, cleanup } = await scratchDir();
+  const direct = async (buf: Uint8Array) => {
+    const fh = await open(
+      join(dir, 'direct'),
+      constants.O_RDWR | constants.O_CREAT | constants.O_DIRECT
+    );
+    try {
+      await fh.write(buf, 0, 4096, 0);
+    } finally {
+      await fh.close();
+    }
+  };
+  try {
+    // A directory that does not exist: the probe could not run there.
+    const b = alignedSharedBuffer(8192, join(dir, 'missing'));
+    assert.ok(b, 'the native route knows the address');
+    assert.equal(isDirectAligned(b), true);
+    if (!isDirectAligned(bulkBuffer(4096, [dir]))) return; // no O_DIRECT here to check with
+    await direct(b); // EINVAL if the address were not aligned
+    setLibcForTests(fail('NATIVE_UNAVAILABLE', 'simulated: no koffi'));
+    try {
+      assert.equal(alignedSharedBuffer(8192, join(dir, 'missing')), undefined);
+      const probed = alignedSharedBuffer(8192, dir);
+      assert.ok(probed && isDirectAligned(probed));
+      await direct(probed);
+    } finally {
+      setLibcForTests(undefined);
+    }
+  } finally {
+    await cleanup();
+  }
+});
+
+test('zeroFill clears exactly its range of shared memory', () => {
+  const buf = new Uint8Array(new SharedArrayBuffer(MiB)).fill(7);
+  zeroFill(buf, 100, 900_000);
+  assert.equal(buf[99], 7);
+  assert.ok(buf.subarray(100, 900_000).every((b) => b === 0));
+  assert.equal(buf[900_000], 7);
+  zeroFill(buf.subarray(0, 10)); // short: the plain fill
+  assert.ok(buf.subarray(0, 10).every((b) => b === 0));
+  assert.equal(buf[10], 7);
 });

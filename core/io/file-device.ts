@@ -60,6 +60,8 @@ export interface OpenFileOptions {
   createExclusive?: boolean;
   /** Create or truncate. */
   createTruncate?: boolean;
+  /** Mode of a created file, before the umask (default 0600). */
+  mode?: number;
   /**
    * Also open the file with `O_DIRECT` for large aligned writes (outputs of conversions):
    * fresh multi-GiB files written through the page cache stall in dirty-page throttling.

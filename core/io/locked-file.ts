@@ -7,6 +7,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { fail, toVaultError } from '../api/errors.js';
 import { lockImage, type LockMode, type LockOptions } from './image-lock.js';
 import { imageUse, inUseMessage } from './image-use.js';
+import { nonRegularKind, notRegularError, refuseNonRegular } from './file-kind.js';
 
 export interface LockedOpenOptions extends LockOptions {
   /** Open read-write (default read-only). */
@@ -45,7 +46,9 @@ export async function openLockedFile(
 ): Promise<FileHandle> {
   const mode = lockModeFor(opts);
   const writes = Boolean(opts.write || opts.createExclusive || opts.createTruncate);
-  let flags = writes ? constants.O_RDWR : constants.O_RDONLY;
+  await refuseNonRegular(path);
+  // O_NONBLOCK: should a FIFO appear between the check and the open, the open cannot hang.
+  let flags = (writes ? constants.O_RDWR : constants.O_RDONLY) | constants.O_NONBLOCK;
   if (opts.createExclusive) flags |= constants.O_CREAT | constants.O_EXCL;
   if (opts.createTruncate) flags |= constants.O_CREAT; // truncated below, once locked
   let fh: FileHandle;
@@ -56,6 +59,8 @@ export async function openLockedFile(
     throw toVaultError(e);
   }
   try {
+    const kind = nonRegularKind(await fh.stat());
+    if (kind) throw notRegularError(path, kind);
     await lockImage(fh, path, mode, opts);
     if (opts.createTruncate) await fh.truncate(0);
     return fh;

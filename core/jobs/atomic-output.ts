@@ -3,9 +3,10 @@
  * `TARGET.partial`, made durable, and only then renamed to `TARGET`, so a cancel or a crash
  * never leaves a half-written file under the final name.
  */
-import { lstat, open, rename, rm } from 'node:fs/promises';
+import { chmod, chown, lstat, open, rename, rm } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname } from 'node:path';
+import { leftoverReport } from './leftovers.js';
 import { fail, toVaultError, type VaultError } from '../api/errors.js';
 import { openLockedFile } from '../io/locked-file.js';
 import { claimOutput } from '../io/output-claim.js';
@@ -70,6 +71,7 @@ export async function withPartialOutput<T>(
   const partial = partialPathFor(target);
   const journal = journalPathFor(partial);
   const replaced = opts.overwrite ? await holdReplacedTarget(target) : undefined;
+  const replacedStat = replaced ? await replaced.stat() : undefined;
   const claim = await claimOutput(partial).catch(async (e: unknown) => {
     await replaced?.close().catch(() => undefined);
     throw e;
@@ -80,7 +82,7 @@ export async function withPartialOutput<T>(
       await claim.truncate();
       await removeJournal(journal);
     }
-    return await publish(target, partial, journal, fn, opts);
+    return await publish(target, partial, journal, fn, { ...opts, replacedStat });
   } finally {
     await claim.release().catch(() => undefined);
     await replaced?.close().catch(() => undefined);
@@ -97,17 +99,42 @@ async function holdReplacedTarget(target: string) {
   }
 }
 
+/**
+ * Gives the finished partial the mode and owner it is published with (issue #13): those of
+ * the file it replaces, else qemu-img's 0644 minus the umask. The partial itself stays 0600
+ * while it is written (journals always do).
+ */
+async function settlePermissions(partial: string, replaced: PermissionSource | undefined) {
+  if (!(await lstat(partial)).isFile()) return;
+  if (!replaced) {
+    await chmod(partial, 0o644 & ~process.umask());
+    return;
+  }
+  if (replaced.uid !== process.getuid?.() || replaced.gid !== process.getgid?.()) {
+    // Only root may give a file away; anyone else keeps the file as their own.
+    await chown(partial, replaced.uid, replaced.gid).catch(() => undefined);
+  }
+  await chmod(partial, replaced.mode & 0o7777);
+}
+
+interface PermissionSource {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
 async function publish<T>(
   target: string,
   partial: string,
   journal: string,
   fn: (partialPath: string) => Promise<T>,
-  opts: PartialOutputOptions
+  opts: PartialOutputOptions & { replacedStat?: PermissionSource }
 ): Promise<T> {
   let result: T;
   try {
     result = await fn(partial);
     if (opts.signal?.aborted) throw fail('CANCELLED', 'Cancelled');
+    await settlePermissions(partial, opts.replacedStat);
     await fsyncPath(partial, false);
     if (!opts.overwrite && (await exists(target))) {
       throw fail('EXISTS', `The target appeared while the job ran: ${target}`);
@@ -122,10 +149,22 @@ async function publish<T>(
     const resumable = opts.resumable === true && isInterruption(err) && (await exists(journal));
     const keep = !cancelled && (resumable || refusedResume);
     if (!keep) await removeOutputs(partial, journal).catch(() => undefined);
-    throw cancelled && err.code !== 'CANCELLED' ? fail('CANCELLED', 'Cancelled', e) : err;
+    if (cancelled && err.code !== 'CANCELLED') throw fail('CANCELLED', 'Cancelled', e);
+    if (err.code === 'NO_SPACE') throw await noSpaceError(err, target, keep);
+    throw err;
   }
   await rm(journal, { force: true }).catch(() => undefined);
   return result;
+}
+
+/**
+ * The one-line `NO_SPACE` error of a job whose disk filled up (issue #13): what was left (the
+ * partial and its journal, and the space they hold) and the two ways on, or that nothing was.
+ */
+async function noSpaceError(err: VaultError, target: string, kept: boolean): Promise<VaultError> {
+  const base = `${err.message.replace(/\.$/, '')} writing ${target}`;
+  const tail = kept ? await leftoverReport(target) : 'nothing was left behind';
+  return fail('NO_SPACE', `${base}; ${tail}`, err);
 }
 
 /** Removes a partial output and its journal (missing files are fine). */

@@ -75,7 +75,16 @@ test('a conversion runs through its phases and publishes a verified output', asy
     const s = spec(dir, image, await identifySource(srcPath));
     const job = await reg.wait(reg.start('convert', 'x', (c) => runConversion(s, c)).id);
     assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
-    assert.deepEqual(phases, ['preparing', 'copying', 'verifying', 'finishing']);
+    // Every wait before the bytes move has a name (issue #14: no silent "Preparing").
+    assert.deepEqual(phases, [
+      'preparing',
+      'unlocking',
+      'creating',
+      'counting',
+      'copying',
+      'verifying',
+      'finishing',
+    ]);
     assert.equal(job.result?.verified, true);
     assert.equal(job.result?.dataBytes, 10 * MiB);
     assert.deepEqual(new Uint8Array(await readFile(s.target)), bytes);

@@ -80,6 +80,7 @@ export async function runConversion(
       let src: GuestReader | undefined;
       let dst: GuestWriter | undefined;
       try {
+        ctx.progress.setPhase('unlocking');
         src = await spec.openSource();
         ctx.throwIfCancelled();
         const source = src;
@@ -97,6 +98,8 @@ export async function runConversion(
           // The partial itself stays (claimed by withPartialOutput): creating the target
           // empties it once its lock is held.
           await removeJournal(journalPath);
+          // An encrypted target's keyslot costs a KDF calibration (~iter-time) here.
+          ctx.progress.setPhase(spec.targetOptions.encrypted ? 'calibrating' : 'creating');
           dst = await spec.createTarget(partial, source);
           await dst.flush();
         }
@@ -113,7 +116,8 @@ export async function runConversion(
         await writeJournal(journalPath, journal);
         ctx.throwIfCancelled();
 
-        ctx.progress.setPhase('copying');
+        // copyGuestData maps the data first, then reports `copying` against that total.
+        ctx.progress.setPhase('counting');
         const stats = await copyGuestData(source, writer, ctx, {
           ...spec.copy,
           chunkSize: journal.chunkSize,

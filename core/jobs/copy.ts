@@ -99,7 +99,8 @@ export async function copyGuestData(
   const total = await countDataBytes(src);
   stats.dataBytes = total;
   const doneBefore = start > 0 ? total - (await countDataBytes(src, start)) : 0;
-  ctx.progress?.setTotal(total);
+  if (ctx.progress?.snapshot().phase === 'counting') ctx.progress.setPhase('copying', total);
+  else ctx.progress?.setTotal(total);
   ctx.progress?.skipTo(doneBefore);
 
   // Shared, aligned memory: crypto workers work on it in place and O_DIRECT writes go out

@@ -3,6 +3,7 @@
  * memory, data-byte totals, and a fast all-zero test.
  */
 import type { Extent, GuestReader } from '../formats/image.js';
+import { zeroFill } from '../io/aligned-buffer.js';
 
 /** Map windows are this large, so one `map()` answer stays small whatever the image size. */
 export const MAP_WINDOW = 1 << 30;
@@ -111,11 +112,11 @@ export async function readRanges(
   for (const d of data) {
     const s = d.start - off;
     const e = d.end - off;
-    buf.fill(0, cursor, s);
+    zeroFill(buf, cursor, s);
     await reader.read(buf.subarray(s, e), d.start);
     read += e - s;
     cursor = e;
   }
-  buf.fill(0, cursor, len);
+  zeroFill(buf, cursor, len);
   return read;
 }

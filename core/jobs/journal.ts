@@ -4,7 +4,7 @@
  * durably in the partial. It never holds secrets or keys: only public parameters.
  */
 import { createHash } from '../crypto/node-crypto.js';
-import { open, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fail, toVaultError } from '../api/errors.js';
 import { fsyncPath } from './atomic-output.js';
@@ -94,9 +94,15 @@ export function assertNoSecrets(target: TargetOptions): void {
 export async function writeJournal(path: string, journal: ResumeJournal): Promise<void> {
   assertNoSecrets(journal.target);
   const tmp = `${path}.tmp`;
-  await writeFile(tmp, JSON.stringify(journal, null, 2) + '\n', { mode: 0o600 });
-  await fsyncPath(tmp, false);
-  await rename(tmp, path);
+  try {
+    await writeFile(tmp, JSON.stringify(journal, null, 2) + '\n', { mode: 0o600 });
+    await fsyncPath(tmp, false);
+    await rename(tmp, path);
+  } catch (e) {
+    // A full disk leaves an empty temporary file: never leave it behind (issue #13).
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw toVaultError(e);
+  }
   await fsyncPath(dirname(path), true);
 }
 

@@ -6,8 +6,24 @@
  */
 import type { Progress } from '../api/types.js';
 
-/** Job phases the engine uses; any other string is allowed too. */
-export type Phase = 'preparing' | 'copying' | 'verifying' | 'finishing' | (string & {});
+/**
+ * Job phases the engine uses; any other string is allowed too. Before any byte moves a job
+ * says what it waits for (issue #14): `inspecting` the source, `checking-passphrase`
+ * (legacy heuristic), `unlocking` (a keyslot's KDF), `calibrating` (the new keyslot's KDF
+ * cost), `creating`, `counting` (mapping the data to copy).
+ */
+export type Phase =
+  | 'preparing'
+  | 'inspecting'
+  | 'checking-passphrase'
+  | 'unlocking'
+  | 'calibrating'
+  | 'creating'
+  | 'counting'
+  | 'copying'
+  | 'verifying'
+  | 'finishing'
+  | (string & {});
 
 /** Milliseconds clock (defaults to `Date.now`). */
 export type Clock = () => number;

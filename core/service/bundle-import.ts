@@ -126,7 +126,7 @@ async function checkSpace(target: string, bytes: number): Promise<void> {
 
 export function importJob(req: ImportRequest, _threads?: number) {
   return async (ctx: JobContext): Promise<Record<string, unknown>> => {
-    ctx.progress.setPhase('preparing');
+    ctx.progress.setPhase('checking-bundle');
     const report: ImportStep[] = [];
     let identities: OpenIdentity[] = [];
     let handed: Uint8Array | undefined;
@@ -198,8 +198,8 @@ export function importJob(req: ImportRequest, _threads?: number) {
             if (info.encryption?.uuid !== manifest.luksUuid) {
               throw mismatch(check, 'The image (its LUKS UUID)');
             }
+            ctx.progress.setPhase('rekeying');
             await keyslotTest(partial, h);
-            ctx.progress.setPhase('finishing');
             return rekeyPartial(req, partial, h, identities, manifest.sealed !== undefined);
           },
           { signal: ctx.signal }
@@ -224,6 +224,7 @@ export function importJob(req: ImportRequest, _threads?: number) {
       });
       let secretDefined = false;
       if (req.defineSecret) {
+        ctx.progress.setPhase('libvirt');
         try {
           await defineSecret({
             uri,

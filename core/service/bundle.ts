@@ -217,7 +217,7 @@ export function exportJob(req: ExportRequest, threads?: number) {
           }
         );
         if (tarPath) {
-          ctx.progress.setPhase('copying', imageSize);
+          ctx.progress.setPhase('packing', imageSize);
           const t = hashingTap(ctx);
           await withPartialOutput(
             tarPath,

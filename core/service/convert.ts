@@ -15,6 +15,7 @@ import type { JobContext } from '../jobs/job-registry.js';
 import { samplePlausibility } from '../jobs/legacy-heuristic.js';
 import { inspectImage } from './inspect.js';
 import { openImage } from './open-image.js';
+import { refuseOwnSource } from './output-guard.js';
 import {
   createTarget,
   DEFAULT_CIPHER,
@@ -66,6 +67,7 @@ export function owningWriter(writer: GuestWriter, dev: { close(): Promise<void> 
 }
 
 async function runPlanned(p: PlannedConversion, ctx: JobContext): Promise<ConversionResult> {
+  await refuseOwnSource(p.source, p.target);
   const encrypted = p.format === 'luks' || p.passphrase !== undefined;
   if (encrypted && !p.passphrase) throw fail('NEEDS_PASSPHRASE', 'The output needs a passphrase');
   const targetSpec = (virtualSize: number): TargetSpec => ({
@@ -194,7 +196,7 @@ export async function assessLegacy(
 
 export function migrateJob(req: MigrateRequest & ShareOptions, threads?: number) {
   return async (ctx: JobContext): Promise<Record<string, unknown>> => {
-    ctx.progress.setPhase('preparing');
+    ctx.progress.setPhase('inspecting');
     const share = { forceShare: req.forceShare };
     const info = await inspectImage(req.source, share);
     if (info.encryption?.format !== 'aes') {
@@ -205,6 +207,7 @@ export function migrateJob(req: MigrateRequest & ShareOptions, threads?: number)
           : `${req.source} is not encrypted with legacy AES (use convert)`
       );
     }
+    ctx.progress.setPhase('checking-passphrase');
     const assessment = await assessLegacy(req.source, req.oldPassphrase, threads, req.forceShare);
     if (assessment.verdict === 'random' && !req.force) {
       throw fail(
@@ -254,6 +257,16 @@ export function migrateJob(req: MigrateRequest & ShareOptions, threads?: number)
       ...result,
       source: req.source,
       assessment: assessment.verdict,
+      // What the result may claim (docs/DESIGN.md "Data safety"): with the heuristic
+      // overridden, "verified" only means equal to what this passphrase decrypts.
+      passphraseCheck: {
+        verdict: assessment.verdict,
+        sampledSectors: assessment.sampledSectors,
+        plausibleSectors: assessment.plausibleSectors,
+        randomSectors: assessment.randomSectors,
+        explanation: assessment.explanation,
+      },
+      passphraseOverridden: req.force === true && assessment.verdict !== 'plausible',
       snapshotsNotCarried: info.snapshots.length,
       keptBacking: keep,
     };

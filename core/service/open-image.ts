@@ -7,7 +7,7 @@
 import { realpath } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { fail } from '../api/errors.js';
+import { fail, toVaultError } from '../api/errors.js';
 import { FileDevice } from '../io/file-device.js';
 import type { GuestReader } from '../formats/image.js';
 import type { DataCipher } from '../crypto/data-cipher.js';
@@ -67,7 +67,13 @@ async function openLayer(
     throw fail('CORRUPT', `Backing chain deeper than ${MAX_BACKING_DEPTH} images`);
   }
   const nextChain = [...chain, real];
-  const dev = await FileDevice.open(path, { forceShare: opts.forceShare });
+  const dev = await FileDevice.open(path, { forceShare: opts.forceShare }).catch((e: unknown) => {
+    // Name the layer: a hostile image points its backing file at a FIFO, a device, /proc…
+    const err = toVaultError(e);
+    const parent = chain[chain.length - 1];
+    if (parent === undefined) throw err;
+    throw fail(err.code, `The backing file of ${parent}: ${err.message}`, e);
+  });
   try {
     const probed = await probeFormat(dev);
     const format = pickFormat(probed, opts.format, path);

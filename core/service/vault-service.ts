@@ -12,6 +12,8 @@ import { calibratePbkdf2Iterations } from '../crypto/kdf-client.js';
 import { parseHashName } from '../crypto/hash.js';
 import { createImage } from './create.js';
 import { headerConvert, headerRepair } from './header.js';
+import { headerBackup } from './header-backup.js';
+import { headerRestore } from './header-restore.js';
 import { inspectImage } from './inspect.js';
 import { keyslotAdd, keyslotChange, keyslotRemove, keyslotTest } from './keyslots.js';
 import { assessLegacy, convertJob, migrateJob } from './convert.js';
@@ -19,6 +21,9 @@ import { exportJob, planForImage } from './bundle.js';
 import { importJob, inspectBundle, readManifest } from './bundle-import.js';
 import { describeKeys, listOwnKeys } from './bundle-keys.js';
 import { listDirectory } from './list-directory.js';
+import { rekeyJob } from './rekey.js';
+import { startBatchJob } from './batch-job.js';
+import { preflight } from './preflight.js';
 
 export interface VaultServiceOptions {
   /** Worker threads for bulk crypto per cipher (default: the number of cores). */
@@ -98,6 +103,7 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
       );
       return jobs.start('import', `Import ${basename(req.bundleDir)}`, run);
     },
+    startBatch: async (req) => startBatchJob(jobs, req, (e) => listeners.forEach((l) => l(e))),
     libvirtPlan: (path) => planForImage(path),
     readBundleManifest: (dir) => readManifest(dir),
     inspectBundle: (path, allowed) => inspectBundle(path, allowed),
@@ -113,6 +119,18 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
     trash: (path) => moveToTrash(path),
     headerRepair: (path) => headerRepair(path),
     headerConvert: (req) => headerConvert(req),
+    async startRekey(req) {
+      const run = wiping(
+        rekeyJob(req, threads),
+        req.passphrase,
+        req.newPassphrase,
+        ...(req.otherPassphrases ?? [])
+      );
+      return jobs.start('rekey', `Rotate the master key of ${basename(req.path)}`, run);
+    },
+    headerBackup: (req) => headerBackup(req),
+    headerRestore: (req) => headerRestore(req),
+    preflight: (req) => preflight(req),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

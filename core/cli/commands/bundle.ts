@@ -41,7 +41,9 @@ your key (DEST.secret.age), and with --define-secret creates the libvirt secret 
 boots unattended (no secret on any command line).
   --allowed-signers FILE  refuse (exit 6, BAD_SIGNATURE) unless a signer in FILE (ssh-keygen's
                   allowed-signers format) signed it; nothing is written before this check.
-A re-run of an interrupted import completes it (e.g. only defines the libvirt secret).`,
+A re-run of an interrupted import completes it (e.g. only defines the libvirt secret).
+--json (both): the result as one JSON line at the end (export: bundleDir, luksUuid, …, and
+a generated recipientPassphrase; import: the signer, each step's report and exitCode).`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const [sub, ...rest] = argv;
     const args = parseArgs(rest, {
@@ -61,7 +63,14 @@ A re-run of an interrupted import completes it (e.g. only defines the libvirt se
           'identity-passphrase'
         ),
       ],
-      flags: ['keep-master-key', 'generate-passphrase', 'tar', 'keep-handed-over', 'define-secret'],
+      flags: [
+        'keep-master-key',
+        'generate-passphrase',
+        'tar',
+        'keep-handed-over',
+        'define-secret',
+        'json',
+      ],
     });
     const service = createVaultService();
     if (sub === 'export') return exportCmd(args, io, service);
@@ -153,6 +162,11 @@ async function exportCmd(args: ParsedArgs, io: CliIo, service: VaultService): Pr
       encryption: encryptOptions(args),
     });
     const r = jobResult(await followJob(service, job, io, mode));
+    if (args.flags.has('json')) {
+      // The generated passphrase is shown once, here as in the text output.
+      io.out(JSON.stringify({ ...r, ...(generated ? { recipientPassphrase: generated } : {}) }));
+      return 0;
+    }
     io.out(`Bundle written to ${String(r.bundleDir)} (LUKS UUID ${String(r.luksUuid)}).`);
     const sealed = (r.sealedTo as string[] | undefined) ?? [];
     if (sealed.length) io.out(`Sealed to: ${sealed.join(', ')} (no passphrase to hand over).`);
@@ -186,7 +200,8 @@ async function importCmd(args: ParsedArgs, io: CliIo, service: VaultService): Pr
     resolve(bundle),
     allowed ? resolve(allowed) : undefined
   );
-  io.out(describeSigner(summary));
+  const json = args.flags.has('json');
+  if (!json) io.out(describeSigner(summary));
   let passphrase: Uint8Array | undefined;
   let newPassphrase: Uint8Array | undefined;
   let identityPassphrase: Uint8Array | undefined;
@@ -222,6 +237,13 @@ async function importCmd(args: ParsedArgs, io: CliIo, service: VaultService): Pr
     const r = jobResult(await followJob(service, job, io, mode));
     const report =
       (r.report as { step: string; ok: boolean; detail: string; code?: string }[]) ?? [];
+    const failed = report.find((s) => !s.ok);
+    const status = failed ? exitCodeFor((failed.code ?? 'INTERNAL') as ErrorCode) : 0;
+    if (json) {
+      const { signed, sealed, signer } = summary;
+      io.out(JSON.stringify({ signed, sealed, signer: signer ?? null, ...r, exitCode: status }));
+      return status;
+    }
     for (const s of report) io.out(`${s.ok ? '✓' : '✗'} ${s.step}: ${s.detail}`);
     if (!r.secretDefined) {
       io.out('Next steps:');
@@ -229,13 +251,12 @@ async function importCmd(args: ParsedArgs, io: CliIo, service: VaultService): Pr
     }
     io.out('Disk XML for the domain:');
     io.out(String(r.diskXml));
-    const failed = report.find((s) => !s.ok);
     if (failed) {
       io.err(
         `Imported, but ${failed.step} failed: ${failed.detail} [${failed.code}]. ` +
           'Re-run the same command to retry only that step.'
       );
-      return exitCodeFor((failed.code ?? 'INTERNAL') as ErrorCode);
+      return status;
     }
     return 0;
   } finally {
@@ -244,17 +265,21 @@ async function importCmd(args: ParsedArgs, io: CliIo, service: VaultService): Pr
 }
 
 export const libvirtCommand = {
-  help: `image-vault libvirt plan IMAGE [--libvirt-uri URI]
+  help: `image-vault libvirt plan IMAGE [--libvirt-uri URI] [--json]
 
 Prints the libvirt secret XML, the disk XML and the steps that make an existing encrypted
-image boot unattended. Contains no secret.`,
+image boot unattended. Contains no secret. --json: {"secretUuid", "secretXml", "diskXml", "steps"}.`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const [sub, ...rest] = argv;
     if (sub !== 'plan') throw fail('INVALID_ARGUMENT', 'Use libvirt plan IMAGE');
-    const args = parseArgs(rest, { values: ['libvirt-uri'], flags: [] });
+    const args = parseArgs(rest, { values: ['libvirt-uri'], flags: ['json'] });
     const [path] = requirePositionals(args, ['IMAGE']) as [string];
     const { planForImage } = await import('../../service/bundle.js');
     const plan = await planForImage(path, args.values.get('libvirt-uri'));
+    if (args.flags.has('json')) {
+      io.out(JSON.stringify(plan, null, 2));
+      return 0;
+    }
     io.out('# Secret XML (secret.xml)');
     io.out(plan.secretXml);
     io.out('# Disk XML (add to the domain)');

@@ -36,7 +36,7 @@ function copiedSummary(result: Record<string, unknown>): string {
 
 export const convertCommand = {
   help: `image-vault convert [-O qcow2|raw|luks] [--encrypt] [-o OPTIONS] [--source-passphrase-file F]
-                     [--passphrase-file F] [--progress=json] [--no-verify] [--resume] [--overwrite] [-U] SRC DST
+                     [--passphrase-file F] [--progress=json] [--json] [--no-verify] [--resume] [--overwrite] [-U] SRC DST
 
 Converts any readable image (qcow2, qcow, raw, LUKS; encrypted or not) to qcow2 (default),
 raw, or raw LUKS, decrypting and/or encrypting in one sparse pass. --encrypt with -O qcow2
@@ -46,6 +46,8 @@ behind; --resume continues an interrupted run from its journal. --overwrite repl
 existing DST, unless a VM or another program holds it (IMAGE_IN_USE, exit status 5).
 Options (-o): cluster-size, compat, cipher, hash, iter-time, iterations (see create --help).
 -O luks takes --luks-version 2 and the LUKS2 options of create (--pbkdf, --sector-size, …).
+--json prints the result as one JSON line at the end ({"source", "target", "format",
+"verified", "bytesWritten", …}), after the progress lines of --progress=json.
 ${FORCE_SHARE_HELP}`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const args = parseArgs(argv, {
@@ -59,7 +61,7 @@ ${FORCE_SHARE_HELP}`,
         'iter-time',
         ...KDF_VALUE_OPTIONS,
       ],
-      flags: ['encrypt', 'no-verify', 'resume', 'overwrite', ...FORCE_SHARE_FLAGS],
+      flags: ['encrypt', 'no-verify', 'resume', 'overwrite', 'json', ...FORCE_SHARE_FLAGS],
     });
     const [source, target] = requirePositionals(args, ['SRC', 'DST']) as [string, string];
     const format = (args.values.get('O') ?? 'qcow2') as OutputFormat;
@@ -98,6 +100,7 @@ ${FORCE_SHARE_HELP}`,
       };
       const job = await service.startConvert(request);
       const result = jobResult(await followJob(service, job, io, mode));
+      if (args.flags.has('json')) io.out(JSON.stringify({ source, target, format, ...result }));
       if (mode !== 'json') {
         io.err(
           `Converted ${source} → ${target} (${format}${encrypt ? ', LUKS' : ''}, ` +
@@ -113,14 +116,14 @@ ${FORCE_SHARE_HELP}`,
 
 export const migrateCommand = {
   help: `image-vault migrate [--old-passphrase-file F] [--passphrase-file F] [-o cipher=…,hash=…,iter-time=…]
-                     [--keep-backing | --flatten] [--resume] [--force] [--progress=json] [--no-verify] [-U] SRC DST
+                     [--keep-backing | --flatten] [--resume] [--force] [--progress=json] [--json] [--no-verify] [-U] SRC DST
 
 Rescues a legacy AES-encrypted qcow or qcow2 image into qcow2+LUKS (default aes-256-xts-plain64,
 sha256, 2000 ms unlock time): same virtual size, sparse, verified. The original is never
 modified. Legacy AES cannot detect a wrong passphrase, so a sample of sectors is decrypted
 first; if it looks like random noise the migration is refused (--force overrides).
 A backing file is folded in (--flatten, the default); --keep-backing keeps the reference.
-Internal snapshots are not carried over (reported).
+Internal snapshots are not carried over (reported). --json: the result as one JSON line.
 ${FORCE_SHARE_HELP}`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const args = parseArgs(argv, {
@@ -132,6 +135,7 @@ ${FORCE_SHARE_HELP}`,
         'force',
         'no-verify',
         'overwrite',
+        'json',
         ...FORCE_SHARE_FLAGS,
       ],
     });
@@ -160,6 +164,7 @@ ${FORCE_SHARE_HELP}`,
       };
       const job = await service.startMigrate(request);
       const result = jobResult(await followJob(service, job, io, mode));
+      if (args.flags.has('json')) io.out(JSON.stringify({ source, target, ...result }));
       if (mode !== 'json') {
         io.err(
           `Migrated ${source} → ${target} (qcow2+LUKS${result.verified ? ', verified' : ''}).`

@@ -4,7 +4,7 @@ import type { OutputFormat } from '../../api/types.js';
 import { createImage } from '../../service/create.js';
 import { inspectImage } from '../../service/inspect.js';
 import { parseArgs, parseSize } from '../args.js';
-import { humanSize } from '../info-format.js';
+import { humanSize, infoJson } from '../info-format.js';
 import type { CliIo } from '../io.js';
 import {
   clusterSizeOption,
@@ -31,7 +31,8 @@ Creates an empty image. SIZE like 64M, 20G or bytes.
 Options (-o a=b,c=d): cluster-size=65536, compat=1.1|0.10, cipher=aes-256-xts-plain64|
   aes-128-xts-plain64|aes-256-cbc-essiv:sha256|aes-128-cbc-plain64|…, hash=sha256|sha1|sha512,
   iter-time=MS (unlock time per keyslot), iterations=N (forced count).
-The passphrase comes from --passphrase-file F (- = stdin), --passphrase-fd N or a prompt.`,
+The passphrase comes from --passphrase-file F (- = stdin), --passphrase-fd N or a prompt.
+--json prints the new image as info --json does (qemu-img info's keys).`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const args = parseArgs(argv, {
       values: [
@@ -70,6 +71,10 @@ The passphrase comes from --passphrase-file F (- = stdin), --passphrase-fd N or 
       passphrase?.fill(0);
     }
     const info = await inspectImage(path);
+    if (args.flags.has('json')) {
+      io.out(JSON.stringify(infoJson(info), null, 2));
+      return 0;
+    }
     const e = info.encryption;
     const what = e ? `, LUKS${e.version ?? 1} ${e.cipherAlg}-${e.cipherMode}-${e.ivgenAlg}` : '';
     io.out(`Created ${path}: ${format}${what}, ${humanSize(virtualSize)}`);

@@ -1,9 +1,10 @@
-/** `image-vault header repair|convert`. */
+/** `image-vault header repair|convert|backup|restore`. */
 import { fail } from '../../api/errors.js';
 import { headerConvert, headerRepair } from '../../service/header.js';
 import { parseArgs, parseInteger } from '../args.js';
 import type { CliIo } from '../io.js';
-import { requirePositionals } from './common.js';
+import { FORCE_SHARE_FLAGS, passphraseOptions, requirePositionals } from './common.js';
+import { HEADER_BACKUP_HELP, runHeaderBackup } from './header-backup.js';
 
 const HELP = `image-vault header repair [--json] IMAGE
 image-vault header convert IMAGE --luks-version 1|2 [--json]
@@ -16,13 +17,19 @@ convert  Converts a raw LUKS image's header in place, as cryptsetup convert --ty
          cannot be expressed in the other version: argon2 keyslots, tokens, 4096-byte
          sectors or more than 8 keyslots for LUKS1; an old or QEMU-made LUKS1 layout with no
          room to move the keyslots for LUKS2. qcow2+LUKS stays LUKS1 (QEMU needs it).
-Both write through a journal: if interrupted, run header repair to roll back.`;
+Both write through a journal: if interrupted, run header repair to roll back.
+
+${HEADER_BACKUP_HELP}`;
 
 export const headerCommand = {
   help: HELP,
   async run(argv: string[], io: CliIo): Promise<number> {
     const [sub, ...rest] = argv;
-    const args = parseArgs(rest, { values: ['luks-version'], flags: ['json'] });
+    const args = parseArgs(rest, {
+      values: ['luks-version', ...passphraseOptions('passphrase')],
+      flags: ['json', 'force', 'dry-run', ...FORCE_SHARE_FLAGS],
+    });
+    if (sub === 'backup' || sub === 'restore') return runHeaderBackup(sub, args, io);
     const [path] = requirePositionals(args, ['IMAGE']) as [string];
     const json = args.flags.has('json');
     switch (sub) {
@@ -40,7 +47,10 @@ export const headerCommand = {
         return 0;
       }
       default:
-        throw fail('INVALID_ARGUMENT', `Unknown header command "${sub ?? ''}" (repair, convert)`);
+        throw fail(
+          'INVALID_ARGUMENT',
+          `Unknown header command "${sub ?? ''}" (repair, convert, backup, restore)`
+        );
     }
   },
 };

@@ -19,9 +19,11 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   migrate: async () => (await import('./convert.js')).migrateCommand,
   keyslot: async () => (await import('./keyslot.js')).keyslotCommand,
   header: async () => (await import('./header.js')).headerCommand,
+  rekey: async () => (await import('./rekey.js')).rekeyCommand,
   bundle: async () => (await import('./bundle.js')).bundleCommand,
   libvirt: async () => (await import('./bundle.js')).libvirtCommand,
   serve: async () => (await import('./serve.js')).serveCommand,
+  clean: async () => (await import('./clean.js')).cleanCommand,
 };
 
 export function usage(): string {
@@ -35,15 +37,23 @@ Usage: image-vault <command> [options]
   convert [-O qcow2|raw|luks] … SRC DST   convert, encrypt, decrypt (sparse, verified)
   migrate … SRC DST                   legacy AES qcow/qcow2 → qcow2+LUKS
   keyslot list|test|add|change|remove manage LUKS passphrases
-  header repair|convert IMAGE         repair a LUKS header; convert LUKS1 <-> LUKS2
+  keyslot change|add|remove IMAGE… [--list FILE] [--jobs N]   the same over many images
+  header repair|convert|backup|restore  repair, convert, back up or restore a LUKS header
+  rekey [--resume] IMAGE              new master key in place (crash-safe, resumable)
   bundle export|import                hand an encrypted VM to someone
   libvirt plan IMAGE                  libvirt secret + disk XML for unattended boot
+  clean DST                           remove DST.partial and its journal (a failed job's)
   serve [--port N]                    the UI on a loopback port (for headless hosts)
 
-Global: --debug (stack traces), --help, --version. Passphrases are read from
+Global: --debug (stack traces), --help, --version, --allow-slow-keyslots (try keyslots whose
+key derivation would take over 180 s here or over half the RAM; skipped with a warning
+otherwise). Passphrases are read from
 --…passphrase-file F (- = stdin), --…passphrase-fd N, or a terminal prompt; never from argv.
 Images are locked like QEMU locks them: one held by a VM or another program (or by another
 of our operations) is refused with IMAGE_IN_USE; reading commands accept -U/--force-share.
-Exit status: 0 ok, 1 error, 4 wrong passphrase, 5 image in use, 130 cancelled
-(check: 2 corruptions, 3 leaks). Run image-vault <command> --help for details.`;
+Exit status: 0 ok, 1 error, 4 wrong passphrase, 5 image in use, 7 no space, 130 cancelled
+(check: 2 corruptions, 3 leaks; a batch of images: 2 some skipped, 3 some failed).
+--json (info, check, create, convert, migrate, keyslot, header, bundle, libvirt plan) prints
+the result as JSON on stdout, and a failure as {"error": {"code", "message"}, "exitCode"}.
+Run image-vault <command> --help for details.`;
 }

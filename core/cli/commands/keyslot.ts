@@ -17,12 +17,20 @@ import {
   passphraseOptions,
   requirePositionals,
 } from './common.js';
+import {
+  BATCH_FLAGS,
+  BATCH_HELP,
+  BATCH_VALUE_OPTIONS,
+  runKeyslotBatch,
+  wantsBatch,
+} from './keyslot-batch.js';
 
 const HELP = `image-vault keyslot list [--json] [-U] IMAGE
 image-vault keyslot test [-U] IMAGE --passphrase-file F
 image-vault keyslot add IMAGE --passphrase-file EXISTING --new-passphrase-file NEW [--slot N] [--iter-time MS]
 image-vault keyslot change IMAGE --passphrase-file OLD --new-passphrase-file NEW [--iter-time MS]
 image-vault keyslot remove IMAGE (--slot N | --passphrase-file REVOKED) [--force-last]
+image-vault keyslot change|add|remove [IMAGE…] [--list FILE] [--jobs N] [--json] …
 
 Manages the LUKS passphrases of a qcow2+LUKS or raw LUKS image without re-encrypting it.
 On LUKS2 a new keyslot uses the KDF of the keyslot the passphrase opened (argon2id on an
@@ -35,7 +43,11 @@ Passphrase options also accept -fd variants (--passphrase-fd N); - reads stdin.
 add, change and remove lock the image while they work: an image a VM or another program
 holds, or that another of our operations is changing, is refused with IMAGE_IN_USE
 (exit status 5), and QEMU refuses the image until they are done.
-list, test: ${FORCE_SHARE_HELP}`;
+--json prints the result as JSON (list: the keyslots; test, add, change, remove:
+{"path", "slot", "removed"}); a failure then prints {"error": {"code", "message"}}.
+list, test: ${FORCE_SHARE_HELP}
+
+${BATCH_HELP}`;
 
 function iterOptions(args: ParsedArgs) {
   const enc = encryptOptions(args);
@@ -60,16 +72,23 @@ export const keyslotCommand = {
         'iter-time',
         'iterations',
         ...KDF_VALUE_OPTIONS,
+        ...BATCH_VALUE_OPTIONS,
       ],
-      flags: ['json', 'force-last', ...FORCE_SHARE_FLAGS],
+      flags: ['json', 'force-last', ...FORCE_SHARE_FLAGS, ...BATCH_FLAGS],
     });
-    const [path] = requirePositionals(args, ['IMAGE']) as [string];
     if (forceShare(args) && sub !== 'list' && sub !== 'test') {
       throw fail('INVALID_ARGUMENT', '-U / --force-share is for reading only (keyslot list, test)');
     }
     const slot = args.values.has('slot')
       ? parseInteger(args.values.get('slot') as string, '--slot', 0, 31)
       : undefined;
+    if (wantsBatch(sub, args)) {
+      return runKeyslotBatch(sub as string, args, iterOptions(args), slot, io);
+    }
+    const [path] = requirePositionals(args, ['IMAGE']) as [string];
+    const json = args.flags.has('json');
+    const say = (text: string, result: Record<string, unknown>) =>
+      io.out(json ? JSON.stringify({ path, ...result }) : text);
     switch (sub) {
       case 'list': {
         const info = await inspectImage(path, { forceShare: forceShare(args) });
@@ -91,7 +110,7 @@ export const keyslotCommand = {
         const pass = await getPassphrase(args, 'passphrase', 'Passphrase to test: ');
         try {
           const r = await keyslotTest(path, pass, { forceShare: forceShare(args) });
-          io.out(`Passphrase opens keyslot ${r.slot}`);
+          say(`Passphrase opens keyslot ${r.slot}`, r);
         } finally {
           pass.fill(0);
         }
@@ -109,7 +128,7 @@ export const keyslotCommand = {
             slot,
             ...iterOptions(args),
           });
-          io.out(`Added a passphrase in keyslot ${r.slot}`);
+          say(`Added a passphrase in keyslot ${r.slot}`, r);
         } finally {
           pass.fill(0);
           next?.fill(0);
@@ -127,8 +146,9 @@ export const keyslotCommand = {
             newPassphrase: next,
             ...iterOptions(args),
           });
-          io.out(
-            `Passphrase changed: now in keyslot ${r.slot}; removed keyslot(s) ${r.removed.join(', ')}`
+          say(
+            `Passphrase changed: now in keyslot ${r.slot}; removed keyslot(s) ${r.removed.join(', ')}`,
+            r
           );
         } finally {
           pass.fill(0);
@@ -154,7 +174,7 @@ export const keyslotCommand = {
             passphrase: pass,
             forceLast: args.flags.has('force-last'),
           });
-          io.out(`Removed keyslot(s) ${r.removed.join(', ')}`);
+          say(`Removed keyslot(s) ${r.removed.join(', ')}`, r);
         } finally {
           pass?.fill(0);
         }

@@ -5,6 +5,7 @@ import { fail } from '../../api/errors.js';
 import { parseLuksCipher, type CipherSpec } from '../../crypto/cipher-spec.js';
 import { parseHashName, type HashName } from '../../crypto/hash.js';
 import { deriveKey, unsealKey, type DigestCheck } from '../../crypto/kdf-client.js';
+import { isSlowKeyslot, reportSkip } from '../../crypto/kdf-cost.js';
 import { constantTimeEqual, wipe } from '../../crypto/secret.js';
 import type { HeaderIO } from '../encryption.js';
 import { readHeaderBytes } from './header-io.js';
@@ -118,12 +119,22 @@ export async function unlockLuks1Volume(
       throw fail('KEYSLOT_INACTIVE', `Keyslot ${onlySlot} is not active`);
     }
   }
+  const skipped: string[] = [];
   for (let i = 0; i < LUKS1_SLOTS; i++) {
     if (onlySlot !== undefined && i !== onlySlot) continue;
-    const mk = await tryLuks1Slot(io, vol, i, passphrase);
+    let mk: Uint8Array | undefined;
+    try {
+      mk = await tryLuks1Slot(io, vol, i, passphrase);
+    } catch (e) {
+      // Too costly to try (core/crypto/kdf-cost.ts): skipped with a warning, unless named.
+      if (!isSlowKeyslot(e) || onlySlot !== undefined) throw e;
+      skipped.push(reportSkip(i, e));
+      continue;
+    }
     if (mk) return { slot: i, masterKey: mk };
   }
-  throw fail('WRONG_PASSPHRASE', 'The passphrase does not open any keyslot');
+  const why = skipped.length > 0 ? ` (not tried: ${skipped.join('; ')})` : '';
+  throw fail('WRONG_PASSPHRASE', `The passphrase does not open any keyslot${why}`);
 }
 
 /** Unlocks a LUKS1 volume into an `UnlockedLuks` (payload offset in bytes, 512-byte sectors). */

@@ -9,6 +9,7 @@ import { fail } from '../../api/errors.js';
 import { parseDmCipher, type CipherSpec } from '../../crypto/cipher-spec.js';
 import { parseHashName } from '../../crypto/hash.js';
 import { unsealKey, type KdfParams } from '../../crypto/kdf-client.js';
+import { isSlowKeyslot, reportSkip } from '../../crypto/kdf-cost.js';
 import { wipe } from '../../crypto/secret.js';
 import type { HeaderIO } from '../encryption.js';
 import { readHeaderBytes } from './header-io.js';
@@ -169,7 +170,15 @@ export async function unlockLuks2Key(
     const digest = vol.meta.digests.find((d) => d.keyslots.includes(ks.id));
     if (opts.segment !== undefined && !digest?.segments.includes(opts.segment)) continue;
     if (opts.keyBytes !== undefined && ks.keySize !== opts.keyBytes) continue;
-    const mk = await tryLuks2Slot(io, vol, ks, passphrase);
+    let mk: Uint8Array | undefined;
+    try {
+      mk = await tryLuks2Slot(io, vol, ks, passphrase);
+    } catch (e) {
+      // Too costly to try (core/crypto/kdf-cost.ts): skipped with a warning, unless named.
+      if (!isSlowKeyslot(e) || opts.slot !== undefined) throw e;
+      skipped.push(reportSkip(ks.id, e));
+      continue;
+    }
     if (mk) return { slot: ks.id, masterKey: mk };
   }
   const why = skipped.length > 0 ? ` (not tried: ${skipped.join('; ')})` : '';

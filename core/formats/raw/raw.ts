@@ -2,9 +2,15 @@
 import { fail } from '../../api/errors.js';
 import { readOrZero, type BlockDevice } from '../../io/block-device.js';
 import type { Extent, GuestReader, GuestWriter } from '../image.js';
+import type { DataSeeker } from '../../io/native/seek-data.js';
 
-/** Granularity reported for raw images (Node has no SEEK_DATA, so everything is data). */
+/**
+ * Granularity reported for raw images: data runs found with `SEEK_DATA`/`SEEK_HOLE` are
+ * widened to it, so reads stay large and holes smaller than it are read (as zeros).
+ */
 export const RAW_GRANULARITY = 65536;
+/** Zero-skipping unit of raw outputs: the 4 KiB of `qemu-img convert`'s default `-S`. */
+const RAW_SPARSE_UNIT = 4096;
 
 export interface RawImage extends GuestReader {
   readonly format: 'raw';
@@ -24,6 +30,10 @@ function checkRange(offset: number, length: number, size: number): void {
 /** Opens `dev` as a raw disk whose virtual size is the file length. `close()` closes `dev`. */
 export async function openRaw(dev: BlockDevice): Promise<RawImage> {
   const virtualSize = await dev.size();
+  // Holes read as zeros: map them as zero extents (a file system that reports no holes,
+  // or a device without any, maps as all data, read and zero-detected by the copy loop).
+  const seeker = dev.dataSeeker ? await dev.dataSeeker() : undefined;
+  const holes = seeker?.holesReported ? seeker : undefined;
   return {
     format: 'raw',
     device: dev,
@@ -35,10 +45,47 @@ export async function openRaw(dev: BlockDevice): Promise<RawImage> {
     },
     map: async (offset, length): Promise<Extent[]> => {
       checkRange(offset, length, virtualSize);
-      return length === 0 ? [] : [{ offset, length, kind: 'data' }];
+      if (length === 0) return [];
+      if (!holes) return [{ offset, length, kind: 'data' }];
+      return holeExtents(holes, offset, offset + length, RAW_GRANULARITY);
     },
     close: () => dev.close(),
   };
+}
+
+/**
+ * `[offset, end)` as data and zero extents from `seeker`, data runs widened to whole
+ * `granularity` units (clipped to the range); consecutive data runs are merged.
+ */
+export function holeExtents(
+  seeker: DataSeeker,
+  offset: number,
+  end: number,
+  granularity: number
+): Extent[] {
+  const out: Extent[] = [];
+  const push = (start: number, stop: number, kind: Extent['kind']) => {
+    if (stop <= start) return;
+    const last = out[out.length - 1];
+    if (last && last.kind === kind && last.offset + last.length === start) {
+      last.length = stop - last.offset;
+    } else out.push({ offset: start, length: stop - start, kind });
+  };
+  let pos = offset;
+  while (pos < end) {
+    const d = seeker.nextData(pos);
+    if (d === undefined || d >= end) {
+      push(pos, end, 'zero');
+      break;
+    }
+    const start = Math.max(pos, d - (d % granularity));
+    push(pos, start, 'zero');
+    const h = Math.max(d + 1, seeker.nextHole(d) ?? end);
+    const stop = Math.min(end, Math.ceil(h / granularity) * granularity);
+    push(start, stop, 'data');
+    pos = stop;
+  }
+  return out;
 }
 
 class RawWriter implements GuestWriter {
@@ -55,18 +102,19 @@ class RawWriter implements GuestWriter {
 
   async write(buf: Uint8Array, guestOffset: number): Promise<void> {
     checkRange(guestOffset, buf.length, this.virtualSize);
-    // Skip all-zero blocks (the file is sparse), write the rest in coalesced runs.
+    // Skip all-zero blocks (the file is sparse), write the rest in coalesced runs. A fresh
+    // output skips 4 KiB zero blocks as `qemu-img convert` does; a reopened one checks whole
+    // granules against what may be stale there.
     let runStart = -1;
-    const g = this.granularity;
+    const g = this.verifyZeros ? this.granularity : RAW_SPARSE_UNIT;
     for (let p = 0; p <= buf.length; p += g) {
-      const chunk = buf.subarray(p, Math.min(buf.length, p + g));
+      const n = Math.min(buf.length, p + g) - p;
+      // A block whose first byte is set is data: no comparison needed (dense data).
       const zero =
-        chunk.length === 0 ||
-        Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).equals(
-          this.zero.subarray(0, chunk.length)
-        );
-      if (zero && this.verifyZeros && chunk.length > 0)
-        await this.clearStale(chunk.length, guestOffset + p);
+        n === 0 ||
+        (buf[p] === 0 &&
+          Buffer.from(buf.buffer, buf.byteOffset + p, n).equals(this.zero.subarray(0, n)));
+      if (zero && this.verifyZeros && n > 0) await this.clearStale(n, guestOffset + p);
       if (!zero && runStart < 0) runStart = p;
       if (zero && runStart >= 0) {
         await this.dev.write(buf.subarray(runStart, p), guestOffset + runStart);
@@ -107,6 +155,9 @@ export async function createRaw(dev: BlockDevice, virtualSize: number): Promise<
   }
   await dev.truncate(0);
   await dev.truncate(virtualSize);
+  // qemu-img allocates the first block of every raw file it creates (written zeros, for its
+  // alignment probe); so do we, so our raw outputs map exactly as its do (`qemu-img map`).
+  if (virtualSize > 0) await dev.write(new Uint8Array(Math.min(RAW_SPARSE_UNIT, virtualSize)), 0);
   return new RawWriter(dev, virtualSize);
 }
 

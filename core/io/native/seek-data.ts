@@ -67,9 +67,27 @@ export function dataSeeker(fd: number, size: number): DataSeeker {
     return whole; // EINVAL on kernels or file systems without SEEK_HOLE
   }
   if (firstHole === undefined || firstHole >= size) return whole;
+  // The last answer of each kind covers a whole interval: a walk in small windows (the copy
+  // loop maps 4 MiB at a time) asks the kernel once per hole and once per data run.
+  let hole = { from: 0, to: 0, next: undefined as number | undefined };
+  let data = { from: 0, to: 0 };
   return {
     holesReported: true,
-    nextData: (o) => (o < size ? nextData(fd, o) : undefined),
-    nextHole: (o) => (o < size ? Math.min(size, nextHole(fd, o) ?? size) : undefined),
+    nextData: (o) => {
+      if (o >= size) return undefined;
+      if (o >= hole.from && o < hole.to) return hole.next;
+      if (o >= data.from && o < data.to) return o;
+      const d = nextData(fd, o);
+      if (d === undefined) hole = { from: o, to: size, next: undefined };
+      else if (d > o) hole = { from: o, to: d, next: d };
+      return d;
+    },
+    nextHole: (o) => {
+      if (o >= size) return undefined;
+      if (o >= data.from && o < data.to) return data.to;
+      const h = Math.min(size, nextHole(fd, o) ?? size);
+      if (h > o) data = { from: o, to: h };
+      return h;
+    },
   };
 }

@@ -42,7 +42,9 @@ describe('in-memory fake VaultApi', () => {
   it('runs jobs with progress events and cancels them', async () => {
     const api = createFakeApi({ jobStepMs: 5 });
     const events: JobInfo[] = [];
-    api.subscribe((e: VaultEvent) => events.push(e.job));
+    api.subscribe((e: VaultEvent) => {
+      if (e.type === 'job') events.push(e.job);
+    });
     const job = await api.startConvert({
       source: PATH,
       target: '/home/demo/vm/out.qcow2',

@@ -11,6 +11,7 @@ import type {
   VaultEvent,
 } from '../../../core/api/index.js';
 import { ApiError } from './errors.js';
+import { runFakeBatch } from './fake-batch.js';
 
 interface FakeImage {
   info: ImageInfo;
@@ -89,6 +90,8 @@ export function createFakeApi(opts: { jobStepMs?: number } = {}): VaultApi {
   const files = new Map<string, number>();
   const dirs = new Set(['/', '/home', '/home/demo', '/home/demo/vm', '/home/demo/Downloads']);
   const jobs = new Map<string, JobInfo>();
+  /** Header backups the fake has written: the image they came from and its keyslots then. */
+  const headerBackups = new Map<string, { image: string; slots: (string | null)[] }>();
   const listeners = new Set<(e: VaultEvent) => void>();
   let jobSeq = 0;
 
@@ -285,6 +288,29 @@ export function createFakeApi(opts: { jobStepMs?: number } = {}): VaultApi {
         };
       });
     },
+    async startBatch(req) {
+      const job: JobInfo = {
+        id: `job-${++jobSeq}`,
+        kind: 'batch',
+        label: `Batch: ${req.paths.length} images`,
+        state: 'running',
+        startedAt: Date.now(),
+        progress: {
+          phase: 'preparing',
+          bytesDone: 0,
+          bytesTotal: 0,
+          bytesPerSecond: 0,
+          etaSeconds: null,
+        },
+      };
+      emit(job);
+      void runFakeBatch(this, req, job.id, (report) => {
+        for (const l of [...listeners]) l({ type: 'batch', report });
+      }).then((report) =>
+        emit({ ...job, state: 'succeeded', endedAt: Date.now(), result: { report } })
+      );
+      return structuredClone(job);
+    },
     async startExport() {
       throw new ApiError('UNSUPPORTED_FEATURE', 'Export is not available in demo mode');
     },
@@ -333,8 +359,98 @@ export function createFakeApi(opts: { jobStepMs?: number } = {}): VaultApi {
     async headerRepair() {
       return { action: 'none', description: 'Both header copies are valid.' };
     },
+    async startRekey(req) {
+      const img = get(req.path);
+      const slot = unlock(img, req.passphrase);
+      return runJob(
+        'rekey',
+        `Rotate the master key of ${baseName(req.path)}`,
+        img.info.virtualSize,
+        () => {
+          const kept = img.slots.map((p, i) =>
+            i === slot
+              ? req.newPassphrase
+                ? dec(req.newPassphrase)
+                : p
+              : req.dropOtherSlots
+                ? ''
+                : p
+          );
+          img.slots = kept;
+          refresh(img);
+          return { path: req.path, slots: [slot], droppedSlots: [], resumed: false };
+        }
+      );
+    },
     async headerConvert(req) {
       throw new ApiError('UNSUPPORTED_FEATURE', `The demo cannot convert ${baseName(req.path)}`);
+    },
+    async headerBackup(req) {
+      await delay(150);
+      const img = get(req.path);
+      if (img.info.encryption?.format !== 'luks')
+        throw new ApiError('NOT_ENCRYPTED', 'This image has no LUKS header');
+      if (files.has(req.file)) throw new ApiError('EXISTS', `${req.file} already exists`);
+      headerBackups.set(req.file, { image: req.path, slots: [...img.slots] });
+      files.set(req.file, 2_134_016);
+      const activeSlots = img.slots.flatMap((s, i) => (s !== null ? [i] : []));
+      return {
+        file: req.file,
+        format: img.info.format === 'qcow2' ? 'qcow2-luks' : 'cryptsetup',
+        bytes: 2_134_016,
+        luksVersion: 1,
+        uuid: img.info.encryption.uuid ?? '',
+        activeSlots,
+        createdAt: new Date().toISOString(),
+        description: `Backed up the LUKS1 header to ${req.file}`,
+      };
+    },
+    async headerRestore(req) {
+      await delay(200);
+      const img = get(req.path);
+      const b = headerBackups.get(req.file);
+      if (!b) throw new ApiError('CORRUPT', 'The file is not a valid LUKS header backup');
+      const mismatches = b.image === req.path ? [] : ['LUKS UUID differs'];
+      if (req.passphrase && !b.slots.includes(dec(req.passphrase)))
+        throw new ApiError('WRONG_PASSPHRASE', 'The passphrase opens no keyslot of the backup');
+      const backupSlots = b.slots.flatMap((s, i) => (s !== null ? [i] : []));
+      const imageSlots = img.slots.flatMap((s, i) => (s !== null ? [i] : []));
+      const base = {
+        format: 'qcow2-luks' as const,
+        luksVersion: 1 as const,
+        uuid: img.info.encryption?.uuid ?? '',
+        backupSlots,
+        imageSlots,
+        mismatches,
+      };
+      if (req.dryRun)
+        return { ...base, restored: false, description: 'Restoring would replace the header' };
+      if (mismatches.length && !req.force)
+        throw new ApiError('WRONG_IMAGE', `The backup does not match this image: ${mismatches}`);
+      img.slots = [...b.slots];
+      refresh(img);
+      const bak = `${req.path}.header.bak`;
+      files.set(bak, 2_134_016);
+      return { ...base, restored: true, replacedHeader: bak, description: 'Restored the header' };
+    },
+    async preflight(req) {
+      const taken = images.has(req.target) || files.has(req.target);
+      return {
+        ok: !taken || req.overwrite === true,
+        problems:
+          taken && req.overwrite !== true
+            ? [
+                {
+                  field: 'target' as const,
+                  severity: 'error' as const,
+                  code: 'EXISTS' as const,
+                  message: `${req.target} already exists. Choose another name.`,
+                },
+              ]
+            : [],
+        bytesNeeded: 0,
+        bytesFree: null,
+      };
     },
     async trash(path) {
       get(path);

@@ -178,12 +178,7 @@ export function FileBrowser(props: {
           This folder is empty.
         </p>
       )}
-      <ul
-        className="browser-list"
-        role="listbox"
-        aria-label="Files and folders"
-        hidden={entries.length === 0 && !!listing}
-      >
+      <ul className="browser-list" role="listbox" aria-label="Files and folders">
         {entries.map((e) => (
           <li
             key={e.path}

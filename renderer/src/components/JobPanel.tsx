@@ -7,7 +7,8 @@ import { useState, type ReactNode } from 'react';
 import type { JobInfo } from '../../../core/api/index.js';
 import { describeError } from '../bridge/errors.js';
 import { useStore } from '../store/index.js';
-import { JobProgress } from './JobProgress.js';
+import { Icon } from './Icon.js';
+import { JobProgress, phaseLabel } from './JobProgress.js';
 
 /**
  * The job a dialog started, live from the store. `follow` records a freshly started job and
@@ -18,7 +19,8 @@ export function useFollowedJob(): { job: JobInfo | undefined; follow: (job: JobI
   const job = useStore((s) => (jobId ? s.jobs[jobId] : undefined));
   const upsertJob = useStore((s) => s.upsertJob);
   const follow = (started: JobInfo) => {
-    upsertJob(started);
+    // The open dialog is where the job came from: the Jobs panel's Retry opens it again.
+    upsertJob(started, useStore.getState().wizard ?? undefined);
     setJobId(started.id);
   };
   return { job, follow };
@@ -48,9 +50,18 @@ export function JobPanel(props: {
         </p>
       )}
       {job.state === 'failed' && (
-        <p className="alert error" role="alert">
-          {describeError({ code: job.error?.code, message: job.error?.message ?? 'Failed' })}
-        </p>
+        <div className="alert error" role="alert">
+          <Icon name="warning" />
+          <div>
+            <strong>Failed while {phaseLabel(job.progress.phase).toLowerCase()}.</strong>
+            <p className="job-error">
+              {describeError({ code: job.error?.code, message: job.error?.message ?? 'Failed' })}
+            </p>
+            <p className="muted small">
+              The source was not changed; nothing was written under the new name.
+            </p>
+          </div>
+        </div>
       )}
       {props.footer}
     </div>

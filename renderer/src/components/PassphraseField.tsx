@@ -15,6 +15,10 @@ export interface PassphraseFieldProps {
   meter?: boolean;
   onStrength?: (s: Strength) => void;
   onInput?: () => void;
+  /** Enter in the field (submits the step or advances the wizard). */
+  onEnter?: () => void;
+  /** A problem with this field, shown right under it. */
+  problem?: string | null;
   autoComplete?: 'new-password' | 'current-password';
 }
 
@@ -35,7 +39,18 @@ export const PassphraseField = forwardRef<HTMLInputElement, PassphraseFieldProps
             autoFocus={props.autoFocus}
             spellCheck={false}
             autoCapitalize="off"
-            aria-describedby={props.meter ? `${id}-meter` : undefined}
+            aria-describedby={
+              [props.meter ? `${id}-meter` : '', props.problem ? `${id}-problem` : '']
+                .filter(Boolean)
+                .join(' ') || undefined
+            }
+            aria-invalid={props.problem ? true : undefined}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && props.onEnter) {
+                e.preventDefault();
+                props.onEnter();
+              }
+            }}
             onInput={(e) => {
               props.onInput?.();
               if (props.meter || props.onStrength) {
@@ -58,6 +73,12 @@ export const PassphraseField = forwardRef<HTMLInputElement, PassphraseFieldProps
           </button>
         </div>
         {props.hint && <p className="hint">{props.hint}</p>}
+        {props.problem && (
+          <p className="field-problem" id={`${id}-problem`} role="alert">
+            <Icon name="warning" size={14} />
+            <span>{props.problem}</span>
+          </p>
+        )}
         {props.meter && <StrengthMeter id={`${id}-meter`} strength={strength} />}
       </div>
     );

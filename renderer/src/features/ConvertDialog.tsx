@@ -6,7 +6,7 @@ import { useId, useRef, useState } from 'react';
 import type { ConvertRequest, OutputFormat } from '../../../core/api/index.js';
 import { api } from '../bridge/index.js';
 import { describeError } from '../bridge/errors.js';
-import { takePassphrase, wipe } from '../bridge/secret.js';
+import { clearInputs, peekPassphrase, wipe } from '../bridge/secret.js';
 import { ButtonPair, CloseAndShow, FooterButton } from '../components/DialogButtons.js';
 import { Dialog } from '../components/Dialog.js';
 import { ErrorAlert } from '../components/ErrorAlert.js';
@@ -14,6 +14,7 @@ import { Icon } from '../components/Icon.js';
 import { JobPanel, useFollowedJob } from '../components/JobPanel.js';
 import { NewPassphrase, type NewPassphraseHandle } from '../components/NewPassphrase.js';
 import { PassphraseField } from '../components/PassphraseField.js';
+import { FieldProblem, usePreflight } from '../components/Preflight.js';
 import { TargetPicker } from '../components/TargetPicker.js';
 import { isTargetChosen, joinPath, splitPath } from '../lib/format.js';
 import { useStore } from '../store/index.js';
@@ -53,6 +54,12 @@ export function ConvertDialog({ source, onClose }: { source: string; onClose: ()
   const [name, setName] = useState(src.name.replace(/(\.[a-z0-9]+)?$/i, '-converted.qcow2'));
   const [error, setError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
+  const [overwrite, setOverwrite] = useState(false);
+  const [plainOk, setPlainOk] = useState(false);
+  const [editing, setEditing] = useState(true);
+  const pre = usePreflight();
+  const plainId = useId();
+  const overwriteId = useId();
   const srcPass = useRef<HTMLInputElement>(null);
   const newPass = useRef<NewPassphraseHandle>(null);
   const outputId = useId();
@@ -68,67 +75,95 @@ export function ConvertDialog({ source, onClose }: { source: string; onClose: ()
 
   const start = async () => {
     setError(null);
-    if (!isTargetChosen(folder, name)) return setError('Choose a folder and a file name.');
-    if (target === source) return setError('Choose a different name for the converted image.');
-    let pass: Uint8Array | undefined;
-    let sp: Uint8Array | undefined;
-    if (out.encrypted) {
-      const r = newPass.current?.read();
-      if (!r?.ok) return setError(r?.reason ?? 'Type the new passphrase.');
-      pass = r.bytes;
-    }
-    if (srcEncrypted) {
-      if (!srcPass.current?.value) {
-        wipe(pass);
-        return setError('Type the passphrase of the source image.');
-      }
-      sp = takePassphrase(srcPass.current);
-    }
-    const req: ConvertRequest = {
-      source,
-      target,
-      format: out.format,
-      passphrase: pass,
-      sourcePassphrase: sp,
-      verify: true,
-    };
+    pre.clear();
+    if (!isTargetChosen(folder, name))
+      return pre.setProblem('target', 'Choose a folder and a file name.');
+    if (target === source)
+      return pre.setProblem('target', 'Choose a different name for the converted image.');
+    if (out.encrypted && newPass.current?.check()) return;
+    if (srcEncrypted && !srcPass.current?.value)
+      return pre.setProblem('sourcePassphrase', 'Type the passphrase of the source image.');
+    if (srcEncrypted && !out.encrypted && !plainOk)
+      return pre.setProblem(
+        'form',
+        'Confirm below that the output may be written without encryption.'
+      );
     setStarting(true);
+    // Peeked, not taken: a start that fails keeps every field as the user typed it.
+    const sp = srcEncrypted ? peekPassphrase(srcPass.current) : undefined;
+    let pass: Uint8Array | undefined;
     try {
+      const ready = await pre.run({
+        kind: 'convert',
+        source,
+        target,
+        format: out.format,
+        overwrite: overwrite || undefined,
+        sourcePassphrase: sp,
+      });
+      if (!ready) return wipe(sp);
+      if (out.encrypted) {
+        const r = newPass.current?.peek();
+        if (!r?.ok) return wipe(sp);
+        pass = r.bytes;
+      }
+      const req: ConvertRequest = {
+        source,
+        target,
+        format: out.format,
+        passphrase: pass,
+        sourcePassphrase: sp,
+        verify: true,
+        overwrite: overwrite || undefined,
+      };
       follow(await api().startConvert(req));
+      // The service owns (and wipes) the bytes it was given; the fields go now.
+      clearInputs(srcPass.current);
+      newPass.current?.clear();
+      setEditing(false);
     } catch (e) {
-      setError(describeError(e));
       wipe(pass, sp);
+      setError(`The conversion could not start: ${describeError(e)}`);
     } finally {
       setStarting(false);
     }
   };
 
   const running = job?.state === 'running';
-  const footer = !job ? (
-    <ButtonPair
-      secondary={{ label: 'Cancel', onClick: onClose }}
-      primary={{
-        label: (
-          <>
-            <Icon name="convert" /> Start conversion
-          </>
-        ),
-        onClick: () => void start(),
-        disabled: starting,
-      }}
-    />
-  ) : running ? (
-    <FooterButton label="Run in background" onClick={onClose} />
-  ) : job.state === 'succeeded' ? (
-    <CloseAndShow onClose={onClose} path={target} label="Show new image" />
-  ) : (
-    <FooterButton label="Close" onClick={onClose} />
-  );
+  const footer =
+    editing || !job ? (
+      <ButtonPair
+        secondary={{ label: 'Cancel', onClick: onClose }}
+        primary={{
+          label: (
+            <>
+              <Icon name="convert" />{' '}
+              {starting
+                ? 'Checking…'
+                : pre.awaitingConfirm
+                  ? 'Start conversion anyway'
+                  : 'Start conversion'}
+            </>
+          ),
+          onClick: () => void start(),
+          disabled: starting,
+        }}
+      />
+    ) : running ? (
+      <FooterButton label="Run in background" onClick={onClose} />
+    ) : job.state === 'succeeded' ? (
+      <CloseAndShow onClose={onClose} path={target} label="Show new image" />
+    ) : (
+      <ButtonPair
+        secondary={{ label: 'Back', onClick: () => setEditing(true) }}
+        primary={{ label: 'Close', onClick: onClose }}
+      />
+    );
 
   return (
     <Dialog title="Convert image" subtitle={src.name} onClose={onClose} footer={footer} wide>
       <ErrorAlert message={error} />
-      {!job ? (
+      {editing || !job ? (
         <div className="stack">
           <div className="field">
             <label htmlFor={outputId}>Convert to</label>
@@ -144,9 +179,74 @@ export function ConvertDialog({ source, onClose }: { source: string; onClose: ()
               ))}
             </select>
           </div>
-          {srcEncrypted && <PassphraseField ref={srcPass} label="Passphrase of the source image" />}
-          {out.encrypted && <NewPassphrase ref={newPass} label="New passphrase" />}
-          <TargetPicker folder={folder} name={name} onFolder={setFolder} onName={setName} />
+          {srcEncrypted && (
+            <PassphraseField
+              ref={srcPass}
+              label="Passphrase of the source image"
+              autoFocus
+              problem={pre.problems.sourcePassphrase?.message}
+              onInput={() => pre.setProblem('sourcePassphrase', null)}
+              onEnter={() => void start()}
+            />
+          )}
+          {out.encrypted && (
+            <NewPassphrase ref={newPass} label="New passphrase" onEnter={() => void start()} />
+          )}
+          <TargetPicker
+            folder={folder}
+            name={name}
+            onFolder={(f) => {
+              setFolder(f);
+              pre.clear();
+            }}
+            onName={(n) => {
+              setName(n);
+              setOverwrite(false);
+              pre.clear();
+            }}
+          />
+          <FieldProblem problem={pre.problems.target} />
+          {(pre.problems.target?.code === 'EXISTS' || overwrite) && (
+            <label className="check" htmlFor={overwriteId}>
+              <input
+                id={overwriteId}
+                type="checkbox"
+                checked={overwrite}
+                onChange={(e) => {
+                  setOverwrite(e.target.checked);
+                  pre.setProblem('target', null);
+                }}
+              />
+              Replace the existing {name.trim()}
+            </label>
+          )}
+          <FieldProblem problem={pre.problems.space} />
+          <FieldProblem problem={pre.problems.source} />
+          {srcEncrypted && !out.encrypted && (
+            <div className="alert warn" role="note">
+              <Icon name="warning" />
+              <div>
+                <strong>The output will not be encrypted.</strong>
+                <p>
+                  The source is encrypted; the converted image will hold the decrypted data in plain
+                  form. Anyone who can read the file can read the disk.
+                </p>
+                <label className="check" htmlFor={plainId}>
+                  <input
+                    id={plainId}
+                    type="checkbox"
+                    checked={plainOk}
+                    onChange={(e) => {
+                      setPlainOk(e.target.checked);
+                      pre.setProblem('form', null);
+                    }}
+                  />
+                  Write the decrypted data without encryption
+                </label>
+              </div>
+            </div>
+          )}
+          <FieldProblem problem={pre.problems.form} />
           <p className="hint">
             The source is never modified. The output is written as a .partial file and renamed when
             complete.

@@ -111,8 +111,9 @@ export function CreateWizard({ onClose }: { onClose: () => void }) {
     if (problem) return setError(problem);
     let secret: Uint8Array | undefined;
     if (encrypted) {
-      const r = pass.current?.read();
-      if (!r || !r.ok) return setError(r?.reason ?? 'Type a passphrase.');
+      // Peeked: a failed create keeps the passphrase fields (problems show under them).
+      const r = pass.current?.peek();
+      if (!r || !r.ok) return;
       secret = r.bytes;
     }
     const req: CreateRequest = {
@@ -128,6 +129,7 @@ export function CreateWizard({ onClose }: { onClose: () => void }) {
     setStep(3);
     try {
       const info = await api().create(req);
+      pass.current?.clear();
       setCreated(info);
       void useStore.getState().addToLibrary(info.path, { kind: 'created' });
     } catch (e) {
@@ -223,7 +225,7 @@ export function CreateWizard({ onClose }: { onClose: () => void }) {
         <p className="muted">
           This passphrase unlocks the image. You can add up to seven more later.
         </p>
-        <NewPassphrase ref={pass} label="Passphrase" />
+        <NewPassphrase ref={pass} label="Passphrase" onEnter={() => void submit()} />
         <AdvancedSettings>
           <div className="grid-2">
             <div className="field">

@@ -7,7 +7,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import type { DirectoryEntry, ImageInfo } from '../../../core/api/index.js';
 import { api } from '../bridge/index.js';
 import { describeError } from '../bridge/errors.js';
-import { peekPassphrase, takePassphrase, wipe } from '../bridge/secret.js';
+import { clearInputs, peekPassphrase, wipe } from '../bridge/secret.js';
 import {
   AdvancedSettings,
   UnlockTimeField,
@@ -21,7 +21,7 @@ import { Icon } from '../components/Icon.js';
 import { JobPanel, useFollowedJob } from '../components/JobPanel.js';
 import { PassphraseField } from '../components/PassphraseField.js';
 import { StepList } from '../components/StepList.js';
-import { TargetPicker } from '../components/TargetPicker.js';
+import { usePreflight } from '../components/Preflight.js';
 import {
   describeFormat,
   encryptionLabel,
@@ -32,6 +32,7 @@ import {
 } from '../lib/format.js';
 import { useStore } from '../store/index.js';
 import {
+  BundleTarget,
   ExportDone,
   slug,
   MasterKeyChoice,
@@ -113,6 +114,8 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
   }, [info, recipient]);
 
   const bundleDir = joinPath(folder, name.trim());
+  const outPath = tar && !bundleDir.endsWith('.tar') ? `${bundleDir}.tar` : bundleDir;
+  const pre = usePreflight();
 
   const nextFromImage = async () => {
     if (!info) return setError('Choose the image to hand over.');
@@ -151,14 +154,17 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
     if (!isTargetChosen(folder, name))
       return setError('Choose a folder and a name for the bundle.');
     const problem = checkPass();
+    if (!problem && !(await pre.run({ kind: 'export', source: info.path, target: outPath })))
+      return;
     const r = mode === 'passphrase' ? recipientRef.current?.read() : undefined;
     if (problem || (r && !r.ok)) {
       setStep('pass');
       return setError(problem ?? (r && !r.ok ? r.reason : 'Choose the recipient’s passphrase.'));
     }
     const recipientBytes = r?.ok ? r.bytes : undefined;
-    const srcPass = encrypted ? takePassphrase(srcPassRef.current) : undefined;
-    const signPass = signer?.encrypted ? takePassphrase(signPassRef.current) : undefined;
+    // Peeked: a start that fails keeps every field; they are cleared once the job owns them.
+    const srcPass = encrypted ? peekPassphrase(srcPassRef.current) : undefined;
+    const signPass = signer?.encrypted ? peekPassphrase(signPassRef.current) : undefined;
     setBusy(true);
     try {
       const started = await api().startExport({
@@ -175,11 +181,12 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
         encryption: { iterTimeMs: parseUnlockMs(unlockMs) ?? 2000 },
       });
       follow(started);
+      clearInputs(srcPassRef.current, signPassRef.current);
+      recipientRef.current?.clear();
       setStep('run');
     } catch (e) {
       wipe(srcPass, recipientBytes, signPass);
-      setError(`${describeError(e)} Type the passphrases again.`);
-      setStep('image');
+      setError(`The export could not start: ${describeError(e)}`);
     } finally {
       setBusy(false);
     }
@@ -234,8 +241,10 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
           disabled: busy,
         }}
       />
-    ) : running ? null : (
-      <FooterButton label={ok ? 'Done' : 'Close'} onClick={props.onClose} tone="primary" />
+    ) : running ? null : ok ? (
+      <FooterButton label="Done" onClick={props.onClose} tone="primary" />
+    ) : (
+      <ButtonPair secondary={back('where')} primary={{ label: 'Close', onClick: props.onClose }} />
     );
 
   return (
@@ -334,18 +343,11 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
         </AdvancedSettings>
       </div>
       <div hidden={step !== 'where'} className="stack">
-        <TargetPicker
-          folder={folder}
-          name={name}
-          onFolder={setFolder}
-          onName={setName}
-          folderLabel="Save bundle in folder"
-          nameLabel="Bundle name"
+        <BundleTarget
+          {...{ folder, name, tar, onTar: setTar, problems: pre.problems }}
+          onFolder={(f: string) => (setFolder(f), pre.clear())}
+          onName={(n: string) => (setName(n), pre.clear())}
         />
-        <label className="check">
-          <input type="checkbox" checked={tar} onChange={(e) => setTar(e.target.checked)} />
-          One .tar file (easier to send; unchecked: a folder)
-        </label>
         <div className="card inset">
           <p className="small">
             <strong>The bundle will hold:</strong> the encrypted image, manifest.json (description
@@ -359,7 +361,7 @@ export function ExportWizard(props: { source?: string; onClose: () => void }) {
           {(mode === 'keys' || signer) && (
             <SealSummary keys={mode === 'keys' ? (described.keys ?? []) : []} signer={signer} />
           )}
-          <p className="muted small path">{tar ? `${bundleDir}.tar` : bundleDir}</p>
+          <p className="muted small path">{outPath}</p>
         </div>
       </div>
       {step === 'run' && job && (

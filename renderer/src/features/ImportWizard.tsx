@@ -7,13 +7,13 @@ import { useEffect, useId, useRef, useState, type DragEvent } from 'react';
 import { api, pathForDroppedFile } from '../bridge/index.js';
 import { readBundle, MANIFEST_FILE, type BundleSummary } from '../bridge/bundle.js';
 import { describeError } from '../bridge/errors.js';
-import { peekPassphrase, takePassphrase, wipe } from '../bridge/secret.js';
+import { clearInputs, peekPassphrase, wipe } from '../bridge/secret.js';
 import {
   AdvancedSettings,
   UnlockTimeField,
   parseUnlockMs,
 } from '../components/AdvancedSettings.js';
-import { ButtonPair, CloseAndShow, FooterButton } from '../components/DialogButtons.js';
+import { ButtonPair, CloseAndShow } from '../components/DialogButtons.js';
 import { Dialog } from '../components/Dialog.js';
 import { ErrorAlert } from '../components/ErrorAlert.js';
 import { FileBrowser } from '../components/FileBrowser.js';
@@ -21,11 +21,12 @@ import { Icon } from '../components/Icon.js';
 import { JobPanel, useFollowedJob } from '../components/JobPanel.js';
 import { NewPassphrase, type NewPassphraseHandle } from '../components/NewPassphrase.js';
 import { PassphraseField } from '../components/PassphraseField.js';
+import { FieldProblem, FieldProblems, usePreflight } from '../components/Preflight.js';
 import { StepList } from '../components/StepList.js';
 import { TargetPicker } from '../components/TargetPicker.js';
 import { isTargetChosen, joinPath, splitPath } from '../lib/format.js';
 import { useStore } from '../store/index.js';
-import { BundleSummaryCard, ImportResult, LibvirtOption } from './import-parts.js';
+import { BundleSummaryCard, ImportResult, LibvirtOption, RETYPE } from './import-parts.js';
 import {
   IdentityStep,
   PathField,
@@ -67,6 +68,7 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
   const handedRef = useRef<HTMLInputElement>(null);
   const newRef = useRef<NewPassphraseHandle>(null);
   const { job, follow } = useFollowedJob();
+  const pre = usePreflight();
   const target = joinPath(folder, name.trim());
 
   const sealed = !!bundle?.sealedTo;
@@ -148,18 +150,20 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
     if (!bundle) return setStep('bundle');
     if (!isTargetChosen(folder, name))
       return setError('Choose a folder and a file name for the imported image.');
+    const libvirtUri = libvirt ? uri.trim() || 'qemu:///system' : undefined;
+    if (!(await pre.run({ kind: 'import', source: bundle.dir, target, libvirtUri }))) return;
     let fresh: Uint8Array | undefined;
     if (sealed ? rekey === 'mine' : rotate) {
-      const r = newRef.current?.read();
+      const r = newRef.current?.peek();
       if (!r?.ok) {
         setStep('unlock');
         return setError(r?.reason ?? 'Type your new passphrase.');
       }
       fresh = r.bytes;
     }
-    const handed = sealed ? undefined : takePassphrase(handedRef.current);
+    const handed = sealed ? undefined : peekPassphrase(handedRef.current);
     const idPass =
-      sealed && identityEncrypted ? takePassphrase(identityPassRef.current) : undefined;
+      sealed && identityEncrypted ? peekPassphrase(identityPassRef.current) : undefined;
     setBusy(true);
     try {
       const started = await api().startImport({
@@ -175,17 +179,19 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
         encryption: rotate ? { iterTimeMs: parseUnlockMs(unlockMs) ?? 2000 } : undefined,
       });
       follow(started);
+      clearInputs(handedRef.current, identityPassRef.current);
+      newRef.current?.clear();
       setStep('run');
     } catch (e) {
       wipe(handed, fresh, idPass);
-      setError(`${describeError(e)} Type the passphrases again.`);
-      setStep('unlock');
+      setError(`The import could not start: ${describeError(e)}`);
     } finally {
       setBusy(false);
     }
-    // On success the service owns (and wipes) the passphrase bytes it was given.
+    // Peeked above: a failed start keeps every field; the service owns (and wipes) the bytes.
   };
 
+  const retypeToRetry = () => (setStep('unlock'), setError(RETYPE));
   const running = job?.state === 'running';
   const ok = job?.state === 'succeeded';
   useEffect(() => {
@@ -214,7 +220,7 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
         primary={{
           label: (
             <>
-              <Icon name="upload" /> Import
+              <Icon name="upload" /> {pre.awaitingConfirm ? 'Import anyway' : 'Import'}
             </>
           ),
           onClick: () => void start(),
@@ -224,7 +230,7 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
     ) : running ? null : ok ? (
       <CloseAndShow onClose={onClose} path={target} label="Show imported image" />
     ) : (
-      <FooterButton label="Close" onClick={onClose} />
+      <ButtonPair secondary={back('target')} primary={{ label: 'Close', onClick: onClose }} />
     );
 
   return (
@@ -337,14 +343,16 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
         <TargetPicker
           folder={folder}
           name={name}
-          onFolder={setFolder}
-          onName={setName}
+          onFolder={(f) => (setFolder(f), pre.clear())}
+          onName={(n) => (setName(n), pre.clear())}
           folderLabel="Save the image in folder"
         />
+        <FieldProblems problems={pre.problems} fields={['target', 'space', 'source', 'form']} />
         <p className="hint">
           The image is copied and its checksum verified before it gets its final name.
         </p>
         <LibvirtOption enabled={libvirt} onEnabled={setLibvirt} uri={uri} onUri={setUri} />
+        <FieldProblem problem={pre.problems.libvirt} />
       </div>
       {step === 'run' && job && (
         <JobPanel
@@ -354,9 +362,7 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
           {ok && job.result && (
             <ImportResult
               result={job.result}
-              onRetry={
-                sealed && !identityEncrypted && rekey === 'fresh' ? () => void start() : undefined
-              }
+              onRetry={sealed && !identityEncrypted && rekey === 'fresh' ? start : retypeToRetry}
             />
           )}
         </JobPanel>

@@ -7,7 +7,7 @@
 import { useId, useRef, useState } from 'react';
 import { api } from '../bridge/index.js';
 import { describeError, errorCode } from '../bridge/errors.js';
-import { takePassphrase, wipe } from '../bridge/secret.js';
+import { clearInputs, peekPassphrase, wipe } from '../bridge/secret.js';
 import {
   AdvancedSettings,
   UnlockTimeField,
@@ -45,6 +45,7 @@ export function KeyslotDialog(props: {
   const refresh = useStore((s) => s.refreshImage);
   const current = useRef<HTMLInputElement>(null);
   const fresh = useRef<NewPassphraseHandle>(null);
+  const [currentProblem, setCurrentProblem] = useState<string | null>(null);
   // A slot chosen in the grid: revoke that keyslot (proof: a passphrase that stays).
   const revoke = action === 'remove' && props.slot !== undefined;
   const [confirmed, setConfirmed] = useState(false);
@@ -59,22 +60,23 @@ export function KeyslotDialog(props: {
 
   const run = async () => {
     setOutcome(null);
+    setCurrentProblem(null);
     let pass: Uint8Array | undefined;
     let next: Uint8Array | undefined;
     try {
       if (action === 'add' || action === 'change') {
-        const r = fresh.current?.read();
-        if (!r?.ok) return setOutcome({ ok: false, text: r?.reason ?? 'Type the new passphrase.' });
+        // Peeked: a wrong current passphrase keeps the new one (shown under its fields).
+        const r = fresh.current?.peek();
+        if (!r?.ok) return;
         next = r.bytes;
       }
-      if (!current.current?.value)
-        return setOutcome({ ok: false, text: 'Type the passphrase first.' });
+      if (!current.current?.value) return setCurrentProblem('Type the passphrase first.');
       if (revoke && !lastOne && !confirmed)
         return setOutcome({
           ok: false,
           text: `Tick the box to confirm revoking keyslot ${props.slot}.`,
         });
-      pass = takePassphrase(current.current);
+      pass = peekPassphrase(current.current);
       if (lastOne && !forceLast)
         return setOutcome({
           ok: false,
@@ -111,18 +113,21 @@ export function KeyslotDialog(props: {
         text = `${revoke ? 'Revoked' : 'Removed'} keyslot ${r.removed.join(', ')}.`;
       }
       setOutcome({ ok: true, text });
+      clearInputs(current.current);
+      fresh.current?.clear();
       if (action !== 'test') void refresh(path);
     } catch (e) {
       const wrong = errorCode(e) === 'WRONG_PASSPHRASE';
-      setOutcome({
-        ok: false,
-        text:
-          revoke && wrong
+      if (wrong) {
+        setCurrentProblem(
+          revoke
             ? lastOne
               ? `Wrong passphrase: it does not open keyslot ${props.slot}.`
               : `This passphrase does not open any keyslot other than ${props.slot}. Type the passphrase of a keyslot that stays.`
-            : describeError(e),
-      });
+            : describeError(e)
+        );
+        current.current?.select();
+      } else setOutcome({ ok: false, text: describeError(e) });
       if (!wrong) void refresh(path);
     } finally {
       wipe(pass, next);
@@ -182,6 +187,9 @@ export function KeyslotDialog(props: {
                   : undefined
             }
             autoFocus
+            problem={currentProblem}
+            onInput={() => setCurrentProblem(null)}
+            onEnter={() => void run()}
           />
         )}
         {revoke && !lastOne && !done && (
@@ -197,7 +205,7 @@ export function KeyslotDialog(props: {
         )}
         {(action === 'add' || action === 'change') && !done && (
           <>
-            <NewPassphrase ref={fresh} />
+            <NewPassphrase ref={fresh} onEnter={() => void run()} />
             <AdvancedSettings>
               <UnlockTimeField value={unlockMs} onChange={setUnlockMs} />
             </AdvancedSettings>

@@ -7,19 +7,21 @@ import { useRef, useState } from 'react';
 import type { PassphraseAssessment } from '../../../core/api/index.js';
 import { api } from '../bridge/index.js';
 import { describeError } from '../bridge/errors.js';
-import { peekPassphrase, takePassphrase, wipe } from '../bridge/secret.js';
+import { clearInputs, peekPassphrase, wipe } from '../bridge/secret.js';
 import {
   AdvancedSettings,
   UnlockTimeField,
   parseUnlockMs,
 } from '../components/AdvancedSettings.js';
-import { ButtonPair, CloseAndShow, FooterButton } from '../components/DialogButtons.js';
+import { ButtonPair, CloseAndShow } from '../components/DialogButtons.js';
 import { Dialog } from '../components/Dialog.js';
 import { ErrorAlert } from '../components/ErrorAlert.js';
 import { Icon } from '../components/Icon.js';
 import { JobPanel, useFollowedJob } from '../components/JobPanel.js';
 import { NewPassphrase, type NewPassphraseHandle } from '../components/NewPassphrase.js';
 import { PassphraseField } from '../components/PassphraseField.js';
+import { FieldProblem, usePreflight } from '../components/Preflight.js';
+import { MigrateResult } from './migrate-result.js';
 import { StepList } from '../components/StepList.js';
 import { TargetPicker } from '../components/TargetPicker.js';
 import { isTargetChosen, joinPath, splitPath } from '../lib/format.js';
@@ -42,6 +44,9 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
   const [folder, setFolder] = useState(src.dir);
   const [name, setName] = useState(src.name.replace(/(\.qcow2?|\.img)?$/, '-luks.qcow2'));
   const [error, setError] = useState<string | null>(null);
+  const [oldProblem, setOldProblem] = useState<string | null>(null);
+  const [starting, setStarting] = useState(false);
+  const pre = usePreflight();
   const [after, setAfter] = useState<string | null>(null);
   const [unlockMs, setUnlockMs] = useState('2000');
   const oldRef = useRef<HTMLInputElement>(null);
@@ -52,14 +57,14 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
   const target = joinPath(folder, name.trim());
 
   const check = async () => {
-    if (!oldRef.current?.value) return setError('Type the old passphrase.');
-    setError(null);
+    if (!oldRef.current?.value) return setOldProblem('Type the old passphrase.');
+    setOldProblem(null);
     setChecking(true);
     const bytes = peekPassphrase(oldRef.current);
     try {
       setVerdict(await api().assessLegacyPassphrase(source, bytes));
     } catch (e) {
-      setError(describeError(e));
+      setOldProblem(describeError(e));
     } finally {
       wipe(bytes);
       setChecking(false);
@@ -68,34 +73,45 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
 
   const start = async () => {
     setError(null);
+    pre.clear();
     if (!isTargetChosen(folder, name))
-      return setError('Choose a folder and a file name for the new image.');
+      return pre.setProblem('target', 'Choose a folder and a file name for the new image.');
     if (target === source)
-      return setError('The new image needs a different name than the original.');
-    const r = newRef.current?.read();
-    if (!r?.ok) {
-      setStep('new');
-      return setError(r?.reason ?? 'Type the new passphrase.');
-    }
-    const old = takePassphrase(oldRef.current);
-    try {
-      const info = await api().startMigrate({
-        source,
-        target,
-        oldPassphrase: old,
-        passphrase: r.bytes,
-        verify: true,
-        force: force || undefined,
-        encryption: { iterTimeMs: parseUnlockMs(unlockMs) ?? 2000 },
-      });
-      follow(info);
-      setStep('run');
-    } catch (e) {
-      setError(describeError(e));
+      return pre.setProblem('target', 'The new image needs a different name than the original.');
+    if (!oldRef.current?.value) {
       setStep('old');
-      wipe(old, r.bytes);
+      return setOldProblem('Type the old passphrase.');
     }
-    // On success the service owns (and wipes) the passphrase bytes it was given.
+    if (newRef.current?.check()) return setStep('new');
+    setStarting(true);
+    try {
+      if (!(await pre.run({ kind: 'migrate', source, target }))) return;
+      // Peeked, not taken: a start that fails keeps every field as the user typed it.
+      const r = newRef.current?.peek();
+      if (!r?.ok) return setStep('new');
+      const old = peekPassphrase(oldRef.current);
+      try {
+        const info = await api().startMigrate({
+          source,
+          target,
+          oldPassphrase: old,
+          passphrase: r.bytes,
+          verify: true,
+          force: force || undefined,
+          encryption: { iterTimeMs: parseUnlockMs(unlockMs) ?? 2000 },
+        });
+        // The service owns (and wipes) the bytes it was given; the fields go now.
+        clearInputs(oldRef.current);
+        newRef.current?.clear();
+        follow(info);
+        setStep('run');
+      } catch (e) {
+        wipe(old, r.bytes);
+        setError(`The migration could not start: ${describeError(e)}`);
+      }
+    } finally {
+      setStarting(false);
+    }
   };
 
   const finish = async (trash: boolean) => {
@@ -114,10 +130,18 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
     }
   };
 
+  const plausible = verdict?.verdict === 'plausible';
+  const toTarget = () => {
+    if (!newRef.current?.check()) setStep('target');
+  };
+  const toNew = () => {
+    if (verdict && (plausible || force)) setStep('new');
+    else if (!verdict) void check();
+  };
+
   const running = job?.state === 'running';
   const ok = job?.state === 'succeeded';
-  const verification = ok ? describeVerification(job?.result) : null;
-  const plausible = verdict?.verdict === 'plausible';
+  const overridden = ok && job?.result?.passphraseOverridden === true;
   const footer =
     step === 'old' ? (
       <ButtonPair
@@ -131,25 +155,28 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
     ) : step === 'new' ? (
       <ButtonPair
         secondary={{ label: 'Back', onClick: () => setStep('old') }}
-        primary={{
-          label: 'Next',
-          onClick: () => {
-            const p = newRef.current?.check();
-            if (p) setError(p);
-            else {
-              setError(null);
-              setStep('target');
-            }
-          },
-        }}
+        primary={{ label: 'Next', onClick: () => toTarget() }}
       />
     ) : step === 'target' ? (
       <ButtonPair
         secondary={{ label: 'Back', onClick: () => setStep('new') }}
-        primary={{ label: 'Start migration', onClick: () => void start() }}
+        primary={{
+          label: starting
+            ? 'Checking…'
+            : pre.awaitingConfirm
+              ? 'Start migration anyway'
+              : 'Start migration',
+          onClick: () => void start(),
+          disabled: starting,
+        }}
       />
     ) : after ? (
       <CloseAndShow onClose={onClose} path={target} label="Show new image" />
+    ) : ok && overridden ? (
+      <ButtonPair
+        secondary={{ label: 'Close', onClick: onClose }}
+        primary={{ label: 'Keep original', onClick: () => void finish(false) }}
+      />
     ) : ok ? (
       <ButtonPair
         secondary={{ label: 'Keep original', onClick: () => void finish(false) }}
@@ -164,7 +191,10 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
         tone="danger"
       />
     ) : running ? null : (
-      <FooterButton label="Close" onClick={onClose} />
+      <ButtonPair
+        secondary={{ label: 'Back', onClick: () => setStep('target') }}
+        primary={{ label: 'Close', onClick: onClose }}
+      />
     );
 
   return (
@@ -187,7 +217,12 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
           ref={oldRef}
           label="Old passphrase"
           autoFocus
-          onInput={() => setVerdict(null)}
+          problem={oldProblem}
+          onEnter={toNew}
+          onInput={() => {
+            setVerdict(null);
+            setOldProblem(null);
+          }}
         />
         <div className="row">
           <button type="button" className="button" onClick={() => void check()} disabled={checking}>
@@ -225,13 +260,28 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
       </div>
       <div hidden={step !== 'new'} className="stack">
         <p className="muted">The new image gets its own passphrase, protected by LUKS.</p>
-        <NewPassphrase ref={newRef} />
+        <NewPassphrase ref={newRef} onEnter={toTarget} />
         <AdvancedSettings>
           <UnlockTimeField value={unlockMs} onChange={setUnlockMs} />
         </AdvancedSettings>
       </div>
       <div hidden={step !== 'target'} className="stack">
-        <TargetPicker folder={folder} name={name} onFolder={setFolder} onName={setName} />
+        <TargetPicker
+          folder={folder}
+          name={name}
+          onFolder={(f) => {
+            setFolder(f);
+            pre.clear();
+          }}
+          onName={(n) => {
+            setName(n);
+            pre.clear();
+          }}
+        />
+        <FieldProblem problem={pre.problems.target} />
+        <FieldProblem problem={pre.problems.space} />
+        <FieldProblem problem={pre.problems.source} />
+        <FieldProblem problem={pre.problems.form} />
         <p className="hint">
           The new image is written as “{name}.partial” first and renamed only after it has been
           verified.
@@ -249,41 +299,9 @@ export function MigrateWizard({ source, onClose }: { source: string; onClose: ()
             )
           }
         >
-          {ok && (
-            <div className="alert success" role="status">
-              <Icon name="shield" />
-              <div>
-                <strong>Migration finished.</strong>
-                <p>{verification}</p>
-                <p>What should happen to the original AES image?</p>
-              </div>
-            </div>
-          )}
+          {ok && job.result && <MigrateResult result={job.result} />}
         </JobPanel>
       )}
     </Dialog>
   );
-}
-
-/** Plain words for the job's verification result (shape defined by the service). */
-export function describeVerification(result: Record<string, unknown> | undefined): string {
-  const text = result?.verification;
-  if (typeof text === 'string') return text;
-  const v = result?.verified;
-  const base =
-    v === true
-      ? 'Verified: the new image reads back exactly like the original.'
-      : v === false
-        ? 'The new image was not verified.'
-        : 'The new image was written and checked.';
-  const snaps = result?.snapshotsNotCarried;
-  const notes: string[] = [];
-  if (typeof snaps === 'number' && snaps > 0)
-    notes.push(
-      `${snaps} internal snapshot${snaps === 1 ? ' was' : 's were'} not carried over (only the current state).`
-    );
-  if (result?.keptBacking === true) notes.push('It still uses the original backing file.');
-  if (typeof result?.resumedFrom === 'number' && result.resumedFrom > 0)
-    notes.push('An earlier, interrupted run was resumed.');
-  return [base, ...notes].join(' ');
 }

@@ -5,10 +5,12 @@
  */
 import { forwardRef, useEffect, useId, useImperativeHandle, useRef, useState } from 'react';
 import type { DirectoryEntry } from '../../../core/api/index.js';
-import { takePassphrase } from '../bridge/secret.js';
+import { clearInputs, peekPassphrase } from '../bridge/secret.js';
 import { copyText } from '../components/CopyBlock.js';
 import { Icon } from '../components/Icon.js';
 import { NewPassphrase, type NewPassphraseHandle } from '../components/NewPassphrase.js';
+import { FieldProblem, type Problems } from '../components/Preflight.js';
+import { TargetPicker } from '../components/TargetPicker.js';
 import { formatBytes } from '../lib/format.js';
 import { generatePassphrase } from '../lib/generator.js';
 
@@ -17,8 +19,10 @@ export type PassMode = 'generate' | 'type';
 export interface RecipientPassHandle {
   /** Problem with the current input, or null. */
   check(): string | null;
-  /** Takes the passphrase bytes and clears the fields. */
+  /** The passphrase bytes; the fields keep it (a start that fails keeps every input). */
   read(): { ok: true; bytes: Uint8Array } | { ok: false; reason: string };
+  /** Clears the fields (once the job owns the bytes). */
+  clear(): void;
 }
 
 /**
@@ -54,11 +58,15 @@ export const RecipientPassphrase = forwardRef<
     check,
     read() {
       if (mode === 'type') {
-        return typedRef.current?.read() ?? { ok: false, reason: 'Type the passphrase.' };
+        return typedRef.current?.peek() ?? { ok: false, reason: 'Type the passphrase.' };
       }
       const problem = check();
       if (problem) return { ok: false, reason: problem };
-      return { ok: true, bytes: takePassphrase(genRef.current) };
+      return { ok: true, bytes: peekPassphrase(genRef.current) };
+    },
+    clear() {
+      typedRef.current?.clear();
+      clearInputs(genRef.current);
     },
   }));
 
@@ -308,4 +316,40 @@ export function slug(text: string): string {
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 40);
+}
+
+/** Where the bundle goes, with what the pre-start check found there (issue #14). */
+export function BundleTarget(props: {
+  folder: string;
+  name: string;
+  onFolder: (f: string) => void;
+  onName: (n: string) => void;
+  tar: boolean;
+  onTar: (t: boolean) => void;
+  problems: Problems;
+}) {
+  return (
+    <>
+      <TargetPicker
+        folder={props.folder}
+        name={props.name}
+        onFolder={props.onFolder}
+        onName={props.onName}
+        folderLabel="Save bundle in folder"
+        nameLabel="Bundle name"
+      />
+      <FieldProblem problem={props.problems.target} />
+      <FieldProblem problem={props.problems.space} />
+      <FieldProblem problem={props.problems.source} />
+      <FieldProblem problem={props.problems.form} />
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={props.tar}
+          onChange={(e) => props.onTar(e.target.checked)}
+        />
+        One .tar file (easier to send; unchecked: a folder)
+      </label>
+    </>
+  );
 }

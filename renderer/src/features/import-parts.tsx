@@ -112,6 +112,10 @@ export function LibvirtOption(props: {
   );
 }
 
+/** Retrying a failed step of a passphrase bundle: the passphrases are needed once more. */
+export const RETYPE =
+  'Type the passphrases again. The image is already imported: only the step that failed runs.';
+
 const STEP_NAMES: Record<string, string> = {
   verify: 'check the bundle and its signature',
   copy: 'copy and verify the image',
@@ -125,7 +129,7 @@ export function ImportResult({
   onRetry,
 }: {
   result: Record<string, unknown>;
-  onRetry?: () => void;
+  onRetry?: () => unknown;
 }) {
   const report = Array.isArray(result.report)
     ? (result.report as { step: string; ok: boolean; detail: string; code?: string }[])

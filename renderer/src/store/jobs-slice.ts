@@ -8,12 +8,19 @@ import type { JobInfo, JobKind } from '../../../core/api/index.js';
 import type { OriginKind } from './images-slice.js';
 import { api } from '../bridge/index.js';
 import type { Store } from './index.js';
+import type { Wizard } from './wizards-slice.js';
 
 export interface JobsSlice {
   jobs: Record<string, JobInfo>;
-  upsertJob(job: JobInfo): void;
+  /** The dialog that started a job (this window only): Retry opens it again. */
+  jobOrigins: Record<string, Wizard>;
+  /** Finished jobs the user cleared from the list (the service still lists them). */
+  clearedJobs: Record<string, true>;
+  upsertJob(job: JobInfo, origin?: Wizard): void;
   loadJobs(): Promise<void>;
   cancelJob(id: string): Promise<void>;
+  /** Removes a finished job from the list. */
+  clearJob(id: string): void;
 }
 
 /** The jobs whose output joins the Library, and how it is labelled there. */
@@ -34,15 +41,22 @@ export function outputOf(job: JobInfo): { path: string; kind: OriginKind; from?:
 
 export const createJobsSlice: StateCreator<Store, [], [], JobsSlice> = (set, get) => ({
   jobs: {},
-  upsertJob(job) {
-    const prev = get().jobs[job.id];
+  jobOrigins: {},
+  clearedJobs: {},
+  upsertJob(job, origin) {
+    const before = get();
+    if (before.clearedJobs[job.id]) return;
+    const prev = before.jobs[job.id];
     // Ignore stale progress arriving after the terminal state.
     if (prev && prev.state !== 'running' && job.state === 'running') return;
-    set((s) => ({ jobs: { ...s.jobs, [job.id]: job } }));
+    set((s) => ({
+      jobs: { ...s.jobs, [job.id]: job },
+      ...(origin ? { jobOrigins: { ...s.jobOrigins, [job.id]: origin } } : {}),
+    }));
     const output = prev?.state === 'succeeded' ? null : outputOf(job);
     if (output) {
-      const { path, ...origin } = output;
-      void get().addToLibrary(path, origin);
+      const { path, ...from } = output;
+      void get().addToLibrary(path, from);
     }
   },
   async loadJobs() {
@@ -60,5 +74,13 @@ export const createJobsSlice: StateCreator<Store, [], [], JobsSlice> = (set, get
     } catch (e) {
       get().notify('error', e instanceof Error ? e.message : String(e));
     }
+  },
+  clearJob(id) {
+    set((s) => {
+      if (s.jobs[id]?.state === 'running') return s;
+      const jobs = { ...s.jobs };
+      delete jobs[id];
+      return { jobs, clearedJobs: { ...s.clearedJobs, [id]: true } };
+    });
   },
 });

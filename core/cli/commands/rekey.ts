@@ -1,0 +1,96 @@
+/** `image-vault rekey`: master-key rotation in place (README "Master-key rotation"). */
+import { fail } from '../../api/errors.js';
+import type { RekeyRequest } from '../../api/types.js';
+import { wipe } from '../../crypto/secret.js';
+import { readPassphrase } from '../passphrase.js';
+import { createVaultService } from '../../service/vault-service.js';
+import { parseArgs, parseInteger } from '../args.js';
+import { humanSize } from '../info-format.js';
+import type { CliIo } from '../io.js';
+import { followJob, progressMode } from '../job-runner.js';
+import { getPassphrase, hasPassphrase, passphraseOptions, requirePositionals } from './common.js';
+
+const HELP = `image-vault rekey [--passphrase-file F] [--new-passphrase-file G] [--other-passphrase-file H]…
+                  [--drop-other-slots] [--resume] [--progress=json] [--json] IMAGE
+
+Gives a qcow2+LUKS, raw LUKS1 or raw LUKS2 image a fresh random master key in place: a new
+LUKS header (same cipher, UUID and KDF costs) and every encrypted sector re-encrypted where it
+lies — for qcow2 every allocated cluster of the image and of its internal snapshots;
+unallocated clusters and backing files are not touched. Anyone who once held the old master key
+(every copy of a handed-out image shares it) can no longer read what the image holds now.
+
+Keyslots: the one the passphrase opens is re-wrapped (for --new-passphrase-file G instead,
+when given). Other keyslots cannot be re-wrapped without their passphrases: give them with
+--other-passphrase-file (repeatable; each keeps its slot), or drop them with
+--drop-other-slots; otherwise the rotation is refused before anything is written.
+
+Space: no copy of the image. The journal IMAGE.rekey-journal takes about twice the LUKS header
+(4 MiB for qcow2+LUKS, at most 32 MiB for LUKS2) plus 1 MiB.
+Crash safety: killed at any point (or Ctrl-C), the image stays in a "rotation in progress"
+state that QEMU and cryptsetup refuse to open, and rekey --resume IMAGE (with the same
+passphrase files) finishes it. Keep IMAGE.rekey-journal with the image until then.
+The image is locked for the whole run (a running VM's image is refused: exit status 5).
+--zone-size N  bytes re-encrypted between two journal records (default 16 MiB).`;
+
+export const rekeyCommand = {
+  help: HELP,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const args = parseArgs(argv, {
+      values: [
+        ...passphraseOptions('passphrase', 'new-passphrase', 'other-passphrase'),
+        'progress',
+        'zone-size',
+      ],
+      flags: ['resume', 'drop-other-slots', 'json'],
+    });
+    const [path] = requirePositionals(args, ['IMAGE']) as [string];
+    const mode = progressMode(args.values.get('progress'), io);
+    const zone = args.values.get('zone-size');
+    const secrets: Uint8Array[] = [];
+    try {
+      const passphrase = await getPassphrase(args, 'passphrase', 'Passphrase: ');
+      secrets.push(passphrase);
+      let newPassphrase: Uint8Array | undefined;
+      if (hasPassphrase(args, 'new-passphrase')) {
+        newPassphrase = await getPassphrase(args, 'new-passphrase', 'New passphrase: ', true);
+        secrets.push(newPassphrase);
+      }
+      const others: Uint8Array[] = [];
+      for (const file of args.repeated.get('other-passphrase-file') ?? []) {
+        others.push(await readPassphrase({ file, prompt: '' }));
+      }
+      secrets.push(...others);
+      const service = createVaultService();
+      const req: RekeyRequest & { zoneBytes?: number } = {
+        path,
+        passphrase,
+        ...(newPassphrase ? { newPassphrase } : {}),
+        ...(others.length > 0 ? { otherPassphrases: others } : {}),
+        dropOtherSlots: args.flags.has('drop-other-slots'),
+        resume: args.flags.has('resume'),
+        ...(zone ? { zoneBytes: parseInteger(zone, '--zone-size', 65536, 1 << 30) } : {}),
+      };
+      const job = await service.startRekey(req);
+      const done = await followJob(service, job, io, mode);
+      if (done.state !== 'succeeded') {
+        const e = done.error ?? { code: 'INTERNAL' as const, message: 'The rotation failed' };
+        const code = done.state === 'cancelled' ? 'CANCELLED' : e.code;
+        const hint = ` The image is left mid-rotation if it got that far: run rekey --resume ${path}.`;
+        throw fail(code, (code === 'CANCELLED' ? 'Cancelled.' : e.message) + hint);
+      }
+      const r = done.result ?? {};
+      if (args.flags.has('json')) io.out(JSON.stringify(r, null, 2));
+      else {
+        const dropped = (r.droppedSlots as number[]) ?? [];
+        io.err(
+          `Rotated the master key of ${path}: ${humanSize(Number(r.bytesRekeyed ?? 0))} re-encrypted` +
+            `${r.resumed ? ' (resumed)' : ''}; keyslots ${(r.slots as number[]).join(', ')}` +
+            (dropped.length > 0 ? `; dropped keyslots ${dropped.join(', ')}` : '')
+        );
+      }
+      return 0;
+    } finally {
+      wipe(...secrets);
+    }
+  },
+};

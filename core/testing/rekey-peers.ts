@@ -1,0 +1,166 @@
+/**
+ * Test-only helpers for master-key rotation (README "Master-key rotation"): volume keys as
+ * cryptsetup dumps them, the encrypted units of an image, a per-unit judgement of which key
+ * decrypts each, and the kill -9 / --resume loop.
+ */
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseDmCipher } from '../crypto/cipher-spec.js';
+import { createSectorCipher } from '../crypto/sector-cipher.js';
+import { dataClusterRanges, type HostRange } from '../formats/qcow2/data-clusters.js';
+import { readQcow2Header } from '../formats/qcow2/header.js';
+import { MemoryDevice } from '../io/memory-device.js';
+import { spawn } from 'node:child_process';
+import { CLI_BIN } from './cli.js';
+import { runOk } from './peers.js';
+
+/** The master key of a LUKS header (a raw LUKS file, or a qcow2's LUKS region), from cryptsetup. */
+export async function dumpVolumeKey(
+  dir: string,
+  image: string,
+  pwFile: string,
+  tag: string
+): Promise<Uint8Array> {
+  const bytes = await readFile(image);
+  let header = image;
+  if (bytes.readUInt32BE(0) === 0x514649fb) {
+    const h = await readQcow2Header(new MemoryDevice(bytes, false));
+    const r = h.cryptoHeader!;
+    header = join(dir, `${tag}.hdr`);
+    // cryptsetup wants the payload to lie inside the file: pad past it.
+    const out = new Uint8Array(r.length + 1024 * 1024);
+    out.set(bytes.subarray(r.offset, r.offset + r.length));
+    await writeFile(header, out);
+  }
+  const vk = join(dir, `${tag}.vk`);
+  await runOk('cryptsetup', [
+    'luksDump',
+    '--batch-mode',
+    '--dump-volume-key',
+    '--volume-key-file',
+    vk,
+    '--key-file',
+    pwFile,
+    header,
+  ]);
+  return new Uint8Array(await readFile(vk));
+}
+
+/** Data clusters of a qcow2 file (active and snapshots), by our own walker. */
+export async function qcow2DataRanges(image: string): Promise<HostRange[]> {
+  const dev = new MemoryDevice(await readFile(image), false);
+  return dataClusterRanges(dev, await readQcow2Header(dev));
+}
+
+export interface UnitVerdict {
+  units: number;
+  /** Units whose plaintext under the new key equals the old plaintext. */
+  newKeyMatches: number;
+  /** Units the old key still decrypts to the old plaintext (must be 0). */
+  oldKeyMatches: number;
+}
+
+/**
+ * Decrypts every unit of `ranges` in the file before (old key) and after (both keys): the new
+ * key must give the old plaintext and the old key must give it nowhere.
+ */
+export async function judgeUnits(
+  before: Buffer,
+  after: Buffer,
+  ranges: HostRange[],
+  keys: { old: Uint8Array; new: Uint8Array },
+  o: { unit: number; ivOf: (offset: number) => number; cipher?: string }
+): Promise<UnitVerdict> {
+  const c = o.cipher ?? 'aes-xts-plain64';
+  const oldC = createSectorCipher(parseDmCipher(c, keys.old.length), keys.old, o.unit);
+  const newC = createSectorCipher(parseDmCipher(c, keys.new.length), keys.new, o.unit);
+  const v: UnitVerdict = { units: 0, newKeyMatches: 0, oldKeyMatches: 0 };
+  for (const r of ranges) {
+    for (let pos = r.start; pos < r.start + r.length; pos += o.unit) {
+      const plain = new Uint8Array(before.subarray(pos, pos + o.unit));
+      oldC.decrypt(plain, o.ivOf(pos));
+      const viaNew = new Uint8Array(after.subarray(pos, pos + o.unit));
+      newC.decrypt(viaNew, o.ivOf(pos));
+      const viaOld = new Uint8Array(after.subarray(pos, pos + o.unit));
+      oldC.decrypt(viaOld, o.ivOf(pos));
+      v.units++;
+      if (Buffer.compare(plain, viaNew) === 0) v.newKeyMatches++;
+      if (Buffer.compare(plain, viaOld) === 0) v.oldKeyMatches++;
+    }
+  }
+  oldC.dispose();
+  newC.dispose();
+  return v;
+}
+
+export interface KillReport {
+  /** Runs that died by SIGKILL before finishing. */
+  kills: number;
+  /** Checks run on the image while it was half rotated. */
+  halfChecks: number;
+}
+
+/**
+ * Runs `rekey ARGS` killing it with SIGKILL after a random delay (up to `maxDelayMs`), then
+ * `rekey --resume`, also killed at random, `kills` times in all; then a last `--resume`
+ * that must finish. `whileHalf` runs after every kill that left a journal behind.
+ */
+export async function rekeyWithKills(
+  image: string,
+  args: string[],
+  o: { kills: number; maxDelayMs: number; whileHalf?: () => Promise<void> }
+): Promise<KillReport> {
+  const rep: KillReport = { kills: 0, halfChecks: 0 };
+  let started = false;
+  for (let attempt = 0; rep.kills < o.kills && attempt < o.kills * 4; attempt++) {
+    const delay = Math.floor(Math.random() * o.maxDelayMs);
+    const resume = started ? ['--resume'] : [];
+    const r = await runCli(['rekey', ...args, ...resume, image], delay);
+    const journal = await readFile(`${image}.rekey-journal`).then(
+      () => true,
+      () => false
+    );
+    if (r.signal === 'SIGKILL') {
+      rep.kills++;
+      if (journal) {
+        started = true;
+        if (o.whileHalf) {
+          await o.whileHalf();
+          rep.halfChecks++;
+        }
+      }
+      continue;
+    }
+    // It finished before the kill came: the rotation is done.
+    assert.equal(r.code, 0, `rekey ${resume.join(' ')} failed: ${r.stderr}`);
+    assert.equal(journal, false, 'a finished rotation leaves no journal');
+    return rep;
+  }
+  if (started) {
+    const last = await runCli(['rekey', ...args, '--resume', image]);
+    assert.equal(last.code, 0, `final rekey --resume failed: ${last.stderr}`);
+  }
+  return rep;
+}
+
+/** Runs the CLI as a child; with `killAfterMs`, SIGKILLs it then (if still running). */
+export function runCli(
+  argv: string[],
+  killAfterMs?: number
+): Promise<{ code: number; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_BIN, ...argv], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer =
+      killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, signal, stderr });
+    });
+  });
+}
