@@ -1,27 +1,19 @@
 // `npm run bench`: our speed against qemu-img / cryptsetup, measured in the same run on the
 // same data, printed as ratios (> 1 means we are faster). Not a test: no pass/fail.
 import { spawnSync } from 'node:child_process';
-import {
-  mkdtempSync,
-  rmSync,
-  writeFileSync,
-  openSync,
-  writeSync,
-  closeSync,
-  ftruncateSync,
-} from 'node:fs';
-import { pbkdf2Sync, randomFillSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { pbkdf2Sync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, ensureDependencies, ensurePeers, root } from './lib/setup.mjs';
 import { benchArgon2Open, benchEventLoopLag, kdfPassphraseFile } from './lib/bench-kdf.mjs';
+import { convertRows, printTargets } from './lib/bench-convert.mjs';
+import { ioPressure, runCase, startBusyWriter, timed } from './lib/bench-runs.mjs';
 
 ensureDependencies();
 ensurePeers(['qemu-img', 'qemu-io', 'cryptsetup']);
 if (!process.argv.includes('--no-build')) build();
 
-const GiB = 1 << 30;
-const MiB = 1 << 20;
 const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'iv-bench-'));
 const cli = join(root, 'bin', 'image-vault.js');
 const pw = join(dir, 'pw');
@@ -30,29 +22,9 @@ writeFileSync(pw, 'abc123');
 writeFileSync(pw2, 'new passphrase');
 const ITER = 'iter-time=10';
 
-/** Runs a command under /usr/bin/time; returns seconds, CPU seconds (user + system, all threads) and peak RSS in MiB. */
-function timed(cmd, args) {
-  for (let attempt = 0; ; attempt++) {
-    const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', cmd, ...args], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 26,
-    });
-    // qemu-img's PBKDF2 benchmark sometimes fails at tiny iter-times (docs/spec/README.md), at
-    // times several runs in a row (seen: six): retry, and only the run that works is timed.
-    if (r.status !== 0 && /accurate CPU usage/.test(r.stderr) && attempt < 30) continue;
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
-    const last = r.stderr.trim().split('\n').pop().split(' ');
-    return {
-      s: Number(last[0]),
-      rssMiB: Number(last[1]) / 1024,
-      cpu: Number(last[2]) + Number(last[3]),
-    };
-  }
-}
-const rm = (...files) => files.forEach((f) => rmSync(f, { force: true }));
 const ours = (...args) => timed(process.execPath, [cli, ...args]);
 const qemu = (...args) => timed('qemu-img', args);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 5));
 
 /** The key-derivation rows (scripts/lib/bench-kdf.mjs); `--kdf-only` runs just these. */
 async function kdfRows() {
@@ -69,234 +41,72 @@ if (process.argv.includes('--kdf-only')) {
   process.exit(0);
 }
 
-/**
- * Runs ours and qemu's command alternately ROUNDS times (each side's output removed before its run)
- * and keeps each side's best time (both outputs remain afterwards): this machine's disk is noisy, and the best run is the
- * fairest comparison of what each implementation can do.
- */
-function pair(name, [qemuOut, oursOut], oursArgs, qemuArgs) {
-  let o;
-  let q;
-  for (let i = 0; i < ROUNDS; i++) {
-    rm(oursOut);
-    const a = ours(...oursArgs);
-    rm(qemuOut);
-    const b = qemu(...qemuArgs);
-    const rss = Math.max(a.rssMiB, o?.rssMiB ?? 0);
-    o = !o || a.s < o.s ? { ...a, rssMiB: rss } : { ...o, rssMiB: rss };
-    q = !q || b.s < q.s ? b : q;
-  }
-  row(name, o, q);
-}
 const secret = (id, file) => ['--object', `secret,id=${id},file=${file}`];
-
-function makeRandomRaw(path, size, allocatedFraction = 1) {
-  const fd = openSync(path, 'w');
-  ftruncateSync(fd, size);
-  const buf = Buffer.alloc(4 * MiB);
-  const stride = Math.round((4 * MiB) / allocatedFraction);
-  for (let off = 0; off < size; off += stride) {
-    randomFillSync(buf);
-    writeSync(fd, buf, 0, Math.min(buf.length, size - off), off);
-  }
-  closeSync(fd);
-}
-
-const rows = [];
-/**
- * One result line. CPU is each side's user + system seconds in the timed run: wall time cannot
- * drop below CPU ÷ cores, which bounds the ratio a CPU-bound case can reach.
- */
-function row(name, o, q) {
-  rows.push({ name, ours: o.s, theirs: q.s, ratio: q.s / o.s, rss: o.rssMiB });
-  console.log(
-    `${name.padEnd(44)} ours ${o.s.toFixed(2).padStart(6)} s  qemu ${q.s.toFixed(2).padStart(6)} s  ratio ${(q.s / o.s).toFixed(2).padStart(5)}x  our peak RSS ${o.rssMiB.toFixed(0)} MiB  CPU ours ${o.cpu.toFixed(2)} s qemu ${q.cpu.toFixed(2)} s`
-  );
-}
+const only = (process.argv.find((a) => a.startsWith('--rows=')) ?? '--rows=')
+  .slice('--rows='.length)
+  .split(',')
+  .filter(Boolean);
+const busy = process.argv.includes('--busy');
 
 try {
-  const raw = join(dir, 'random.raw');
-  makeRandomRaw(raw, GiB);
-  const ql = join(dir, 'q.qcow2'),
-    ol = join(dir, 'o.qcow2'),
-    qr = join(dir, 'q.raw'),
-    or = join(dir, 'o.raw');
-  const qemuFast = ['-m', '8', '-W', '-t', 'none'];
-  console.log(
-    `Image Vault bench (${dir}); qemu-img with ${qemuFast.join(' ')}; verify off for ours unless noted\n`
-  );
-
-  /** Our convert of `src` into qcow2+LUKS at `out`. */
-  const oursToQcow2Luks = (src, out) => [
-    'convert',
-    '--no-verify',
-    '-O',
-    'qcow2',
-    '--encrypt',
-    '-o',
-    ITER,
-    '--passphrase-file',
-    pw,
-    src,
-    out,
-  ];
-  /** qemu-img's convert of the qcow2+LUKS `src` (passphrase `pw`) into `format` at `out`. */
-  const qemuFromQcow2Luks = (src, format, out) => [
-    'convert',
-    ...qemuFast,
-    ...secret('s', pw),
-    '--image-opts',
-    `driver=qcow2,file.filename=${src},encrypt.key-secret=s`,
-    '-O',
-    format,
-    out,
-  ];
-
-  const luksQ = ['-o', `encrypt.format=luks,encrypt.key-secret=s,encrypt.${ITER}`];
-  /** qemu-img's convert of `src` into qcow2+LUKS (passphrase `pw`) at `out`. */
-  const qemuToQcow2Luks = (src, out) => [
-    'convert',
-    ...qemuFast,
-    ...secret('s', pw),
-    '-O',
-    'qcow2',
-    ...luksQ,
-    src,
-    out,
-  ];
-
-  // 1 GiB random raw → qcow2+LUKS and back
-  pair(
-    'encrypt 1 GiB raw → qcow2+LUKS',
-    [ql, ol],
-    oursToQcow2Luks(raw, ol),
-    qemuToQcow2Luks(raw, ql)
-  );
-  rm(ql);
-  pair(
-    'decrypt 1 GiB qcow2+LUKS → raw',
-    [qr, or],
-    ['convert', '--no-verify', '-O', 'raw', '--source-passphrase-file', pw, ol, or],
-    qemuFromQcow2Luks(ol, 'raw', qr)
-  );
-  rm(qr, or, join(dir, 'v.qcow2'));
-  const v = ours(...oursToQcow2Luks(raw, join(dir, 'v.qcow2')).filter((a) => a !== '--no-verify'));
-  console.log(`  (encrypt with verify on: ${v.s.toFixed(2)} s)`);
-  rm(ol, join(dir, 'v.qcow2'));
-
-  // raw → raw LUKS and back
-  const qL = join(dir, 'q.luks'),
-    oL = join(dir, 'o.luks');
-  pair(
-    'encrypt 1 GiB raw → raw LUKS',
-    [qL, oL],
-    ['convert', '--no-verify', '-O', 'luks', '-o', ITER, '--passphrase-file', pw, raw, oL],
-    [
-      'convert',
-      ...qemuFast,
-      ...secret('s', pw),
-      '-O',
-      'luks',
-      '-o',
-      `key-secret=s,${ITER}`,
-      raw,
-      qL,
-    ]
-  );
-  rm(qL);
-  pair(
-    'decrypt 1 GiB raw LUKS → raw',
-    [qr, or],
-    ['convert', '--no-verify', '-O', 'raw', '--source-passphrase-file', pw, oL, or],
-    [
-      'convert',
-      ...qemuFast,
-      ...secret('s', pw),
-      '--image-opts',
-      `driver=luks,file.filename=${oL},key-secret=s`,
-      '-O',
-      'raw',
-      qr,
-    ]
-  );
-  rm(oL, qr, or);
-
-  // legacy AES qcow2 → qcow2+LUKS (migration), 1 GiB
-  const aes = join(dir, 'aes.qcow2');
-  qemu(
-    'convert',
-    ...secret('s', pw),
-    '-O',
-    'qcow2',
-    '-o',
-    'encrypt.format=aes,encrypt.key-secret=s',
-    raw,
-    aes
-  );
-  rm(raw);
-  const oursMigrate = [
-    'migrate',
-    '--no-verify',
-    '--force',
-    '--old-passphrase-file',
-    pw,
-    '--passphrase-file',
-    pw2,
-    '-o',
-    ITER,
-    aes,
-    ol,
-  ];
-  pair('migrate 1 GiB legacy AES → qcow2+LUKS', [ql, ol], oursMigrate, [
-    'convert',
-    ...qemuFast,
-    ...secret('s', pw),
-    ...secret('n', pw2),
-    '--image-opts',
-    `driver=qcow2,file.filename=${aes},encrypt.key-secret=s`,
-    '-O',
-    'qcow2',
-    '-o',
-    `encrypt.format=luks,encrypt.key-secret=n,encrypt.${ITER}`,
-    ql,
-  ]);
-  rm(ol, ql);
-  const mv = ours(...oursMigrate.filter((a) => a !== '--no-verify'));
-  console.log(`  (migrate with verify on: ${mv.s.toFixed(2)} s)`);
-  rm(aes, ol);
-
-  // 4 GiB sparse raw with 10 % allocated: plain → qcow2, → qcow2+LUKS and back
-  const sparse = join(dir, 'sparse.raw');
-  makeRandomRaw(sparse, 4 * GiB, 0.1);
-  pair(
-    '4 GiB sparse (10 %) raw → qcow2',
-    [ql, ol],
-    ['convert', '--no-verify', '-O', 'qcow2', sparse, ol],
-    ['convert', ...qemuFast, '-O', 'qcow2', sparse, ql]
-  );
-  pair(
-    '4 GiB sparse (10 %) → qcow2+LUKS',
-    [ql, ol],
-    oursToQcow2Luks(sparse, ol),
-    qemuToQcow2Luks(sparse, ql)
-  );
-  rm(ql);
-  pair(
-    '4 GiB sparse qcow2+LUKS → qcow2',
-    [qr, or],
-    ['convert', '--no-verify', '-O', 'qcow2', '--source-passphrase-file', pw, ol, or],
-    qemuFromQcow2Luks(ol, 'qcow2', qr)
-  );
-  rm(ol, qr, or, sparse);
+  const stopBusy = busy ? startBusyWriter(dir) : undefined;
+  let results;
+  try {
+    console.log(
+      `Image Vault bench (${dir}); qemu-img with -m 8 -W -t none; ${ROUNDS} rounds per case, ` +
+        `alternating, cold and warm cache; times min/median/max s; ratio = qemu-img / ours ` +
+        `(> 1: we are faster); "ours" without verify, "ours+verify" with the default verify` +
+        `${busy ? '; --busy: a background writer loads the disk' : ''}`
+    );
+    if (busy) await new Promise((r) => setTimeout(r, 3000)); // let the writer fill the queue
+    console.log(`I/O pressure at start: ${ioPressure()}\n`);
+    results = convertRows({ dir, cli, pw, pw2, rounds: ROUNDS, only });
+    console.log(`I/O pressure at end: ${ioPressure()}`);
+  } finally {
+    stopBusy?.();
+  }
+  printTargets(results);
+  if (only.length > 0 || busy) {
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0); // `--rows=` / `--busy`: the conversion rows only
+  }
 
   // create with iter-time=10
-  pair(
-    'create 10G qcow2+LUKS, iter-time=10',
-    [ql, ol],
-    ['create', '-f', 'qcow2', '--encrypt', '-o', ITER, '--passphrase-file', pw, ol, '10G'],
-    ['create', '-f', 'qcow2', ...secret('s', pw), ...luksQ, ql, '10G']
-  );
-  rm(ql, ol);
+  const ql = join(dir, 'q.qcow2'),
+    ol = join(dir, 'o.qcow2');
+  const luksQ = ['-o', `encrypt.format=luks,encrypt.key-secret=s,encrypt.${ITER}`];
+  runCase('create 10G qcow2+LUKS, iter-time=10', {
+    inputs: [],
+    rounds: ROUNDS,
+    sides: {
+      ours: {
+        out: ol,
+        args: () => [
+          process.execPath,
+          [
+            cli,
+            'create',
+            '-f',
+            'qcow2',
+            '--encrypt',
+            '-o',
+            ITER,
+            '--passphrase-file',
+            pw,
+            ol,
+            '10G',
+          ],
+        ],
+      },
+      qemu: {
+        out: ql,
+        args: () => [
+          'qemu-img',
+          ['create', '-f', 'qcow2', ...secret('s', pw), ...luksQ, ql, '10G'],
+        ],
+      },
+    },
+  });
 
   // PBKDF2 strength at the real default (2000 ms): the keyslot iterations each tool writes
   // for the same volume (LUKS1, aes-xts-plain64, 512-bit key, sha256).
@@ -401,7 +211,8 @@ try {
         `${openOurs.cpu.toFixed(2)}, cryptsetup ours ${csOpensOurs.cpu.toFixed(2)}`,
     ].join('\n')
   );
-  console.log(`Peak memory of our runs: max ${Math.max(...rows.map((r) => r.rss)).toFixed(0)} MiB`);
+  const peak = Math.max(...results.flatMap((r) => [r.cold.ours.rss, r.warm.ours.rss]));
+  console.log(`Peak memory of our runs: max ${peak.toFixed(0)} MiB`);
   await kdfRows();
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,10 @@
 /** Which commands start the crypto workers ahead of time. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { needsCryptoWorkers } from './main.js';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { scratchDir } from '../testing/peers.js';
+import { needsCryptoWorkers, smallJob } from './main.js';
 
 describe('needsCryptoWorkers', () => {
   it('is true for migrate, bundle and encrypting or decrypting converts only', () => {
@@ -15,5 +18,26 @@ describe('needsCryptoWorkers', () => {
     assert.equal(needsCryptoWorkers('convert', ['--encrypt', '--help']), false);
     assert.equal(needsCryptoWorkers('info', ['a']), false);
     assert.equal(needsCryptoWorkers('create', ['--encrypt', 'a', '1G']), false);
+  });
+});
+
+describe('smallJob', () => {
+  it('counts allocated bytes of the named files, not their size', async () => {
+    const { dir, cleanup } = await scratchDir();
+    try {
+      const sparse = join(dir, 'sparse.raw');
+      const dense = join(dir, 'dense.raw');
+      const a = await open(sparse, 'w');
+      await a.truncate(20 * 2 ** 30);
+      await a.write(Buffer.alloc(1 << 20, 1), 0, 1 << 20, 2 ** 30);
+      await a.close();
+      const b = await open(dense, 'w');
+      await b.write(Buffer.alloc(65 << 20, 1));
+      await b.close();
+      assert.equal(smallJob(['--encrypt', '-O', 'qcow2', sparse, join(dir, 'new.qcow2')]), true);
+      assert.equal(smallJob(['--encrypt', dense, join(dir, 'new.qcow2')]), false);
+    } finally {
+      await cleanup();
+    }
   });
 });

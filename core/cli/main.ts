@@ -4,6 +4,7 @@
  * (`IMAGE_IN_USE`), 130 cancelled; `check` uses 0 clean / 2 corruptions / 3 leaks only / 1
  * could not check.
  */
+import { statSync } from 'node:fs';
 import { exitCodeFor, toVaultError } from '../api/errors.js';
 import { setKdfCostPolicy } from '../crypto/kdf-cost.js';
 import { COMMANDS, usage } from './commands/index.js';
@@ -22,6 +23,24 @@ export function needsCryptoWorkers(name: string, args: string[]): boolean {
   if (name !== 'convert') return false;
   const luksOutput = args.some((a, i) => a === '-O' && args[i + 1] === 'luks');
   return luksOutput || args.some((a) => a === '--encrypt' || /passphrase-(file|fd)/.test(a));
+}
+
+/**
+ * Whether the files the command names hold little data (under 64 MiB allocated in all): then
+ * the crypto pools work inline (core/crypto/crypto-pool.ts) and prewarmed workers would only
+ * cost their start-up (issue #15: a 20 GiB sparse disk with a few MiB of data).
+ */
+export function smallJob(args: string[]): boolean {
+  let allocated = 0;
+  for (const a of args) {
+    try {
+      const st = statSync(a);
+      if (st.isFile()) allocated += st.blocks * 512;
+    } catch {
+      // not a file: an option, a size, an output still to be made
+    }
+  }
+  return allocated < 64 * 1024 * 1024;
 }
 
 export async function main(argv: string[], io: CliIo = createCliIo()): Promise<number> {
@@ -46,7 +65,7 @@ export async function main(argv: string[], io: CliIo = createCliIo()): Promise<n
     return exitCodeFor('INVALID_ARGUMENT');
   }
   try {
-    if (needsCryptoWorkers(name, rest)) {
+    if (needsCryptoWorkers(name, rest) && !smallJob(rest)) {
       // Workers take ~0.1 s to start: let them boot while the command loads and unlocks.
       // Only a head start: if they cannot start here, the job says why when it needs them.
       try {

@@ -84,6 +84,24 @@ describe('crypto pool', () => {
     }
   });
 
+  it('inline first, then workers: the results match across the switch', async () => {
+    const spec = parseLuksCipher('aes', 'xts-plain64', 64);
+    const key = rnd(64);
+    const reference = createSectorCipher(spec, key, 512);
+    const pool = createCryptoPool(spec, key, { threads: 2, inlineFirst: 1024 * 1024 });
+    pools.push(pool);
+    // 3 × 512 KiB: the first two inline (within the budget), the third through the workers.
+    for (let i = 0; i < 3; i++) {
+      const data = rnd(512 * 1024);
+      const expected = data.slice();
+      reference.encrypt(expected, i * 1024);
+      const got = await pool.encrypt(data.slice(), i * 1024);
+      assert.deepEqual(got, expected, `call ${i}`);
+      assert.deepEqual(await pool.decrypt(got, i * 1024), data, `call ${i} back`);
+    }
+    reference.dispose();
+  });
+
   it('rejects bad input with typed errors and refuses use after close', async () => {
     const spec = parseLuksCipher('aes', 'xts-plain64', 64);
     const pool = createCryptoPool(spec, rnd(64), { threads: 1 });

@@ -97,8 +97,14 @@ async function openLayer(
       case 'luks':
         return await openRawLuks(dev, { passphrase: opts.passphrase, threads: opts.threads });
       default:
-        // Raw sources are read in full, holes too: a mostly sparse one reads them directly.
-        if ((await dev.allocatedBytes()) < (await dev.size()) / 2) await dev.useDirectReads();
+        // Holes found with SEEK_DATA are skipped (core/formats/raw). Where the file system
+        // hides them, they are read: then a mostly sparse source reads them directly.
+        if (
+          !(await dev.dataSeeker()).holesReported &&
+          (await dev.allocatedBytes()) < (await dev.size()) / 2
+        ) {
+          await dev.useDirectReads();
+        }
         return await openRaw(dev);
     }
   } catch (e) {

@@ -1,5 +1,5 @@
 /** Bulk data encryption for an unlocked LUKS volume, backed by the crypto worker pool. */
-import { createCryptoPool } from '../../crypto/crypto-pool.js';
+import { createCryptoPool, INLINE_FIRST } from '../../crypto/crypto-pool.js';
 import { wipe } from '../../crypto/secret.js';
 import type { DataCipher } from '../../crypto/data-cipher.js';
 import type { UnlockedLuks } from './unlocked.js';
@@ -17,6 +17,8 @@ export async function dataCipherFor(
   const key = u.masterKey.slice();
   const pool = createCryptoPool(u.spec, key, {
     sectorSize: u.sectorSize,
+    // Sparse images with little data never start workers (issue #15).
+    inlineFirst: INLINE_FIRST,
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
   });
   return {

@@ -2,96 +2,25 @@
  * An in-memory `VaultApi` for development ("demo mode") and component tests. It models images,
  * keyslots, jobs with progress/cancel and a small directory tree; no real crypto.
  */
-import type {
-  DirectoryEntry,
-  ImageInfo,
-  JobInfo,
-  KeyslotInfo,
-  VaultApi,
-  VaultEvent,
-} from '../../../core/api/index.js';
+import type { DirectoryEntry, JobInfo, VaultApi, VaultEvent } from '../../../core/api/index.js';
 import { ApiError } from './errors.js';
 import { runFakeBatch } from './fake-batch.js';
+import { fakeHeaderOps } from './fake-headers.js';
+import { type FakeImage, makeImage, slotInfos } from './fake-images.js';
 
-interface FakeImage {
-  info: ImageInfo;
-  /** Passphrase text per slot (the fake's private state; never leaves this module). */
-  slots: (string | null)[];
-}
+export type { FakeImage } from './fake-images.js';
 
 const GiB = 1024 ** 3;
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 const baseName = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 const dirName = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
 
-function slotInfos(slots: (string | null)[], iterations: number): KeyslotInfo[] {
-  return slots.map((s, slot) => ({
-    slot,
-    active: s !== null,
-    iterations: s !== null ? iterations : 0,
-    stripes: 4000,
-    keyOffset: 8 + slot * 512,
-  }));
-}
-
-function makeImage(
-  path: string,
-  format: ImageInfo['format'],
-  size: number,
-  enc: 'luks' | 'aes' | 'none',
-  pass?: string
-): FakeImage {
-  const slots: (string | null)[] = Array.from({ length: 8 }, () => null);
-  if (enc === 'luks' && pass) slots[0] = pass;
-  const info: ImageInfo = {
-    path,
-    format,
-    virtualSize: size,
-    actualSize: Math.round(size / 97),
-    fileSize: Math.round(size / 90),
-    clusterSize: format === 'qcow2' || format === 'qcow' ? 65536 : undefined,
-    compat: format === 'qcow2' ? '1.1' : undefined,
-    backingChain: [],
-    snapshots: [],
-    encrypted: enc !== 'none',
-    warnings:
-      enc === 'aes' ? ['Legacy AES encryption is insecure; migrate this image to LUKS.'] : [],
-  };
-  if (enc === 'luks') {
-    info.encryption = {
-      format: 'luks',
-      version: 1,
-      cipherAlg: 'aes-256',
-      cipherMode: 'xts',
-      ivgenAlg: 'plain64',
-      hashAlg: 'sha256',
-      uuid: 'c0ffee00-1234-4cde-8f00-5a5a5a5a5a5a',
-      payloadOffset: 2068480,
-      masterKeyIters: 143_000,
-      slots: slotInfos(slots, 1_912_000),
-    };
-  } else if (enc === 'aes') {
-    info.encryption = {
-      format: 'aes',
-      cipherAlg: 'aes-128',
-      cipherMode: 'cbc',
-      ivgenAlg: 'plain64',
-      slots: [],
-      insecure: true,
-    };
-  }
-  return { info, slots };
-}
-
-/** Creates a fresh fake with a few demo images under /home/demo/vm. */
 export function createFakeApi(opts: { jobStepMs?: number } = {}): VaultApi {
   const stepMs = opts.jobStepMs ?? 150;
   const images = new Map<string, FakeImage>();
   const files = new Map<string, number>();
   const dirs = new Set(['/', '/home', '/home/demo', '/home/demo/vm', '/home/demo/Downloads']);
   const jobs = new Map<string, JobInfo>();
-  /** Header backups the fake has written: the image they came from and its keyslots then. */
-  const headerBackups = new Map<string, { image: string; slots: (string | null)[] }>();
   const listeners = new Set<(e: VaultEvent) => void>();
   let jobSeq = 0;
 
@@ -385,54 +314,7 @@ export function createFakeApi(opts: { jobStepMs?: number } = {}): VaultApi {
     async headerConvert(req) {
       throw new ApiError('UNSUPPORTED_FEATURE', `The demo cannot convert ${baseName(req.path)}`);
     },
-    async headerBackup(req) {
-      await delay(150);
-      const img = get(req.path);
-      if (img.info.encryption?.format !== 'luks')
-        throw new ApiError('NOT_ENCRYPTED', 'This image has no LUKS header');
-      if (files.has(req.file)) throw new ApiError('EXISTS', `${req.file} already exists`);
-      headerBackups.set(req.file, { image: req.path, slots: [...img.slots] });
-      files.set(req.file, 2_134_016);
-      const activeSlots = img.slots.flatMap((s, i) => (s !== null ? [i] : []));
-      return {
-        file: req.file,
-        format: img.info.format === 'qcow2' ? 'qcow2-luks' : 'cryptsetup',
-        bytes: 2_134_016,
-        luksVersion: 1,
-        uuid: img.info.encryption.uuid ?? '',
-        activeSlots,
-        createdAt: new Date().toISOString(),
-        description: `Backed up the LUKS1 header to ${req.file}`,
-      };
-    },
-    async headerRestore(req) {
-      await delay(200);
-      const img = get(req.path);
-      const b = headerBackups.get(req.file);
-      if (!b) throw new ApiError('CORRUPT', 'The file is not a valid LUKS header backup');
-      const mismatches = b.image === req.path ? [] : ['LUKS UUID differs'];
-      if (req.passphrase && !b.slots.includes(dec(req.passphrase)))
-        throw new ApiError('WRONG_PASSPHRASE', 'The passphrase opens no keyslot of the backup');
-      const backupSlots = b.slots.flatMap((s, i) => (s !== null ? [i] : []));
-      const imageSlots = img.slots.flatMap((s, i) => (s !== null ? [i] : []));
-      const base = {
-        format: 'qcow2-luks' as const,
-        luksVersion: 1 as const,
-        uuid: img.info.encryption?.uuid ?? '',
-        backupSlots,
-        imageSlots,
-        mismatches,
-      };
-      if (req.dryRun)
-        return { ...base, restored: false, description: 'Restoring would replace the header' };
-      if (mismatches.length && !req.force)
-        throw new ApiError('WRONG_IMAGE', `The backup does not match this image: ${mismatches}`);
-      img.slots = [...b.slots];
-      refresh(img);
-      const bak = `${req.path}.header.bak`;
-      files.set(bak, 2_134_016);
-      return { ...base, restored: true, replacedHeader: bak, description: 'Restored the header' };
-    },
+    ...fakeHeaderOps({ get, files, refresh, delay }),
     async preflight(req) {
       const taken = images.has(req.target) || files.has(req.target);
       return {

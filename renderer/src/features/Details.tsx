@@ -11,6 +11,7 @@ import { InUseBadge, inUseReadReason, inUseReason } from '../components/InUse.js
 import type { KeyslotAction } from '../store/wizards-slice.js';
 import { EncryptionBadge } from './Library.js';
 import { LibvirtPlanCard } from './LibvirtPlanCard.js';
+import { HeaderBackupCard } from './HeaderBackupCard.js';
 
 /** The keyslot card's actions, in the order shown. */
 const KEYSLOT_BUTTONS: {
@@ -294,6 +295,14 @@ export function Details() {
             />
           )}
         </article>
+      )}
+      {luks && (
+        <HeaderBackupCard
+          path={path}
+          info={info}
+          writeBlocked={writeBlocked}
+          readBlocked={readBlocked}
+        />
       )}
       {luks && !enc.unsupportedReason && <LibvirtPlanCard key={path} path={path} />}
     </section>

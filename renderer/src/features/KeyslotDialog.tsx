@@ -20,6 +20,7 @@ import { NewPassphrase, type NewPassphraseHandle } from '../components/NewPassph
 import { PassphraseField } from '../components/PassphraseField.js';
 import { useStore } from '../store/index.js';
 import type { KeyslotAction } from '../store/wizards-slice.js';
+import { BackupFirstPrompt } from './HeaderBackupCard.js';
 
 const TITLES: Record<KeyslotAction, string> = {
   test: 'Test a passphrase',
@@ -165,6 +166,7 @@ export function KeyslotDialog(props: {
           void run();
         }}
       >
+        {action !== 'test' && !done && <BackupFirstPrompt path={path} />}
         {!done && (
           <PassphraseField
             ref={current}
