@@ -38,9 +38,9 @@ for (const face of FACES) {
       app = await openApp('a11y', face);
       f = await makeUiFiles(app.dir);
       await openPath(app.page, f.plain);
-      await app.page.getByRole('heading', { name: 'plain.qcow2' }).waitFor();
+      await app.page.getByRole('heading', { name: 'plain.qcow2' }).waitFor({ timeout: 90_000 });
       await openPath(app.page, f.vault);
-      await app.page.getByRole('heading', { name: 'vault.qcow2' }).waitFor();
+      await app.page.getByRole('heading', { name: 'vault.qcow2' }).waitFor({ timeout: 90_000 });
       await openPath(app.page, f.legacy);
       const mig = app.page.getByRole('dialog', { name: 'Migrate to LUKS' });
       await mig.getByRole('button', { name: 'Close' }).first().click();
