@@ -13,6 +13,7 @@ export const BATCH_OPERATIONS = [
   'keyslot-change',
   'keyslot-add',
   'keyslot-remove',
+  'rekey',
 ] as const satisfies readonly BatchOperation[];
 
 /** Most images one batch request may name. */
@@ -30,6 +31,7 @@ export const batchRequestSchema = z
     newPassphrase: passphraseSchema.optional(),
     slot: z.number().int().min(0).max(31).optional(),
     forceLast: z.boolean().optional(),
+    dropOtherSlots: z.boolean().optional(),
     jobs: z.number().int().min(1).max(MAX_BATCH_JOBS).optional(),
     iterTimeMs: iterTimeMsSchema.optional(),
     iterations: z
@@ -49,7 +51,7 @@ export const batchRequestSchema = z
   })
   .refine(
     (r) => r.operation === 'keyslot-remove' || (r.passphrase && r.newPassphrase),
-    'change and add need the current and the new passphrase'
+    'change, add and rekey need the current and the new passphrase'
   )
   .refine(
     (r) => r.operation !== 'keyslot-remove' || r.slot !== undefined || r.passphrase,

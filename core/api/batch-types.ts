@@ -7,20 +7,27 @@ import type { ErrorCode } from './errors.js';
 import type { KdfType } from './luks-types.js';
 
 /** What a batch does to each image. A new operation is a name here and one action in core. */
-export type BatchOperation = 'keyslot-change' | 'keyslot-add' | 'keyslot-remove';
+export type BatchOperation = 'keyslot-change' | 'keyslot-add' | 'keyslot-remove' | 'rekey';
 
 export interface BatchRequest {
   operation: BatchOperation;
   /** Absolute image paths (duplicates are run once). */
   paths: string[];
-  /** change/add: a passphrase that opens each image; remove: the passphrase to revoke. */
+  /**
+   * change/add/rekey: a passphrase that opens each image; remove: the passphrase to revoke.
+   */
   passphrase?: Uint8Array;
-  /** change/add: the passphrase each image should open with afterwards. */
+  /**
+   * change/add/rekey: the passphrase each image should open with afterwards (rekey needs one:
+   * it is how a re-run tells an image already rotated from one still to do).
+   */
   newPassphrase?: Uint8Array;
   /** remove: the keyslot number to remove (instead of a passphrase). */
   slot?: number;
   /** remove: allow removing an image's last active keyslot. */
   forceLast?: boolean;
+  /** rekey: drop the keyslots the passphrase does not open (README "Master-key rotation"). */
+  dropOtherSlots?: boolean;
   /** Images worked on at once (default 2). */
   jobs?: number;
   iterTimeMs?: number;

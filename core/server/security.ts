@@ -85,23 +85,35 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   return v4 === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
 
-/** The Host header values accepted for a server listening on `port`. */
+/**
+ * The Host header values accepted: a loopback name with the server's port, or with any other
+ * port, since an SSH tunnel (`ssh -L 8080:127.0.0.1:PORT host`) carries
+ * the browser's local port in Host. Foreign names stay refused (DNS-rebinding defence: a
+ * rebound name is never a loopback literal or `localhost`).
+ */
+export function isAllowedHost(host: string): boolean {
+  const m = /^(127\.0\.0\.1|localhost|\[::1\])(?::(\d{1,5}))?$/.exec(host.toLowerCase());
+  if (!m) return false;
+  return m[2] === undefined || (Number(m[2]) >= 1 && Number(m[2]) <= 65535);
+}
+
+/** The Host header values accepted without a tunnel (kept for callers that list them). */
 export function allowedHosts(port: number): string[] {
   return [`127.0.0.1:${port}`, `localhost:${port}`];
 }
 
 /**
- * Checks remote address, Host (DNS-rebinding defence) and Origin (cross-site defence).
+ * Checks remote address, Host (DNS-rebinding defence) and Origin (cross-site defence: the
+ * origin must be the very address the request was sent to, `http://` + Host).
  * Returns a short refusal reason, or null when the request may proceed.
  */
-export function refuseReason(req: IncomingMessage, port: number): string | null {
+export function refuseReason(req: IncomingMessage, _port?: number): string | null {
   if (!isLoopbackAddress(req.socket.remoteAddress)) return 'remote address is not loopback';
-  const hosts = allowedHosts(port);
   const host = req.headers.host;
-  if (typeof host !== 'string' || !hosts.includes(host.toLowerCase())) return 'foreign Host';
+  if (typeof host !== 'string' || !isAllowedHost(host)) return 'foreign Host';
   const origin = req.headers.origin;
   if (origin !== undefined) {
-    if (typeof origin !== 'string' || !hosts.some((h) => origin.toLowerCase() === `http://${h}`)) {
+    if (typeof origin !== 'string' || origin.toLowerCase() !== `http://${host.toLowerCase()}`) {
       return 'foreign Origin';
     }
   }

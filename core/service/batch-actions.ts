@@ -8,10 +8,13 @@
  * done" means for each operation. Adding an operation (e.g. a master-key rotation) is one
  * entry in `BATCH_ACTIONS` and its name in `BATCH_OPERATIONS` (core/api/batch-schemas.ts).
  */
+import { access } from 'node:fs/promises';
 import { fail, isVaultError } from '../api/errors.js';
 import type { BatchHolder, BatchItem, BatchOperation, BatchRequest } from '../api/types.js';
 import { FileDevice } from '../io/file-device.js';
+import { journalPathForImage } from '../jobs/rekey-journal.js';
 import { keyslotAdd, keyslotChange, keyslotRemove, keyslotTest } from './keyslots.js';
+import { rekey } from './rekey.js';
 
 /** The final part of an item an action reports: `changed` or `unchanged`, and what. */
 export type BatchOutcome = Pick<BatchItem, 'slot' | 'removed'> & {
@@ -124,11 +127,54 @@ const remove: BatchAction = async (req, path) => {
   }
 };
 
+/**
+ * rekey: a fresh master key (README "Master-key rotation"), the opened keyslot re-wrapped for
+ * the new passphrase. An interrupted rotation (its journal beside the image) is finished. When
+ * the current passphrase opens nothing but the new one does, an earlier run did it (or the
+ * passphrase was changed without a rotation: the batch cannot tell, and says so).
+ */
+const rotate: BatchAction = async (req, path) => {
+  const passphrase = need(req.passphrase, 'the current passphrase');
+  const newPassphrase = need(req.newPassphrase, 'the new passphrase');
+  const resume = await access(journalPathForImage(path)).then(
+    () => true,
+    () => false
+  );
+  try {
+    const r = await rekey(path, {
+      passphrase,
+      newPassphrase,
+      dropOtherSlots: req.dropOtherSlots,
+      resume,
+    });
+    const mib = (r.bytesRekeyed / 2 ** 20).toFixed(1);
+    const dropped = r.droppedSlots.length > 0 ? `; dropped keyslot ${list(r.droppedSlots)}` : '';
+    return {
+      status: 'changed',
+      slot: r.slots[0],
+      removed: r.droppedSlots,
+      reason:
+        `new master key${resume ? ' (finished an interrupted rotation)' : ''}, ${mib} MiB ` +
+        `re-encrypted; new passphrase in keyslot ${r.slots[0]}${dropped}`,
+    };
+  } catch (e) {
+    if (resume || !isVaultError(e, 'WRONG_PASSPHRASE')) throw e;
+    const slot = await slotOpenedBy(path, newPassphrase);
+    if (slot === undefined) throw e;
+    return {
+      status: 'unchanged',
+      slot,
+      reason: `already done: the new passphrase opens keyslot ${slot}, the current one none (rotated by an earlier run, or its passphrase changed)`,
+    };
+  }
+};
+
 /** The action of each batch operation. */
 export const BATCH_ACTIONS: Record<BatchOperation, BatchAction> = {
   'keyslot-change': change,
   'keyslot-add': add,
   'keyslot-remove': remove,
+  rekey: rotate,
 };
 
 /**

@@ -13,6 +13,7 @@ const LABELS: Record<BatchRequest['operation'], string> = {
   'keyslot-change': 'Change passphrase',
   'keyslot-add': 'Add passphrase',
   'keyslot-remove': 'Remove passphrase',
+  rekey: 'Rotate master key',
 };
 
 export function startBatchJob(

@@ -44,6 +44,7 @@ function checkRequest(req: BatchRequest): void {
   if (req.paths.length === 0) throw fail('INVALID_ARGUMENT', 'Name at least one image');
   const { passphrase: a, newPassphrase: b } = req;
   if (req.operation !== 'keyslot-remove') {
+    // change, add, rekey
     if (!a || !b) throw fail('INVALID_ARGUMENT', 'Give the current and the new passphrase');
     // With equal passphrases "already done" could not be told from "wrong passphrase".
     if (a.length === b.length && constantTimeEqual(a, b)) {

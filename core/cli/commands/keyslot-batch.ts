@@ -35,6 +35,7 @@ const OPERATIONS: Record<string, BatchOperation> = {
   change: 'keyslot-change',
   add: 'keyslot-add',
   remove: 'keyslot-remove',
+  rekey: 'rekey',
 };
 
 /** Whether `keyslot SUB` with these arguments runs as a batch. */
@@ -110,6 +111,7 @@ export async function runKeyslotBatch(
         newPassphrase,
         slot,
         forceLast: args.flags.has('force-last'),
+        dropOtherSlots: args.flags.has('drop-other-slots'),
         jobs,
         ...kdf,
       },

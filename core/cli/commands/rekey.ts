@@ -9,6 +9,7 @@ import { humanSize } from '../info-format.js';
 import type { CliIo } from '../io.js';
 import { followJob, progressMode } from '../job-runner.js';
 import { getPassphrase, hasPassphrase, passphraseOptions, requirePositionals } from './common.js';
+import { BATCH_FLAGS, BATCH_VALUE_OPTIONS, runKeyslotBatch, wantsBatch } from './keyslot-batch.js';
 
 const HELP = `image-vault rekey [--passphrase-file F] [--new-passphrase-file G] [--other-passphrase-file H]…
                   [--drop-other-slots] [--resume] [--progress=json] [--json] IMAGE
@@ -30,7 +31,14 @@ Crash safety: killed at any point (or Ctrl-C), the image stays in a "rotation in
 state that QEMU and cryptsetup refuse to open, and rekey --resume IMAGE (with the same
 passphrase files) finishes it. Keep IMAGE.rekey-journal with the image until then.
 The image is locked for the whole run (a running VM's image is refused: exit status 5).
---zone-size N  bytes re-encrypted between two journal records (default 16 MiB).`;
+--zone-size N  bytes re-encrypted between two journal records (default 16 MiB).
+
+Many images: image-vault rekey IMAGE… [--list FILE] [--jobs N] [--drop-other-slots] [--json]
+--passphrase-file F --new-passphrase-file G rotates each image as above (an interrupted
+rotation is finished), with the report, skipping and exit statuses of keyslot change over
+many images (see image-vault keyslot --help). The new passphrase is required there: an image
+the new passphrase already opens (and the old one not) counts as done, so the same command
+run again finishes the rest. A started image is finished even after Ctrl-C.`;
 
 export const rekeyCommand = {
   help: HELP,
@@ -40,9 +48,11 @@ export const rekeyCommand = {
         ...passphraseOptions('passphrase', 'new-passphrase', 'other-passphrase'),
         'progress',
         'zone-size',
+        ...BATCH_VALUE_OPTIONS,
       ],
-      flags: ['resume', 'drop-other-slots', 'json'],
+      flags: ['resume', 'drop-other-slots', 'json', ...BATCH_FLAGS],
     });
+    if (wantsBatch('rekey', args)) return runKeyslotBatch('rekey', args, {}, undefined, io);
     const [path] = requirePositionals(args, ['IMAGE']) as [string];
     const mode = progressMode(args.values.get('progress'), io);
     const zone = args.values.get('zone-size');

@@ -15,6 +15,9 @@ async function one(
   const passphrase = req.passphrase ?? new Uint8Array();
   const newPassphrase = req.newPassphrase ?? new Uint8Array();
   try {
+    if (req.operation === 'rekey') {
+      return { status: 'failed', code: 'UNSUPPORTED_FEATURE', reason: 'Not in demo mode' };
+    }
     if (req.operation === 'keyslot-change') {
       const r = await api.keyslotChange({ path, passphrase, newPassphrase });
       return {

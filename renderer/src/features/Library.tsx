@@ -9,6 +9,7 @@ import { encryptionLabel, formatBytes } from '../lib/format.js';
 import { Icon } from '../components/Icon.js';
 import { ScreenHeader } from '../components/ScreenHeader.js';
 import { InUseBadge } from '../components/InUse.js';
+import { BatchToolbar, SelectAllCheckbox, SelectCheckbox } from './BatchSelection.js';
 
 export function Library() {
   const library = useStore((s) => s.library);
@@ -70,6 +71,7 @@ export function Library() {
         </div>
       )}
 
+      <BatchToolbar />
       {library.length === 0 ? (
         <div className="empty">
           <Icon name="disk" size={40} />
@@ -84,6 +86,9 @@ export function Library() {
         <table className="table" aria-label="Images">
           <thead>
             <tr>
+              <th scope="col" className="select-cell">
+                <SelectAllCheckbox />
+              </th>
               <th scope="col">Image</th>
               <th scope="col" className="col-format">
                 Format
@@ -149,6 +154,9 @@ function Row({
   const from = e.origin?.from;
   return (
     <tr className={e.problem ? 'problem' : ''}>
+      <td className="select-cell">
+        <SelectCheckbox path={e.path} name={e.name} />
+      </td>
       <td className="col-image">
         <div className="image-cell">
           <Icon name="disk" size={20} />
