@@ -11,6 +11,7 @@ import { InUseBadge, inUseReadReason, inUseReason } from '../components/InUse.js
 import type { KeyslotAction } from '../store/wizards-slice.js';
 import { EncryptionBadge } from './Library.js';
 import { LibvirtPlanCard } from './LibvirtPlanCard.js';
+import { RekeyDialog } from './RekeyDialog.js';
 import { HeaderBackupCard } from './HeaderBackupCard.js';
 
 /** The keyslot card's actions, in the order shown. */
@@ -35,6 +36,7 @@ export function Details() {
   const go = useStore((s) => s.go);
   const openWizard = useStore((s) => s.openWizard);
   const [slot, setSlot] = useState<number | null>(null);
+  const [rekeying, setRekeying] = useState(false);
   const entry = useStore((s) => s.library.find((e) => e.path === s.selected));
   const showDetails = useStore((s) => s.showDetails);
   // Not read in this window yet (a fresh session): read it now instead of calling it unreadable.
@@ -129,6 +131,17 @@ export function Details() {
           >
             <Icon name="key" /> Hand over…
           </button>
+          {luks && (
+            <button
+              type="button"
+              className="button"
+              disabled={writeBlocked !== undefined}
+              title={writeBlocked}
+              onClick={() => setRekeying(true)}
+            >
+              <Icon name="refresh" /> Rotate master key…
+            </button>
+          )}
           <button
             type="button"
             className="button"
@@ -141,6 +154,7 @@ export function Details() {
           </button>
         </div>
       </ScreenHeader>
+      {rekeying && <RekeyDialog path={path} onClose={() => setRekeying(false)} />}
 
       {enc?.format === 'aes' && (
         <div className="alert warn" role="alert">
