@@ -187,7 +187,7 @@ describe('full disks: convert, migrate, create (CLI and serve)', opts, () => {
       const r = await cli('create', ...flags, dst, '64M');
       if (fits) {
         assert.equal(r.code, 0, r.stderr);
-        assert.equal((await stat(dst)).blocks, 0);
+        assert.ok((await stat(dst)).blocks * 512 <= 64 << 10, 'sparse: at most a page or two');
         await rm(dst);
         continue;
       }

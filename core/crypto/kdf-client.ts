@@ -40,8 +40,12 @@ interface Channel {
  * terminated and their callers get `CANCELLED`. A later call starts a fresh worker.
  */
 export function cancelKdfWork(): void {
+  // Also every derivation asked for later: the signal may come before the job reaches one.
+  refuseAll = true;
   for (const ch of [...live]) ch.cancel?.();
 }
+
+let refuseAll = false;
 
 const stuck = new Set<Worker>();
 
@@ -138,6 +142,7 @@ function call<K extends KdfOp>(
   secrets: Uint8Array[],
   argon2: boolean
 ): Promise<KdfResults[K]> {
+  if (refuseAll) return Promise.reject(fail('CANCELLED', 'Cancelled before key derivation'));
   if (argon2) return send(openChannel(true), op, body, secrets);
   if (!shared || shared.dead) shared = openChannel(false);
   return send(shared, op, body, secrets);

@@ -175,7 +175,8 @@ export function convertJob(req: ConvertRequest & ShareOptions, threads?: number)
       },
       ctx
     );
-    return { ...result };
+    // `source`: the faces link the output to what it was made from (issue #14).
+    return { ...result, source: req.source };
   };
 }
 
@@ -260,6 +261,7 @@ export function migrateJob(req: MigrateRequest & ShareOptions, threads?: number)
     );
     return {
       ...result,
+      source: req.source,
       assessment: assessment.verdict,
       // What the result may claim (docs/DESIGN.md "Data safety"): with the heuristic
       // overridden, "verified" only means equal to what this passphrase decrypts.

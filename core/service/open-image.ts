@@ -4,7 +4,7 @@
  * resolves backing chains the way QEMU does (relative to the image's directory), refusing
  * loops.
  */
-import { realpath } from 'node:fs/promises';
+import { access, realpath } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fail, toVaultError } from '../api/errors.js';
@@ -73,6 +73,7 @@ async function openLayer(
     throw fail('CORRUPT', `Backing chain deeper than ${MAX_BACKING_DEPTH} images`);
   }
   const nextChain = [...chain, real];
+  await refuseHalfRotated(path);
   const dev = await FileDevice.open(path, { forceShare: opts.forceShare }).catch((e: unknown) => {
     // Name the layer: a hostile image points its backing file at a FIFO, a device, /proc…
     const err = toVaultError(e);
@@ -155,4 +156,22 @@ function makeUnlock(opts: OpenImageOptions): Unlock | undefined {
       key.fill(0);
     }
   };
+}
+
+/**
+ * An image whose master-key rotation was interrupted is read by nobody until `rekey --resume`
+ * has finished it (README "Master-key rotation"): part of it is under the new key.
+ */
+async function refuseHalfRotated(path: string): Promise<void> {
+  const journal = `${path}.rekey-journal`;
+  const pending = await access(journal).then(
+    () => true,
+    () => false
+  );
+  if (pending) {
+    throw fail(
+      'UNSUPPORTED_FEATURE',
+      `A master-key rotation of ${path} was interrupted: finish it with image-vault rekey --resume`
+    );
+  }
 }

@@ -2,21 +2,13 @@
  * The `VaultApi` implementation every face calls (CLI, Electron IPC, loopback server).
  * Long operations run as jobs in a `JobRegistry`; bulk crypto runs in worker threads.
  */
-import { readdir, stat, rename, mkdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fail } from '../api/errors.js';
-import type {
-  DirectoryEntry,
-  DirectoryListing,
-  JobInfo,
-  VaultApi,
-  VaultEvent,
-} from '../api/types.js';
+import { basename } from 'node:path';
+import type { JobInfo, VaultApi, VaultEvent } from '../api/types.js';
 import { JobRegistry, type JobFunction } from '../jobs/job-registry.js';
 import { calibratePbkdf2Iterations } from '../crypto/kdf-client.js';
 import { parseHashName } from '../crypto/hash.js';
 import { createImage } from './create.js';
+import { TrashGuard } from './trash.js';
 import { headerConvert, headerRepair } from './header.js';
 import { headerBackup } from './header-backup.js';
 import { headerRestore } from './header-restore.js';
@@ -29,6 +21,7 @@ import { describeKeys, listOwnKeys } from './bundle-keys.js';
 import { rekeyJob } from './rekey.js';
 import { startBatchJob } from './batch-job.js';
 import { preflight } from './preflight.js';
+import { listDirectory } from './list-directory.js';
 
 export interface VaultServiceOptions {
   /** Worker threads for bulk crypto per cipher (default: the number of cores). */
@@ -42,6 +35,8 @@ export interface VaultService extends VaultApi {
 }
 
 export function createVaultService(opts: VaultServiceOptions = {}): VaultService {
+  // `trash` takes only images shown in the library or just created (core/service/trash.ts).
+  const trashable = new TrashGuard();
   const jobs = new JobRegistry();
   const threads = opts.threads;
   const listeners = new Set<(e: VaultEvent) => void>();
@@ -53,9 +48,14 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
     jobs,
     waitForJob: (id) => jobs.wait(id),
     // The app shows a held image as "In use" instead of failing to show it.
-    inspect: (path) => inspectImage(path, { reportUse: true }),
+    async inspect(path) {
+      const info = await inspectImage(path, { reportUse: true });
+      await trashable.remember(path);
+      return info;
+    },
     async create(req) {
       await createImage(req, threads);
+      await trashable.remember(req.path);
       return inspectImage(req.path, { reportUse: true });
     },
     keyslotTest: (path, passphrase) => keyslotTest(path, passphrase),
@@ -121,7 +121,7 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
       jobs.cancel(id);
     },
     listDirectory: (path) => listDirectory(path),
-    trash: (path) => moveToTrash(path),
+    trash: (path) => trashable.trash(path),
     headerRepair: (path) => headerRepair(path),
     headerConvert: (req) => headerConvert(req),
     async startRekey(req) {
@@ -152,63 +152,4 @@ function wiping(run: JobFunction, ...secrets: (Uint8Array | undefined)[]): JobFu
       for (const s of secrets) s?.fill(0);
     }
   };
-}
-
-async function listDirectory(path?: string): Promise<DirectoryListing> {
-  const dir = resolve(path ?? homedir());
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    throw fail('NOT_FOUND', `Cannot open folder ${dir}`);
-  }
-  const entries: DirectoryEntry[] = [];
-  for (const name of names.sort((a, b) => a.localeCompare(b))) {
-    if (name.startsWith('.')) continue;
-    const p = join(dir, name);
-    try {
-      const s = await stat(p);
-      entries.push({
-        name,
-        path: p,
-        kind: s.isDirectory() ? 'directory' : s.isFile() ? 'file' : 'other',
-        size: s.size,
-      });
-    } catch {
-      // dangling links and unreadable entries are skipped
-    }
-  }
-  const parent = dirname(dir);
-  return { path: dir, parent: parent === dir ? null : parent, entries };
-}
-
-/** Moves a file into the freedesktop.org trash of the user (`~/.local/share/Trash`). */
-async function moveToTrash(path: string): Promise<{ trashedTo: string }> {
-  const src = resolve(path);
-  const trash = join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'Trash');
-  await mkdir(join(trash, 'files'), { recursive: true });
-  await mkdir(join(trash, 'info'), { recursive: true });
-  let name = basename(src);
-  for (let i = 1; ; i++) {
-    try {
-      await stat(join(trash, 'files', name));
-      name = `${basename(src)}.${i}`;
-    } catch {
-      break;
-    }
-  }
-  const { writeFile } = await import('node:fs/promises');
-  await writeFile(
-    join(trash, 'info', `${name}.trashinfo`),
-    `[Trash Info]\nPath=${encodeURI(src)}\nDeletionDate=${new Date().toISOString().slice(0, 19)}\n`
-  );
-  try {
-    await rename(src, join(trash, 'files', name));
-  } catch (e) {
-    if ((e as { code?: string }).code === 'EXDEV') {
-      throw fail('UNSUPPORTED_FEATURE', 'The trash is on another disk; move the file by hand');
-    }
-    throw e;
-  }
-  return { trashedTo: join(trash, 'files', name) };
 }

@@ -8,6 +8,7 @@ import { randomPassphrase } from '../../service/passphrase-generator.js';
 import { defaultIdentityFile } from '../../service/bundle-keys.js';
 import { parseArgs, type ParsedArgs } from '../args.js';
 import type { CliIo } from '../io.js';
+import { checkOptionKeys, ENCRYPT_OPTION_KEYS } from '../option-keys.js';
 import { followJob, jobResult, progressMode } from '../job-runner.js';
 import {
   encryptOptions,
@@ -159,7 +160,7 @@ async function exportCmd(args: ParsedArgs, io: CliIo, service: VaultService): Pr
       ...(signPassphrase ? { signingKeyPassphrase: signPassphrase } : {}),
       keepMasterKey: args.flags.has('keep-master-key'),
       tar,
-      encryption: encryptOptions(args),
+      encryption: (checkOptionKeys(args, ENCRYPT_OPTION_KEYS), encryptOptions(args)),
     });
     const r = jobResult(await followJob(service, job, io, mode));
     if (args.flags.has('json')) {
@@ -232,7 +233,7 @@ async function importCmd(args: ParsedArgs, io: CliIo, service: VaultService): Pr
       keepHandedOver: args.flags.has('keep-handed-over'),
       libvirtUri: args.values.get('libvirt-uri'),
       defineSecret: args.flags.has('define-secret'),
-      encryption: encryptOptions(args),
+      encryption: (checkOptionKeys(args, ENCRYPT_OPTION_KEYS), encryptOptions(args)),
     });
     const r = jobResult(await followJob(service, job, io, mode));
     const report =

@@ -7,6 +7,12 @@ import { inspectImage } from '../../service/inspect.js';
 import { parseArgs } from '../args.js';
 import { humanSize } from '../info-format.js';
 import type { CliIo } from '../io.js';
+import {
+  checkOptionKeys,
+  ENCRYPT_OPTION_KEYS,
+  encryptFormatOption,
+  QCOW2_OPTION_KEYS,
+} from '../option-keys.js';
 import { followJob, jobResult, progressMode } from '../job-runner.js';
 import {
   clusterSizeOption,
@@ -68,7 +74,19 @@ ${FORCE_SHARE_HELP}`,
     if (!['qcow2', 'raw', 'luks'].includes(format)) {
       throw fail('INVALID_ARGUMENT', `Cannot convert to "${format}" (qcow2, raw or luks)`);
     }
-    const encrypt = format === 'luks' || args.flags.has('encrypt');
+    const encrypt = format === 'luks' || args.flags.has('encrypt') || encryptFormatOption(args);
+    checkOptionKeys(
+      args,
+      [...(format === 'qcow2' ? QCOW2_OPTION_KEYS : []), ...(encrypt ? ENCRYPT_OPTION_KEYS : [])],
+      {
+        ...Object.fromEntries(
+          ENCRYPT_OPTION_KEYS.map((k) => [k, 'the output is not encrypted (--encrypt or -O luks)'])
+        ),
+        ...Object.fromEntries(QCOW2_OPTION_KEYS.map((k) => [k, 'only qcow2 outputs take it'])),
+        extended_l2: 'extended L2 entries are not written',
+        type: 'say --luks-version 1|2',
+      }
+    );
     if (format === 'raw' && args.flags.has('encrypt')) {
       throw fail('INVALID_ARGUMENT', 'Use -O luks for an encrypted raw output');
     }
@@ -155,7 +173,7 @@ ${FORCE_SHARE_HELP}`,
         target,
         oldPassphrase,
         passphrase,
-        encryption: encryptOptions(args),
+        encryption: (checkOptionKeys(args, ENCRYPT_OPTION_KEYS), encryptOptions(args)),
         keepBacking: args.flags.has('keep-backing'),
         verify: !args.flags.has('no-verify'),
         resume: args.flags.has('resume'),

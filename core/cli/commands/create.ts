@@ -7,6 +7,12 @@ import { parseArgs, parseSize } from '../args.js';
 import { humanSize, infoJson } from '../info-format.js';
 import type { CliIo } from '../io.js';
 import {
+  checkOptionKeys,
+  ENCRYPT_OPTION_KEYS,
+  encryptFormatOption,
+  QCOW2_OPTION_KEYS,
+} from '../option-keys.js';
+import {
   clusterSizeOption,
   compatOption,
   getPassphrase,
@@ -50,7 +56,19 @@ The passphrase comes from --passphrase-file F (- = stdin), --passphrase-fd N or 
     if (!['qcow2', 'raw', 'luks'].includes(format)) {
       throw fail('INVALID_ARGUMENT', `Cannot create format "${format}" (qcow2, raw or luks)`);
     }
-    const encrypted = format === 'luks' || args.flags.has('encrypt');
+    const encrypted = format === 'luks' || args.flags.has('encrypt') || encryptFormatOption(args);
+    checkOptionKeys(
+      args,
+      [...(format === 'qcow2' ? QCOW2_OPTION_KEYS : []), ...(encrypted ? ENCRYPT_OPTION_KEYS : [])],
+      {
+        ...Object.fromEntries(
+          ENCRYPT_OPTION_KEYS.map((k) => [k, 'the image is not encrypted (--encrypt)'])
+        ),
+        ...Object.fromEntries(QCOW2_OPTION_KEYS.map((k) => [k, 'only qcow2 images take it'])),
+        extended_l2: 'extended L2 entries are not written',
+        type: 'say --luks-version 1|2',
+      }
+    );
     if (format === 'raw' && encrypted)
       throw fail('INVALID_ARGUMENT', 'Use -f luks for an encrypted raw image');
     const virtualSize = parseSize(sizeText);

@@ -6,48 +6,55 @@ import { inspectImage } from '../../service/inspect.js';
 import { parseArgs } from '../args.js';
 import { infoJson, infoText } from '../info-format.js';
 import type { CliIo } from '../io.js';
+import { checkDeclaredFormat, wantsJson } from '../option-keys.js';
 import { FORCE_SHARE_FLAGS, FORCE_SHARE_HELP, forceShare, requirePositionals } from './common.js';
 
 export const infoCommand = {
-  help: `image-vault info [--json] [-U] IMAGE
+  help: `image-vault info [--json|--output=json] [-f FMT] [-U] IMAGE
 
 Shows format, sizes, backing chain, snapshots and encryption (LUKS keyslots or legacy AES)
 of any image. Needs no passphrase. --json uses qemu-img info's keys.
 ${FORCE_SHARE_HELP}`,
   async run(argv: string[], io: CliIo): Promise<number> {
-    const args = parseArgs(argv, { values: [], flags: ['json', ...FORCE_SHARE_FLAGS] });
+    const args = parseArgs(argv, {
+      values: ['f', 'output'],
+      flags: ['json', ...FORCE_SHARE_FLAGS],
+    });
     const [path] = requirePositionals(args, ['IMAGE']) as [string];
     const info = await inspectImage(path, {
       forceShare: forceShare(args),
       reportUse: forceShare(args),
     });
-    io.out(args.flags.has('json') ? JSON.stringify(infoJson(info), null, 2) : infoText(info));
+    checkDeclaredFormat(args, path, info.format);
+    io.out(wantsJson(args) ? JSON.stringify(infoJson(info), null, 2) : infoText(info));
     return 0;
   },
 };
 
 export const checkCommand = {
-  help: `image-vault check [--json] [-U] IMAGE
+  help: `image-vault check [--json|--output=json] [-f FMT] [-U] IMAGE
 
 Validates qcow2 metadata like qemu-img check (refcounts, leaks, offsets, alignment, COPIED
 flags). Needs no passphrase. Exit 0 clean, 2 corruptions, 3 only leaks, 1 could not check,
 5 in use.
 ${FORCE_SHARE_HELP}`,
   async run(argv: string[], io: CliIo): Promise<number> {
-    const args = parseArgs(argv, { values: [], flags: ['json', ...FORCE_SHARE_FLAGS] });
+    const args = parseArgs(argv, {
+      values: ['f', 'output'],
+      flags: ['json', ...FORCE_SHARE_FLAGS],
+    });
     const [path] = requirePositionals(args, ['IMAGE']) as [string];
     const dev = await FileDevice.open(path, { forceShare: forceShare(args) });
     try {
       const format = await probeFormat(dev);
+      checkDeclaredFormat(args, path, format);
       if (format !== 'qcow2') {
         const msg = `${format} images have no metadata to check`;
-        io.out(
-          args.flags.has('json') ? JSON.stringify({ format, checked: false, message: msg }) : msg
-        );
+        io.out(wantsJson(args) ? JSON.stringify({ format, checked: false, message: msg }) : msg);
         return 0;
       }
       const r = await checkQcow2(dev);
-      if (args.flags.has('json')) {
+      if (wantsJson(args)) {
         io.out(
           JSON.stringify(
             {

@@ -5,6 +5,7 @@ import { keyslotAdd, keyslotChange, keyslotRemove, keyslotTest } from '../../ser
 import { parseArgs, parseInteger, type ParsedArgs } from '../args.js';
 import { slotJson, slotLines } from '../info-format.js';
 import type { CliIo } from '../io.js';
+import { checkOptionKeys, ENCRYPT_OPTION_KEYS } from '../option-keys.js';
 import {
   encryptOptions,
   FORCE_SHARE_FLAGS,
@@ -50,6 +51,7 @@ list, test: ${FORCE_SHARE_HELP}
 ${BATCH_HELP}`;
 
 function iterOptions(args: ParsedArgs) {
+  checkOptionKeys(args, ENCRYPT_OPTION_KEYS);
   const enc = encryptOptions(args);
   const kdf = kdfArgs(args);
   const t = args.values.get('iter-time');

@@ -1,5 +1,4 @@
 /** `image-vault serve`: the desktop UI on a loopback port, for headless hosts. */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fail } from '../../api/errors.js';
@@ -7,6 +6,7 @@ import { startServer } from '../../server/index.js';
 import { createVaultService } from '../../service/vault-service.js';
 import { parseArgs, parseInteger } from '../args.js';
 import type { CliIo } from '../io.js';
+import { openInBrowser } from '../open-page.js';
 
 /** dist/renderer, next to dist/core. */
 export function rendererDir(): string {
@@ -18,7 +18,9 @@ export const serveCommand = {
 
 Serves the Image Vault UI on http://127.0.0.1:PORT only, protected by a random token that is
 printed once in the URL. Reach it from another machine through an SSH tunnel
-(ssh -L 8080:127.0.0.1:PORT host). --open starts the local browser. Ctrl-C stops it.`,
+(ssh -L 8080:127.0.0.1:PORT host, then open http://127.0.0.1:8080/#token=… locally: any
+local port works). --open starts the local browser on a private 0600 page that carries the
+token, never on a command line (IMAGE_VAULT_OPENER replaces xdg-open). Ctrl-C stops it.`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const args = parseArgs(argv, { values: ['port'], flags: ['open'] });
     const port = args.values.has('port')
@@ -36,17 +38,17 @@ printed once in the URL. Reach it from another machine through an SSH tunnel
     io.out(
       'Open that address in a browser (the token in it is your key; keep it private). Ctrl-C stops.'
     );
-    if (args.flags.has('open')) {
-      spawn('xdg-open', [server.url], { stdio: 'ignore', detached: true })
-        .on('error', () => undefined)
-        .unref();
-    }
+    // Never the URL itself in argv: a 0600 page that carries the token (cli/open-page.ts).
+    const opened = args.flags.has('open')
+      ? await openInBrowser(server.url, { opener: process.env.IMAGE_VAULT_OPENER })
+      : undefined;
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
     await server.close();
+    await opened?.cleanup();
     io.err('Stopped.');
     return 0;
   },
