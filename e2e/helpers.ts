@@ -89,7 +89,7 @@ export async function openApp(
   } else {
     desktop = await openDesktopWindow(context, page, api, opts);
   }
-  const shots = resolve(root, '.test-artifacts', 'screenshots');
+  const shots = shotsDir();
   await mkdir(shots, { recursive: true });
   let n = 0;
   return {
@@ -116,6 +116,11 @@ export async function openApp(
       await cleanup();
     },
   };
+}
+
+/** Where screenshots go: `IMAGE_VAULT_SHOTS`, or .test-artifacts/screenshots/. */
+export function shotsDir(): string {
+  return process.env.IMAGE_VAULT_SHOTS ?? resolve(repoRoot(), '.test-artifacts', 'screenshots');
 }
 
 /** Picks a file with the in-app Open… browser. */

@@ -1,8 +1,9 @@
 // `serve` security with the real service: token, Host, Origin, token never logged, hash cleared.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openApp, type AppFixture } from './helpers.js';
+import { openApp, shotsDir, type AppFixture } from './helpers.js';
 
 function post(port: number, path: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -80,12 +81,39 @@ describe('loopback server security (e2e)', () => {
     assert.ok(app.logs.every((l) => !l.includes(app.server!.token)));
   });
 
-  it('a reload without the link shows how to get in instead of the app', async () => {
+  it('a reload keeps the session, with no token in the URL or in script-readable storage', async () => {
     const { page } = app;
     await page.reload();
+    await page.getByRole('heading', { name: 'Library' }).waitFor();
+    await page.getByText('Local session on this computer').waitFor();
+    assert.ok(!page.url().includes('#'));
+    const token = app.server!.token;
+    const visible = await page.evaluate(() =>
+      JSON.stringify({
+        cookie: document.cookie,
+        local: { ...localStorage },
+        session: { ...sessionStorage },
+        href: location.href,
+      })
+    );
+    assert.ok(!visible.includes(token), 'the token is nowhere the page script can read');
+    assert.ok(!visible.includes('iv_session'), 'the session cookie is HttpOnly');
+    // The page works after the reload: the file browser lists a folder.
+    await page.getByRole('button', { name: 'Open…' }).click();
+    await page.getByRole('dialog', { name: 'Open a disk image' }).getByRole('listbox').waitFor();
+    await page.keyboard.press('Escape');
+    await app.shot('reloaded');
+    assert.ok(app.logs.every((l) => !l.includes(token)));
+  });
+
+  it('a new browser session without the link shows how to get in instead of the app', async () => {
+    const context = await app.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(app.server!.url.replace(/#.*$/, ''));
     await page
       .getByRole('heading', { name: /Open the link printed by image-vault serve/ })
       .waitFor();
-    await app.shot('locked');
+    await page.screenshot({ path: join(shotsDir(), 'security-serve-locked-new-session.png') });
+    await context.close();
   });
 });

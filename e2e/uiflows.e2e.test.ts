@@ -46,6 +46,18 @@ async function problemUnder(field: Locator): Promise<string> {
   return texts.join(' ');
 }
 
+/** Closes a dialog a failed earlier test may have left open. */
+async function closeDialogs(page: Page): Promise<void> {
+  for (let i = 0; i < 3 && (await page.getByRole('dialog').count()) > 0; i++) {
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(200);
+  }
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'Library' })
+    .click();
+}
+
 describe(
   'truthful results and checks before jobs (e2e, issue #14)',
   peerTestOptions('qemu-img', 'qemu-io'),
@@ -155,6 +167,7 @@ describe(
 
     it('checks a convert before it starts: passphrase, name, plain output, space; keeps inputs', async () => {
       const { page } = app;
+      await closeDialogs(page);
       await openViaBrowser(page, app.dir, 'server.qcow2');
       await page.getByRole('heading', { name: 'server.qcow2' }).waitFor();
       await page.getByRole('button', { name: 'Convert…' }).click();
@@ -189,6 +202,7 @@ describe(
 
     it('warns about the worst-case space, and a failed job looks failed in the Jobs panel', async () => {
       const { page } = app;
+      await closeDialogs(page);
       await openViaBrowser(page, app.dir, 'huge.qcow2');
       await page.getByRole('heading', { name: 'huge.qcow2' }).waitFor();
       await page.getByRole('button', { name: 'Convert…' }).click();
@@ -196,7 +210,7 @@ describe(
       await dlg.getByLabel('Convert to').selectOption('raw');
       await dlg.getByRole('button', { name: /Start conversion/ }).click();
       await dlg
-        .getByText(/may need up to 1024\.0 TiB .* It fits only while the image stays sparse\./)
+        .getByText(/may need up to [\d.]+ TiB .* It fits only while the image stays sparse\./)
         .waitFor();
       await dlg.getByRole('button', { name: /Start conversion anyway/ }).waitFor();
       await shots(page, 'convert-space-warning');
@@ -216,7 +230,10 @@ describe(
       assert.match((await card.getAttribute('class')) ?? '', /\bfailed\b/);
       await card.getByText('Failed while creating the new image').waitFor();
       await card.getByRole('alert').waitFor();
-      assert.ok((await card.getByRole('alert').innerText()).length > 10, 'the error text is shown');
+      assert.match(
+        await card.getByRole('alert').innerText(),
+        /larger than the target’s file system allows/
+      );
       await card.getByRole('button', { name: 'Retry…' }).waitFor();
       const list = await page.getByRole('list', { name: 'Job list' }).innerText();
       assert.ok(!/Convert\s+Convert|Migrate\s+Migrate/.test(list), 'no doubled kind labels');
@@ -233,6 +250,7 @@ describe(
 
     it('an import whose libvirt step fails reports what succeeded and retries only that', async () => {
       const { page } = app;
+      await closeDialogs(page);
       // A bundle handed over with a passphrase, made by the service as the sender would.
       const sender = createVaultService({ threads: 1 });
       const started = await sender.startExport({
@@ -267,8 +285,10 @@ describe(
         const dlg = page.getByRole('dialog', { name: 'Import a bundle' });
         await dlg.getByRole('button', { name: 'Folder…' }).click();
         const browser = page.getByRole('dialog', { name: 'Choose the bundle folder' });
-        await browser.getByLabel('Location').fill(join(app.dir, 'for-sam'));
+        await browser.getByLabel('Location').fill(app.dir);
         await browser.getByRole('button', { name: 'Go' }).click();
+        await browser.getByRole('option', { name: 'for-sam', exact: true }).click();
+        await browser.getByText('This folder holds manifest.json: it can be used.').waitFor();
         await browser.getByRole('button', { name: 'Use this bundle' }).click();
         await dlg.getByRole('button', { name: 'Next' }).click();
         await dlg

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, ensureDependencies, ensurePeers, root } from './lib/setup.mjs';
 import { benchArgon2Open, benchEventLoopLag, kdfPassphraseFile } from './lib/bench-kdf.mjs';
-import { convertRows, printTargets } from './lib/bench-convert.mjs';
+import { convertRows, makeRandomRaw, printTargets } from './lib/bench-convert.mjs';
+import { benchRekey } from './lib/bench-rekey.mjs';
 import { ioPressure, runCase, startBusyWriter, timed } from './lib/bench-runs.mjs';
 
 ensureDependencies();
@@ -35,6 +36,22 @@ async function kdfRows() {
 if (process.argv.includes('--kdf-only')) {
   try {
     await kdfRows();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
+/** The master-key rotation row (scripts/lib/bench-rekey.mjs) on a fresh 1 GiB random raw. */
+function rekeyRow() {
+  const source = join(dir, 'rekey-src.raw');
+  makeRandomRaw(source, 1 << 30);
+  benchRekey({ ours, dir, pw, source, rounds: ROUNDS });
+  rmSync(source, { force: true });
+}
+if (process.argv.includes('--rekey-only')) {
+  try {
+    rekeyRow();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -70,6 +87,7 @@ try {
     rmSync(dir, { recursive: true, force: true });
     process.exit(0); // `--rows=` / `--busy`: the conversion rows only
   }
+  rekeyRow();
 
   // create with iter-time=10
   const ql = join(dir, 'q.qcow2'),

@@ -94,7 +94,9 @@ export function toVaultError(e: unknown): VaultError {
           ? 'No such file or directory'
           : mapped === 'EXISTS'
             ? 'File already exists'
-            : `I/O error ${errno}`;
+            : errno === 'EFBIG'
+              ? 'The file would be larger than the target’s file system allows (EFBIG)'
+              : `I/O error ${errno}`;
     return new VaultError(mapped, `${what}${where}`, { cause: e });
   }
   const message = e instanceof Error ? e.message : String(e);

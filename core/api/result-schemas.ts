@@ -166,6 +166,7 @@ export const directoryListingSchema = z.strictObject({
       size: count,
     })
   ),
+  file: text.optional(),
 });
 
 export const keyInfoSchema = z.strictObject({

@@ -314,6 +314,8 @@ export interface DirectoryListing {
   path: string;
   parent: string | null;
   entries: DirectoryEntry[];
+  /** Set when the path asked for names a file: `path` is then its folder. */
+  file?: string;
 }
 
 export interface LibvirtPlan {

@@ -145,11 +145,6 @@ describe('rekey qcow2+LUKS (CLI)', peerTestOptions('qemu-img', 'qemu-io', 'crypt
     });
   }
 
-  it('qcow2 v2 (compat=0.10)', async () => {
-    const img = await makeImage({ compat: '0.10' });
-    await rotateAndJudge(img, false, 65536);
-  });
-
   it('a backing overlay: only the overlay is rotated, the chain reads the same', async () => {
     const base = name('qcow2');
     await runOk('qemu-img', ['create', '-q', '-f', 'qcow2', base, '16M']);

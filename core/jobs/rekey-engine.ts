@@ -64,6 +64,34 @@ async function reencryptAndWrite(space: RekeySpace, buf: Uint8Array, start: numb
   await space.dev.write(out, start);
 }
 
+/** Slice size of the zone's crypto: slice k+1 is decrypted while slice k is encrypted. */
+const SLICE = 1024 * 1024;
+
+/** Re-encrypts the zone's data in `buf` (ranges laid end to end) in place. */
+async function reencryptZone(space: RekeySpace, zone: HostRange[], buf: Uint8Array): Promise<void> {
+  const jobs: Promise<void>[] = [];
+  let at = 0;
+  for (const r of zone) {
+    for (let off = 0; off < r.length; off += SLICE) {
+      const piece = buf.subarray(at + off, at + Math.min(r.length, off + SLICE));
+      const iv = space.ivSector(r.start + off);
+      jobs.push(
+        space.oldCipher
+          .decrypt(piece, iv)
+          .then((plain) => space.newCipher.encrypt(plain, iv))
+          .then((out) => {
+            if (out !== piece) piece.set(out);
+          })
+      );
+    }
+    at += r.length;
+  }
+  // Every job settles before this returns (none keeps running after a failure).
+  const results = await Promise.allSettled(jobs);
+  const failed = results.find((x) => x.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
 /**
  * Finishes the zone of an interrupted run: units still showing their old fingerprint are
  * re-encrypted; the others already hold new ciphertext.
@@ -153,10 +181,11 @@ export async function runRotation(
       ranges: zone,
       fingerprints,
     });
+    // Crypto first, for the whole zone at once (the two pools work side by side), then writes.
+    await reencryptZone(space, zone, buf);
     at = 0;
     for (const r of zone) {
-      const piece = buf.subarray(at, at + r.length);
-      await reencryptAndWrite(space, piece, r.start);
+      await space.dev.write(buf.subarray(at, at + r.length), r.start);
       at += r.length;
     }
     await space.dev.flush();

@@ -9,8 +9,11 @@ import { dataRanges, MAP_WINDOW, rangeBytes, readRanges, unionRanges } from './e
 import type { CopyContext } from './copy.js';
 import { bulkBuffers } from '../io/aligned-buffer.js';
 
+/** Chunks read ahead of the comparison (each a pair of buffers). */
+const DEPTH = 4;
+
 export interface VerifyOptions {
-  /** Comparison window (default 4 MiB): four buffers of this size are the memory used. */
+  /** Comparison window (default 4 MiB): 2 × DEPTH buffers of this size are the memory used. */
   chunkSize?: number;
 }
 
@@ -42,10 +45,11 @@ export async function verifyGuestEqual(
   }
   ctx.progress?.setTotal(total);
 
-  // Two buffer pairs: the next chunk is read (and decrypted, in place in shared memory)
-  // while the current one is compared.
-  const bufs = bulkBuffers(4, chunk);
-  const pairs = [0, 1].map((i) => ({
+  // DEPTH buffer pairs: the next chunks are read (and decrypted, in place in shared memory)
+  // while the current one is compared; a result written with O_DIRECT is read back from the
+  // disk, which serves a few reads in flight faster than one at a time.
+  const bufs = bulkBuffers(2 * DEPTH, chunk);
+  const pairs = Array.from({ length: DEPTH }, (_, i) => ({
     a: bufs[2 * i] as Uint8Array,
     b: bufs[2 * i + 1] as Uint8Array,
   }));
@@ -74,20 +78,19 @@ export async function verifyGuestEqual(
     }
     if (union.length > 0) ctx.progress?.advance(rangeBytes(union));
   };
-  let pending: ReturnType<typeof load> | undefined;
+  // Loads in flight, oldest first; a slot is reused only after its chunk was compared.
+  const pending: ReturnType<typeof load>[] = [];
   let i = 0;
   try {
     for await (const off of dataChunks(a, b, size, chunk)) {
       checkCancel();
-      const next = load(off, pairs[i++ % 2] as (typeof pairs)[number]);
-      if (pending) compare(await pending);
-      pending = next;
+      if (pending.length === DEPTH) compare(await (pending.shift() as ReturnType<typeof load>));
+      pending.push(load(off, pairs[i++ % DEPTH] as (typeof pairs)[number]));
     }
-    if (pending) compare(await pending);
-    pending = undefined;
+    while (pending.length > 0) compare(await (pending.shift() as ReturnType<typeof load>));
   } finally {
     // Never leave a read running into a buffer after returning.
-    await pending?.catch(() => undefined);
+    await Promise.all(pending.map((p) => p.catch(() => undefined)));
   }
   return { bytesCompared: compared };
 }

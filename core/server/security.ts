@@ -21,6 +21,63 @@ export function hasValidToken(req: IncomingMessage, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/**
+ * Browser sessions of the loopback page (issue #14, docs/decisions.md "serve sessions"): the page
+ * trades the fragment token once for a random session id in an `HttpOnly; SameSite=Strict`
+ * cookie, so a reload keeps working while the token itself never sits in a URL, in storage or
+ * in a cookie. Cookies ignore ports, so the name carries the port (two `serve` runs do not
+ * overwrite each other) and only ids this process issued are accepted.
+ */
+export class SessionStore {
+  private readonly ids = new Set<string>();
+  constructor(private readonly max = 64) {}
+
+  /** The cookie's name for a server on `port`. */
+  static cookieName(port: number): string {
+    return `iv_session_${port}`;
+  }
+
+  /** A new session id (the oldest is dropped past `max`). */
+  issue(): string {
+    const id = randomHex(32);
+    this.ids.add(id);
+    if (this.ids.size > this.max) this.ids.delete(this.ids.values().next().value as string);
+    return id;
+  }
+
+  /** The `Set-Cookie` value for `id`: no Max-Age, so it ends with the browser session. */
+  static setCookie(port: number, id: string): string {
+    return `${SessionStore.cookieName(port)}=${id}; Path=/api; HttpOnly; SameSite=Strict`;
+  }
+
+  /**
+   * True when the request carries a session cookie this server issued and the header
+   * `X-Image-Vault: 1`, which no cross-site form can send and no cross-origin script can send
+   * without a CORS preflight that this server never grants.
+   */
+  accepts(req: IncomingMessage, port: number): boolean {
+    if (req.headers['x-image-vault'] !== '1') return false;
+    const given = readCookie(req.headers.cookie, SessionStore.cookieName(port));
+    if (!given || !/^[0-9a-f]{64}$/.test(given)) return false;
+    for (const id of this.ids) {
+      const a = Buffer.from(given, 'utf8');
+      const b = Buffer.from(id, 'utf8');
+      if (timingSafeEqual(a, b)) return true;
+    }
+    return false;
+  }
+}
+
+/** The value of cookie `name` in a `Cookie` header, or null. */
+export function readCookie(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+
 /** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback addresses. */
 export function isLoopbackAddress(address: string | undefined): boolean {
   if (!address) return false;

@@ -5,12 +5,20 @@
  * never send to a server, so it cannot reach an access log. The page's script reads it, clears
  * the fragment and sends it as `Authorization: Bearer …` on every API call and on the event
  * stream. The static files are the public renderer build (no user data) and are served without
- * the token, behind the same loopback / Host / Origin checks; every `/api/*` request needs it.
+ * the token, behind the same loopback / Host / Origin checks; every `/api/*` request needs it,
+ * or the session cookie the page got for it from `POST /api/session` (security.ts
+ * `SessionStore`), so that a reload of the tab does not lock the user out.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toVaultError, type ErrorCode, type VaultApi } from '../api/index.js';
-import { applySecurityHeaders, hasValidToken, newToken, refuseReason } from './security.js';
+import {
+  applySecurityHeaders,
+  hasValidToken,
+  newToken,
+  refuseReason,
+  SessionStore,
+} from './security.js';
 import { invokeOperation } from '../api/dispatch.js';
 import { openEventStream } from './event-stream.js';
 import { sendStatic } from './static-files.js';
@@ -118,6 +126,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const token = newToken();
   const log = opts.log ?? (() => undefined);
   const streams = new Set<() => void>();
+  const sessions = new SessionStore();
   let port = 0;
 
   const server = createServer((req, res) => {
@@ -127,8 +136,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const refused = refuseReason(req, port);
     if (refused) return sendError(res, 403, 'INVALID_ARGUMENT', `Refused: ${refused}`);
     if (path === '/api' || path.startsWith('/api/')) {
-      if (!hasValidToken(req, token)) {
+      const byToken = hasValidToken(req, token);
+      if (!byToken && !sessions.accepts(req, port)) {
         return sendError(res, 401, 'INVALID_ARGUMENT', 'Missing or wrong access token');
+      }
+      if (path === '/api/session') {
+        // The page trades the token for a session cookie once; with the cookie it only asks.
+        if (req.method !== 'POST') return sendError(res, 405, 'INVALID_ARGUMENT', 'Use POST');
+        if (byToken) res.setHeader('Set-Cookie', SessionStore.setCookie(port, sessions.issue()));
+        return sendJson(res, 200, { result: { session: true } });
       }
       if (path === '/api/events') {
         if (req.method !== 'GET') return sendError(res, 405, 'INVALID_ARGUMENT', 'Use GET');

@@ -123,8 +123,14 @@ async function runPlanned(p: PlannedConversion, ctx: JobContext): Promise<Conver
       },
       // The result is always compared as a whole (with its backing chain) against the whole
       // source, even when only the top layer was copied (--keep-backing).
+      // It was written with O_DIRECT: read it the same way (nothing of it is in the page cache).
       openResult: (path) =>
-        openImage(path, { passphrase: p.passphrase, threads: p.threads, format: p.format }),
+        openImage(path, {
+          passphrase: p.passphrase,
+          threads: p.threads,
+          format: p.format,
+          directReads: true,
+        }),
       openVerifySource: p.topLayerOnly
         ? () =>
             openImage(p.source, {
@@ -179,7 +185,8 @@ export function convertJob(req: ConvertRequest & ShareOptions, threads?: number)
       },
       ctx
     );
-    return { ...result };
+    // `source`: the faces link the output to what it was made from (issue #14).
+    return { ...result, source: req.source };
   };
 }
 
@@ -264,6 +271,7 @@ export function migrateJob(req: MigrateRequest & ShareOptions, threads?: number)
     );
     return {
       ...result,
+      source: req.source,
       assessment: assessment.verdict,
       // What the result may claim (docs/DESIGN.md "Data safety"): with the heuristic
       // overridden, "verified" only means equal to what this passphrase decrypts.

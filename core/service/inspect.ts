@@ -19,6 +19,7 @@ import { inspectLuks, headerIOForDevice } from '../formats/luks/index.js';
 import { hasHeaderJournal, headerJournalPath } from './header-journal.js';
 import { LEGACY_AES_WARNING } from './legacy-aes.js';
 import { MAX_BACKING_DEPTH, resolveBackingPath } from './open-image.js';
+import { rawDiskWarnings } from './raw-sanity.js';
 
 /** Header-level facts about one layer. */
 interface LayerInfo {
@@ -94,6 +95,7 @@ async function inspectLayer(path: string, opts: InspectOptions = {}): Promise<La
     }
     if (format === 'raw') {
       if (await hasHeaderJournal(path)) base.warnings.push(JOURNAL_MESSAGE);
+      else base.warnings.push(...(await rawDiskWarnings(dev, fileSize)));
       return { info: base };
     }
     const img = format === 'qcow2' ? await openQcow2(dev) : await openQcow(dev);

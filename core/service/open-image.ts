@@ -4,7 +4,7 @@
  * resolves backing chains the way QEMU does (relative to the image's directory), refusing
  * loops.
  */
-import { realpath } from 'node:fs/promises';
+import { access, realpath } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fail, toVaultError } from '../api/errors.js';
@@ -42,6 +42,12 @@ export interface OpenImageOptions {
    * layer is opened with a lock that shares writing (README "Image locks").
    */
   forceShare?: boolean;
+  /**
+   * Read the top image's data with `O_DIRECT` (large aligned reads): for an output we just
+   * wrote with `O_DIRECT`, which is not in the page cache, so a buffered read would only add
+   * page-cache inserts and copies (the verify pass of `convert`, docs/DESIGN.md).
+   */
+  directReads?: boolean;
 }
 
 /** Resolves a backing file name like QEMU: relative names are relative to the image's directory. */
@@ -84,6 +90,7 @@ async function openLayer(
     throw fail('CORRUPT', `Backing chain deeper than ${MAX_BACKING_DEPTH} images`);
   }
   const nextChain = [...chain, real];
+  await refuseHalfRotated(path);
   const dev = await FileDevice.open(path, { forceShare: opts.forceShare }).catch((e: unknown) => {
     // Name the layer: a hostile image points its backing file at a FIFO, a device, /proc…
     const parent = chain[chain.length - 1];
@@ -94,6 +101,7 @@ async function openLayer(
   const passphrase =
     depth === 0 ? opts.passphrase : (opts.backingPassphrases?.[depth - 1] ?? opts.passphrase);
   try {
+    if (opts.directReads && chain.length === 0) await dev.useDirectReads();
     const probed = await probeFormat(dev);
     const format = pickFormat(probed, opts.format, path);
     const openBacking = opts.topLayerOnly
@@ -166,4 +174,22 @@ function makeUnlock(passphrase: Uint8Array | undefined, poolThreads?: number): U
       key.fill(0);
     }
   };
+}
+
+/**
+ * An image whose master-key rotation was interrupted is read by nobody until `rekey --resume`
+ * has finished it (README "Master-key rotation"): part of it is under the new key.
+ */
+async function refuseHalfRotated(path: string): Promise<void> {
+  const journal = `${path}.rekey-journal`;
+  const pending = await access(journal).then(
+    () => true,
+    () => false
+  );
+  if (pending) {
+    throw fail(
+      'UNSUPPORTED_FEATURE',
+      `A master-key rotation of ${path} was interrupted: finish it with image-vault rekey --resume`
+    );
+  }
 }

@@ -58,18 +58,19 @@ export async function rekey(
 ): Promise<RekeyResult> {
   ctx.progress.setPhase('preparing');
   const journalPath = journalPathForImage(image);
-  const pending = await exists(journalPath);
-  if (pending && !opts.resume) {
-    throw fail(
-      'EXISTS',
-      `A master-key rotation of ${image} was interrupted: finish it with rekey --resume`
-    );
-  }
-  if (!pending && opts.resume) {
-    throw fail('NOT_FOUND', `No interrupted master-key rotation of ${image} (${journalPath})`);
-  }
-  // The write lock is held from here to the end: no VM, qemu-img or other job of ours.
+  // The write lock is held from here to the end: no VM, qemu-img or other job of ours (and
+  // the journal is looked at only under it, so a running rotation is not taken for a dead one).
   const dev = await FileDevice.open(image, { write: true, direct: true });
+  const pending = await exists(journalPath);
+  if (pending !== Boolean(opts.resume)) {
+    await dev.close();
+    throw pending
+      ? fail(
+          'EXISTS',
+          `A master-key rotation of ${image} was interrupted: finish it with rekey --resume`
+        )
+      : fail('NOT_FOUND', `No interrupted master-key rotation of ${image} (${journalPath})`);
+  }
   let journal: OpenJournal | undefined;
   const keys: UnlockedLuks[] = [];
   try {

@@ -2,17 +2,8 @@
  * The `VaultApi` implementation every face calls (CLI, Electron IPC, loopback server).
  * Long operations run as jobs in a `JobRegistry`; bulk crypto runs in worker threads.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fail } from '../api/errors.js';
-import type {
-  DirectoryEntry,
-  DirectoryListing,
-  JobInfo,
-  VaultApi,
-  VaultEvent,
-} from '../api/types.js';
+import { basename } from 'node:path';
+import type { JobInfo, VaultApi, VaultEvent } from '../api/types.js';
 import { JobRegistry, type JobFunction } from '../jobs/job-registry.js';
 import { calibratePbkdf2Iterations } from '../crypto/kdf-client.js';
 import { parseHashName } from '../crypto/hash.js';
@@ -30,6 +21,7 @@ import { describeKeys, listOwnKeys } from './bundle-keys.js';
 import { rekeyJob } from './rekey.js';
 import { startBatchJob } from './batch-job.js';
 import { preflight } from './preflight.js';
+import { listDirectory } from './list-directory.js';
 
 export interface VaultServiceOptions {
   /** Worker threads for bulk crypto per cipher (default: the number of cores). */
@@ -160,32 +152,4 @@ function wiping(run: JobFunction, ...secrets: (Uint8Array | undefined)[]): JobFu
       for (const s of secrets) s?.fill(0);
     }
   };
-}
-
-async function listDirectory(path?: string): Promise<DirectoryListing> {
-  const dir = resolve(path ?? homedir());
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    throw fail('NOT_FOUND', `Cannot open folder ${dir}`);
-  }
-  const entries: DirectoryEntry[] = [];
-  for (const name of names.sort((a, b) => a.localeCompare(b))) {
-    if (name.startsWith('.')) continue;
-    const p = join(dir, name);
-    try {
-      const s = await stat(p);
-      entries.push({
-        name,
-        path: p,
-        kind: s.isDirectory() ? 'directory' : s.isFile() ? 'file' : 'other',
-        size: s.size,
-      });
-    } catch {
-      // dangling links and unreadable entries are skipped
-    }
-  }
-  const parent = dirname(dir);
-  return { path: dir, parent: parent === dir ? null : parent, entries };
 }

@@ -95,14 +95,16 @@ export async function judgeUnits(
 }
 
 export interface KillReport {
-  /** Runs that died by SIGKILL before finishing. */
+  /** Runs that died by SIGKILL in the middle of a rotation (a journal was left). */
   kills: number;
+  /** Runs killed before they had written anything (no journal yet). */
+  earlyKills: number;
   /** Checks run on the image while it was half rotated. */
   halfChecks: number;
 }
 
 /**
- * Runs `rekey ARGS` killing it with SIGKILL after a random delay (up to `maxDelayMs`), then
+ * Runs `rekey ARGS` killing it with SIGKILL at a random moment (`runCli`), then
  * `rekey --resume`, also killed at random, `kills` times in all; then a last `--resume`
  * that must finish. `whileHalf` runs after every kill that left a journal behind.
  */
@@ -111,19 +113,23 @@ export async function rekeyWithKills(
   args: string[],
   o: { kills: number; maxDelayMs: number; whileHalf?: () => Promise<void> }
 ): Promise<KillReport> {
-  const rep: KillReport = { kills: 0, halfChecks: 0 };
+  const rep: KillReport = { kills: 0, earlyKills: 0, halfChecks: 0 };
   let started = false;
   for (let attempt = 0; rep.kills < o.kills && attempt < o.kills * 4; attempt++) {
-    const delay = Math.floor(Math.random() * o.maxDelayMs);
+    // Mostly inside the data pass; one run in four at any moment from the start (which also
+    // hits key derivation, the journal's creation and the header's installation).
+    const afterData = Math.random() < 0.75;
+    const afterMs = Math.floor(Math.random() * (afterData ? o.maxDelayMs / 5 : o.maxDelayMs));
     const resume = started ? ['--resume'] : [];
-    const r = await runCli(['rekey', ...args, ...resume, image], delay);
+    const r = await runCli(['rekey', ...args, ...resume, image], { afterMs, afterData });
     const journal = await readFile(`${image}.rekey-journal`).then(
       () => true,
       () => false
     );
     if (r.signal === 'SIGKILL') {
-      rep.kills++;
+      if (!journal) rep.earlyKills++;
       if (journal) {
+        rep.kills++;
         started = true;
         if (o.whileHalf) {
           await o.whileHalf();
@@ -137,26 +143,34 @@ export async function rekeyWithKills(
     assert.equal(journal, false, 'a finished rotation leaves no journal');
     return rep;
   }
-  if (started) {
-    const last = await runCli(['rekey', ...args, '--resume', image]);
-    assert.equal(last.code, 0, `final rekey --resume failed: ${last.stderr}`);
-  }
+  const last = await runCli(['rekey', ...args, ...(started ? ['--resume'] : []), image]);
+  assert.equal(last.code, 0, `final rekey failed: ${last.stderr}`);
   return rep;
 }
 
-/** Runs the CLI as a child; with `killAfterMs`, SIGKILLs it then (if still running). */
+/**
+ * Runs the CLI as a child (`--progress=json` is added). With `kill`, SIGKILLs it: after
+ * `afterMs` from the start, or, with `afterData`, that long after the data pass began (its first
+ * "rekeying" progress line), so that kills land inside the rotation whatever the KDF costs.
+ */
 export function runCli(
   argv: string[],
-  killAfterMs?: number
+  kill?: { afterMs: number; afterData: boolean }
 ): Promise<{ code: number; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...argv], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+    const child = spawn(process.execPath, [CLI_BIN, ...argv, '--progress=json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      timer ??= setTimeout(() => child.kill('SIGKILL'), kill!.afterMs);
+    };
+    if (kill && !kill.afterData) arm();
+    child.stdout.on('data', (d: Buffer) => {
+      if (kill?.afterData && d.toString().includes('"rekeying"')) arm();
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer =
-      killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

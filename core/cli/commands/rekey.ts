@@ -25,8 +25,8 @@ when given). Other keyslots cannot be re-wrapped without their passphrases: give
 --other-passphrase-file (repeatable; each keeps its slot), or drop them with
 --drop-other-slots; otherwise the rotation is refused before anything is written.
 
-Space: no copy of the image. The journal IMAGE.rekey-journal takes about twice the LUKS header
-(4 MiB for qcow2+LUKS, at most 32 MiB for LUKS2) plus 1 MiB.
+Space: no copy of the image. The journal IMAGE.rekey-journal (mode 0600) takes about twice the
+LUKS header plus 1 MiB: ~5 MiB for qcow2+LUKS, at most ~33 MiB for LUKS2.
 Crash safety: killed at any point (or Ctrl-C), the image stays in a "rotation in progress"
 state that QEMU and cryptsetup refuse to open, and rekey --resume IMAGE (with the same
 passphrase files) finishes it. Keep IMAGE.rekey-journal with the image until then.

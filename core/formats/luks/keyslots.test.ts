@@ -122,6 +122,18 @@ describe('LUKS1 format and keyslots on a MemoryDevice', () => {
     assert.ok(after.some((b) => b !== 0));
   });
 
+  it('revoking a slot by number takes a remaining passphrase as proof (luksKillSlot)', async () => {
+    const { io } = await fresh();
+    await addKeyslot(io, A, B, { iterations: 1000 });
+    // B opens slot 1 only: it does not prove anything about the slots that remain.
+    await rejects(removeKeyslots(io, { slot: 1, passphrase: B }), 'WRONG_PASSPHRASE');
+    await rejects(removeKeyslots(io, { slot: 1, passphrase: C }), 'WRONG_PASSPHRASE');
+    assert.deepEqual(await removeKeyslots(io, { slot: 1, passphrase: A }), [1]);
+    // The last slot: its own passphrase is the proof, and the removal still needs forceLast.
+    await rejects(removeKeyslots(io, { slot: 0, passphrase: A }), 'LAST_KEYSLOT');
+    assert.deepEqual(await removeKeyslots(io, { slot: 0, passphrase: A, forceLast: true }), [0]);
+  });
+
   it('refuses to remove the last keyslot unless forced', async () => {
     const { io } = await fresh();
     await rejects(removeKeyslots(io, { slot: 0 }), 'LAST_KEYSLOT');

@@ -246,9 +246,20 @@ export async function removeKeyslots(
       throw fail('KEYSLOT_INACTIVE', `Keyslot ${sel.slot} is not active`);
     }
     if (sel.passphrase) {
+      // As `cryptsetup luksKillSlot` asks: "any remaining passphrase", i.e. one of another
+      // active keyslot; only for the last keyslot is its own passphrase the proof.
+      const last = ops.active.length === 1;
+      const proofSlots = last ? ops.active : ops.active.filter((i) => i !== sel.slot);
       let ok = false;
-      for (const i of ops.active) if (!ok) ok = await ops.opens(i, sel.passphrase);
-      if (!ok) throw fail('WRONG_PASSPHRASE', 'The passphrase does not open any keyslot');
+      for (const i of proofSlots) if (!ok) ok = await ops.opens(i, sel.passphrase);
+      if (!ok) {
+        throw fail(
+          'WRONG_PASSPHRASE',
+          last
+            ? 'The passphrase does not open this keyslot'
+            : `The passphrase does not open any keyslot other than ${sel.slot}`
+        );
+      }
     }
     targets = [sel.slot];
   } else if (sel.passphrase) {

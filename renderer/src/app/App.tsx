@@ -21,6 +21,8 @@ export async function openAndOffer(path: string): Promise<void> {
   const s = useStore.getState();
   const info = await s.openImage(path);
   if (info?.encryption?.format === 'aes') s.openWizard({ kind: 'migrate', source: info.path });
+  // Raw has no signature: say at once when the file does not look like a disk (a text file…).
+  else if (info?.format === 'raw' && info.warnings.length > 0) s.notify('error', info.warnings[0]!);
 }
 
 function NavItem({
@@ -70,8 +72,10 @@ export function App() {
   const mode = bridgeMode();
 
   useEffect(() => {
-    const { upsertJob, loadJobs } = useStore.getState();
+    const { upsertJob, loadJobs, loadLibraryInfos } = useStore.getState();
     void loadJobs();
+    // The bridge is connected before the first render: the remembered images can be read now.
+    void loadLibraryInfos();
     return api().subscribe((e) => {
       if (e.type === 'job') upsertJob(e.job);
     });
@@ -146,8 +150,16 @@ export function App() {
       </main>
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
-          <Icon name="upload" size={48} />
-          <p>Drop to open</p>
+          <Icon name={mode === 'electron' ? 'upload' : 'folder'} size={48} />
+          {mode === 'electron' ? (
+            <p>Drop to open</p>
+          ) : (
+            <p>
+              A browser does not reveal where a dropped file is.
+              <br />
+              Release to pick it with Open… instead.
+            </p>
+          )}
         </div>
       )}
       {wizard?.kind === 'create' && <CreateWizard onClose={close} />}
@@ -205,8 +217,9 @@ export function Locked() {
       <h1>Open the link printed by image-vault serve</h1>
       <p className="muted">
         For your safety this page only works with the private link (it ends in <code>#token=…</code>
-        ) that <code>image-vault serve</code> printed in your terminal. Reloading the page forgets
-        it; open the link again.
+        ) that <code>image-vault serve</code> printed in your terminal. Reloading keeps your session
+        until the browser closes; a new browser session, or a restarted server, needs the link
+        again.
       </p>
     </main>
   );

@@ -7,6 +7,7 @@ import { ApiError } from './errors.js';
 import { runFakeBatch } from './fake-batch.js';
 import { fakeHeaderOps } from './fake-headers.js';
 import { type FakeImage, makeImage, slotInfos } from './fake-images.js';
+import { fakePreflight } from './fake-preflight.js';
 
 export type { FakeImage } from './fake-images.js';
 
@@ -315,25 +316,7 @@ export function createFakeApi(opts: { jobStepMs?: number } = {}): VaultApi {
       throw new ApiError('UNSUPPORTED_FEATURE', `The demo cannot convert ${baseName(req.path)}`);
     },
     ...fakeHeaderOps({ get, files, refresh, delay }),
-    async preflight(req) {
-      const taken = images.has(req.target) || files.has(req.target);
-      return {
-        ok: !taken || req.overwrite === true,
-        problems:
-          taken && req.overwrite !== true
-            ? [
-                {
-                  field: 'target' as const,
-                  severity: 'error' as const,
-                  code: 'EXISTS' as const,
-                  message: `${req.target} already exists. Choose another name.`,
-                },
-              ]
-            : [],
-        bytesNeeded: 0,
-        bytesFree: null,
-      };
-    },
+    preflight: async (req) => fakePreflight(req, images.has(req.target) || files.has(req.target)),
     async trash(path) {
       get(path);
       images.delete(path);

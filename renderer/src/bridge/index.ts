@@ -1,13 +1,13 @@
 /**
  * Picks the `VaultApi` adapter for this page: the Electron preload (`window.vault`) or the
- * loopback server (token from the URL fragment, kept in memory only). Nothing else: outside
- * tests the renderer never runs on a fake. A page on `app://` without its bridge is the
- * desktop app with a broken preload, and says so; a loopback page without a token asks for
- * the link from the terminal.
+ * loopback server (the URL fragment's token traded for a session cookie, loopback.ts). Nothing
+ * else: outside tests the renderer never runs on a fake. A page on `app://` without its bridge
+ * is the desktop app with a broken preload, and says so; a loopback page without a token or a
+ * session asks for the link from the terminal.
  */
 import type { VaultApi } from '../../../core/api/index.js';
 import { createElectronApi, electronBridge } from './electron.js';
-import { createLoopbackApi, takeTokenFromLocation } from './loopback.js';
+import { createLoopbackApi, startSession, takeTokenFromLocation } from './loopback.js';
 
 /**
  * `locked`: served by `image-vault serve` but opened without the `#token=…` link.
@@ -19,7 +19,7 @@ let current: { api: VaultApi; mode: BridgeMode; pathForFile: (f: File) => string
   null;
 
 /** Chooses and remembers the adapter. Call once at startup, before rendering. */
-export function connectBridge(): BridgeMode {
+export async function connectBridge(): Promise<BridgeMode> {
   const bridge = electronBridge();
   if (bridge) {
     current = {
@@ -31,8 +31,9 @@ export function connectBridge(): BridgeMode {
   }
   if (isDesktopWindow()) return 'no-bridge';
   const token = takeTokenFromLocation(window.location, window.history);
-  if (token) {
-    current = { api: createLoopbackApi(token), mode: 'loopback', pathForFile: () => null };
+  const auth = await startSession(token);
+  if (auth) {
+    current = { api: createLoopbackApi(auth), mode: 'loopback', pathForFile: () => null };
     return 'loopback';
   }
   return 'locked';

@@ -1,7 +1,13 @@
 /**
  * `VaultApi` over the loopback server (`image-vault serve`), derived from the contract:
- * `POST /api/<operation>` with a JSON argument array (bytes as `{ $b64 }`, core/api/wire.ts), and events from `GET /api/events` read with a streaming fetch so the token
- * stays in the `Authorization` header (never in a URL).
+ * `POST /api/<operation>` with a JSON argument array (bytes as `{ $b64 }`, core/api/wire.ts),
+ * and events from `GET /api/events` read with a streaming fetch.
+ *
+ * Authentication (docs/decisions.md "serve sessions"): the page trades the fragment token once
+ * for an `HttpOnly; SameSite=Strict` session cookie (`POST /api/session`) and then calls with
+ * that cookie and the `X-Image-Vault: 1` header, so a reload keeps the session and the token
+ * never appears in a URL, in storage or in script-readable state after load. Should the
+ * browser refuse the cookie, the token stays in this closure and goes in `Authorization`.
  */
 import { OPERATION_NAMES } from '../../../core/api/contract.js';
 import type { ErrorPayload, VaultApi, VaultEvent } from '../../../core/api/index.js';
@@ -21,9 +27,47 @@ export function takeTokenFromLocation(loc: Location, hist: History): string | nu
   return match[1];
 }
 
-/** Creates the loopback adapter; `token` is kept in this closure only. */
-export function createLoopbackApi(token: string, base = '/api/'): VaultApi {
-  const headers = { Authorization: `Bearer ${token}` };
+/** How a loopback page authenticates: the session cookie, or (fallback) the token. */
+export type LoopbackAuth = { cookie: true } | { token: string };
+
+/**
+ * Establishes the session: with the fragment's token, trades it for the cookie; without one
+ * (a reload), asks whether the cookie this tab already holds is still valid.
+ * Returns how to authenticate, or null when the page has no session (show the locked screen).
+ */
+export async function startSession(
+  token: string | null,
+  base = '/api/'
+): Promise<LoopbackAuth | null> {
+  const ask = async (headers: Record<string, string>): Promise<boolean> => {
+    try {
+      const res = await fetch(base + 'session', {
+        method: 'POST',
+        headers: { ...headers, 'X-Image-Vault': '1', 'Content-Type': 'application/json' },
+        body: '[]',
+        credentials: 'same-origin',
+        cache: 'no-store',
+        referrerPolicy: 'no-referrer',
+      });
+      return res.ok;
+    } catch {
+      return false;
+    }
+  };
+  if (token) {
+    if (!(await ask({ Authorization: `Bearer ${token}` }))) return { token };
+    // The cookie is HttpOnly: check that the browser kept it before forgetting the token.
+    return (await ask({})) ? { cookie: true } : { token };
+  }
+  return (await ask({})) ? { cookie: true } : null;
+}
+
+/** Creates the loopback adapter; a token is kept in this closure only. */
+export function createLoopbackApi(auth: LoopbackAuth | string, base = '/api/'): VaultApi {
+  const how: LoopbackAuth = typeof auth === 'string' ? { token: auth } : auth;
+  const headers: Record<string, string> =
+    'token' in how ? { Authorization: `Bearer ${how.token}` } : { 'X-Image-Vault': '1' };
+  const credentials: RequestCredentials = 'token' in how ? 'omit' : 'same-origin';
 
   async function call<T>(method: string, args: unknown[]): Promise<T> {
     let res: Response;
@@ -32,7 +76,7 @@ export function createLoopbackApi(token: string, base = '/api/'): VaultApi {
         method: 'POST',
         headers: { ...headers, 'Content-Type': 'application/json' },
         body: JSON.stringify(encodeBytes(args)),
-        credentials: 'omit',
+        credentials,
         cache: 'no-store',
         referrerPolicy: 'no-referrer',
       });
@@ -62,7 +106,7 @@ export function createLoopbackApi(token: string, base = '/api/'): VaultApi {
         const res = await fetch(base + 'events', {
           headers,
           cache: 'no-store',
-          credentials: 'omit',
+          credentials,
         });
         if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
         delay = 500;

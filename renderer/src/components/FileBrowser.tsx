@@ -1,7 +1,9 @@
 /**
  * In-app file browser built on `api.listDirectory` (the loopback face has no native dialog;
  * browsers never reveal file paths). Picks a file or a folder; with `requireFile`, only a
- * folder holding that file (e.g. a bundle's `manifest.json`) can be chosen.
+ * folder holding that file (e.g. a bundle's `manifest.json`) can be chosen. A typed path to a
+ * file picks that file (file mode) or opens its folder; a folder picker still lists a folder's
+ * files, dimmed, so a folder with files never looks empty (issue #14).
  */
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { DirectoryListing } from '../../../core/api/index.js';
@@ -20,6 +22,8 @@ export function FileBrowser(props: {
   startPath?: string;
   /** Folder mode: the chosen folder must contain a file of this name (files are listed). */
   requireFile?: string;
+  /** File mode: names of the files expected (default: disk images); others are dimmed. */
+  accept?: RegExp;
   /** Label of the confirm button (default "Open" / "Use this folder"). */
   pickLabel?: string;
   onPick: (path: string) => void;
@@ -36,25 +40,34 @@ export function FileBrowser(props: {
   /** The user edited Location since the last request started: keep their text. */
   const edited = useRef(false);
 
-  const load = useCallback(async (path?: string) => {
-    const request = ++latest.current;
-    edited.current = false;
-    setError(null);
-    try {
-      const l = await api().listDirectory(path);
-      if (request !== latest.current) return;
-      setListing(l);
-      if (!edited.current) setTyped(l.path);
-      setSelected(null);
+  const { mode } = props;
+  // The caller's onPick changes with every render; `load` must not.
+  const pick = useRef(props.onPick);
+  pick.current = props.onPick;
+  const load = useCallback(
+    async (path?: string, typedByUser = false) => {
+      const request = ++latest.current;
+      edited.current = false;
+      setError(null);
       try {
-        localStorage.setItem(LAST_DIR_KEY, l.path);
-      } catch {
-        /* not remembered */
+        const l = await api().listDirectory(path);
+        if (request !== latest.current) return;
+        // A typed path to a file: in a file picker that is the choice.
+        if (l.file && mode === 'file' && typedByUser) return pick.current(l.file);
+        setListing(l);
+        if (!edited.current) setTyped(l.file ?? l.path);
+        setSelected(l.file && mode === 'file' ? l.file : null);
+        try {
+          localStorage.setItem(LAST_DIR_KEY, l.path);
+        } catch {
+          /* not remembered */
+        }
+      } catch (e) {
+        if (request === latest.current) setError(describeError(e));
       }
-    } catch (e) {
-      if (request === latest.current) setError(describeError(e));
-    }
-  }, []);
+    },
+    [mode]
+  );
 
   useEffect(() => {
     let start = props.startPath;
@@ -68,13 +81,16 @@ export function FileBrowser(props: {
     void load(start).then(() => undefined);
   }, [load, props.startPath]);
 
+  // Folder pickers list files too (dimmed, not choosable): a folder of files is not empty.
   const entries = [...(listing?.entries ?? [])]
     .filter((e) => !e.name.startsWith('.'))
-    .filter((e) => props.mode === 'file' || !!props.requireFile || e.kind === 'directory')
     .sort((a, b) =>
       a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'directory' ? -1 : 1
     );
 
+  const accept = props.accept ?? IMAGE_EXT;
+  const folders = entries.filter((e) => e.kind === 'directory').length;
+  const files = entries.length - folders;
   const required = props.requireFile;
   const holdsRequired =
     !required || !!listing?.entries.some((e) => e.kind === 'file' && e.name === required);
@@ -109,7 +125,7 @@ export function FileBrowser(props: {
         className="row browser-bar"
         onSubmit={(e) => {
           e.preventDefault();
-          if (typed.trim()) void load(typed.trim());
+          if (typed.trim()) void load(typed.trim(), true);
         }}
       >
         <button
@@ -151,16 +167,27 @@ export function FileBrowser(props: {
             : `Open the folder that holds ${required}.`}
         </p>
       )}
+      {props.mode === 'folder' && !required && listing && folders === 0 && files > 0 && (
+        <p className="hint" role="status">
+          <Icon name="info" size={14} /> No folders here, only {files}{' '}
+          {files === 1 ? 'file' : 'files'}: this folder can be used as it is.
+        </p>
+      )}
+      {entries.length === 0 && listing && (
+        <p className="muted browser-empty" role="status">
+          This folder is empty.
+        </p>
+      )}
       <ul className="browser-list" role="listbox" aria-label="Files and folders">
-        {entries.length === 0 && <li className="muted empty-row">This folder is empty.</li>}
         {entries.map((e) => (
           <li
             key={e.path}
             role="option"
             aria-selected={selected === e.path}
+            aria-disabled={props.mode === 'folder' && e.kind === 'file' ? true : undefined}
             aria-label={e.name}
             tabIndex={0}
-            className={`browser-row ${selected === e.path ? 'selected' : ''} ${e.kind === 'file' && (props.mode === 'folder' || !IMAGE_EXT.test(e.name)) ? 'dim' : ''}`}
+            className={`browser-row ${selected === e.path ? 'selected' : ''} ${e.kind === 'file' && (props.mode === 'folder' || !accept.test(e.name)) ? 'dim' : ''}`}
             onClick={() =>
               e.kind === 'directory'
                 ? void load(e.path)
@@ -186,6 +213,13 @@ export function FileBrowser(props: {
           </li>
         ))}
       </ul>
+      {props.mode === 'file' && !props.accept && selected && !IMAGE_EXT.test(selected) && (
+        <p className="alert warn" role="status">
+          <Icon name="warning" />
+          {selected.slice(selected.lastIndexOf('/') + 1)} does not have a disk image&apos;s name
+          (.qcow2, .img, .raw…). It is read first; if it is not a disk, you are told so.
+        </p>
+      )}
     </Dialog>
   );
 }

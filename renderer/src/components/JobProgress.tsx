@@ -68,7 +68,7 @@ export function JobProgress({ job, onCancel }: { job: JobInfo; onCancel?: () => 
         {!waiting && <span className="muted">{pct}%</span>}
       </div>
       <div
-        className={`progress ${job.state}${waiting ? ' indeterminate' : ''}`}
+        className={`progress ${job.state}${waiting ? ' indeterminate' : ''}${failedSteps(job).length > 0 ? ' partial' : ''}`}
         role="progressbar"
         aria-label={`${job.label} progress`}
         aria-valuemin={0}

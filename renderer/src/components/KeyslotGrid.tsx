@@ -11,7 +11,10 @@ export function KeyslotGrid(props: {
   return (
     <ul className="keyslots" aria-label="Keyslots">
       {slots.map((s) => {
-        const label = `Keyslot ${s.slot}: ${s.active ? `in use, ${s.iterations.toLocaleString('en-US')} ${s.kdf?.startsWith('argon') ? 'passes' : 'iterations'}` : 'empty'}`;
+        const argon = s.kdf?.startsWith('argon');
+        const short = `${compact(s.iterations)} ${argon ? 'passes' : 'iter.'}`;
+        // The name holds the visible text word for word (WCAG 2.5.3, axe label-content-name-mismatch).
+        const label = `Keyslot ${s.slot}: ${s.active ? `in use, ${short} (${s.iterations.toLocaleString('en-US')} ${argon ? 'passes' : 'iterations'})` : 'empty'}`;
         return (
           <li key={s.slot}>
             <button
@@ -22,14 +25,10 @@ export function KeyslotGrid(props: {
               disabled={!s.active || !props.onSelect}
               onClick={() => props.onSelect?.(s.slot)}
             >
-              <span className="keyslot-num">{s.slot}</span>
+              <span className="keyslot-num">{s.slot}</span>{' '}
               <Icon name={s.active ? 'key' : 'unlock'} size={16} />
-              <span className="keyslot-state">{s.active ? 'In use' : 'Empty'}</span>
-              {s.active && (
-                <span className="keyslot-iter">
-                  {compact(s.iterations)} {s.kdf?.startsWith('argon') ? 'passes' : 'iter.'}
-                </span>
-              )}
+              <span className="keyslot-state">{s.active ? 'In use' : 'Empty'}</span>{' '}
+              {s.active && <span className="keyslot-iter">{short}</span>}
             </button>
           </li>
         );

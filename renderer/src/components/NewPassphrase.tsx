@@ -126,7 +126,7 @@ export const NewPassphrase = forwardRef<
           autoComplete="new-password"
           onInput={() => setProblem(null)}
           onEnter={enter}
-          problem={problem}
+          problem={generated ? null : problem}
         />
       </div>
       <div hidden={!generated} className="stack">

@@ -19,6 +19,7 @@ import { Icon } from '../components/Icon.js';
 import { NewPassphrase, type NewPassphraseHandle } from '../components/NewPassphrase.js';
 import { TargetPicker } from '../components/TargetPicker.js';
 import { formatDuration, joinPath } from '../lib/format.js';
+import { useStore } from '../store/index.js';
 
 type Kind = 'qcow2-luks' | 'luks' | 'qcow2';
 const KINDS: { id: Kind; title: string; text: string }[] = [
@@ -130,6 +131,7 @@ export function CreateWizard({ onClose }: { onClose: () => void }) {
       const info = await api().create(req);
       pass.current?.clear();
       setCreated(info);
+      void useStore.getState().addToLibrary(info.path, { kind: 'created' });
     } catch (e) {
       setError(describeError(e));
       setStep(encrypted ? 2 : 1);

@@ -1,15 +1,17 @@
 /** Image details: everything `inspect` returns, in plain words, and the keyslot grid. */
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import type { ImageInfo } from '../../../core/api/index.js';
 import { useStore } from '../store/index.js';
 import { describeCipher, describeFormat, formatBytes } from '../lib/format.js';
 import { Icon, type IconName } from '../components/Icon.js';
+import { KeyslotDetails } from '../components/KeyslotDetails.js';
 import { KeyslotGrid } from '../components/KeyslotGrid.js';
 import { ScreenHeader } from '../components/ScreenHeader.js';
 import { InUseBadge, inUseReadReason, inUseReason } from '../components/InUse.js';
 import type { KeyslotAction } from '../store/wizards-slice.js';
 import { EncryptionBadge } from './Library.js';
 import { LibvirtPlanCard } from './LibvirtPlanCard.js';
+import { RekeyDialog } from './RekeyDialog.js';
 import { HeaderBackupCard } from './HeaderBackupCard.js';
 
 /** The keyslot card's actions, in the order shown. */
@@ -34,15 +36,52 @@ export function Details() {
   const go = useStore((s) => s.go);
   const openWizard = useStore((s) => s.openWizard);
   const [slot, setSlot] = useState<number | null>(null);
+  const [rekeying, setRekeying] = useState(false);
+  const entry = useStore((s) => s.library.find((e) => e.path === s.selected));
+  const showDetails = useStore((s) => s.showDetails);
+  // Not read in this window yet (a fresh session): read it now instead of calling it unreadable.
+  const unread = !!path && !info && !loading && !entry?.problem;
+  useEffect(() => {
+    if (unread && path) void refresh(path, { quiet: true });
+  }, [unread, path, refresh]);
 
   if (!path) return null;
   if (!info) {
+    const failed = !loading && !unread && entry?.problem;
     return (
-      <section className="screen">
-        <p className="muted">{loading ? 'Reading the image…' : 'This image could not be read.'}</p>
-        <button type="button" className="button" onClick={() => void refresh(path)}>
-          <Icon name="refresh" /> Try again
-        </button>
+      <section className="screen" aria-labelledby="details-title">
+        <nav className="crumbs" aria-label="Breadcrumb">
+          <button type="button" className="link-button" onClick={() => go('library')}>
+            <Icon name="chevron-left" size={14} /> Library
+          </button>
+        </nav>
+        <h1 id="details-title">{path.slice(path.lastIndexOf('/') + 1)}</h1>
+        {failed ? (
+          <p className="alert error" role="alert">
+            <Icon name="warning" /> This image could not be read: {entry.problem}
+          </p>
+        ) : (
+          <p className="muted" role="status">
+            Reading the image…
+          </p>
+        )}
+        {failed && (
+          <div className="row">
+            <button type="button" className="button" onClick={() => void refresh(path)}>
+              <Icon name="refresh" /> Try again
+            </button>
+            <button
+              type="button"
+              className="button"
+              onClick={() => {
+                forget(path);
+                go('library');
+              }}
+            >
+              Remove from library
+            </button>
+          </div>
+        )}
       </section>
     );
   }
@@ -50,6 +89,7 @@ export function Details() {
   const name = path.slice(path.lastIndexOf('/') + 1);
   const luks = enc?.format === 'luks';
   const active = enc?.slots.filter((s) => s.active).length ?? 0;
+  const chosen = enc?.slots.find((s) => s.slot === slot && s.active);
   // Held by a VM or another program: changes are refused (IMAGE_IN_USE), and while it is
   // written, reads too; say why instead of letting the action fail.
   const writeBlocked = info.inUse ? inUseReason(info.inUse) : undefined;
@@ -91,6 +131,17 @@ export function Details() {
           >
             <Icon name="key" /> Hand over…
           </button>
+          {luks && (
+            <button
+              type="button"
+              className="button"
+              disabled={writeBlocked !== undefined}
+              title={writeBlocked}
+              onClick={() => setRekeying(true)}
+            >
+              <Icon name="refresh" /> Rotate master key…
+            </button>
+          )}
           <button
             type="button"
             className="button"
@@ -103,6 +154,7 @@ export function Details() {
           </button>
         </div>
       </ScreenHeader>
+      {rekeying && <RekeyDialog path={path} onClose={() => setRekeying(false)} />}
 
       {enc?.format === 'aes' && (
         <div className="alert warn" role="alert">
@@ -128,11 +180,40 @@ export function Details() {
           <Icon name="warning" /> {writeBlocked}
         </p>
       )}
+      {(entry?.origin?.from || entry?.migratedTo) && (
+        <p className="lineage-line">
+          {entry.origin?.from && (
+            <>
+              {entry.origin.kind === 'migrated' ? 'Migrated from' : 'Made from'}{' '}
+              <button
+                type="button"
+                className="link-button"
+                onClick={() => showDetails(entry.origin!.from!)}
+              >
+                {entry.origin.from}
+              </button>
+            </>
+          )}
+          {entry.migratedTo && (
+            <>
+              Migrated to{' '}
+              <button
+                type="button"
+                className="link-button"
+                onClick={() => showDetails(entry.migratedTo!)}
+              >
+                {entry.migratedTo}
+              </button>
+            </>
+          )}
+        </p>
+      )}
       {info.warnings
         .filter((w) => enc?.format !== 'aes' || !/AES/i.test(w))
         .map((w) => (
-          <p key={w} className="alert info">
-            <Icon name="info" /> {w}
+          // A raw file's warnings say it may not be a disk at all: not a side note.
+          <p key={w} className={`alert ${info.format === 'raw' ? 'warn' : 'info'}`}>
+            <Icon name={info.format === 'raw' ? 'warning' : 'info'} /> {w}
           </p>
         ))}
 
@@ -204,13 +285,7 @@ export function Details() {
                   disabled={blockedFor(action) !== undefined}
                   title={blockedFor(action)}
                   aria-describedby={blockedFor(action) ? 'in-use-reason' : undefined}
-                  onClick={() =>
-                    openWizard(
-                      action === 'remove'
-                        ? { kind: 'keyslot', action, path, slot: slot ?? undefined }
-                        : { kind: 'keyslot', action, path }
-                    )
-                  }
+                  onClick={() => openWizard({ kind: 'keyslot', action, path })}
                 >
                   <Icon name={icon} /> {label}
                 </button>
@@ -222,6 +297,17 @@ export function Details() {
             selected={slot}
             onSelect={(s) => setSlot((cur) => (cur === s ? null : s))}
           />
+          {chosen && (
+            <KeyslotDetails
+              slot={chosen}
+              activeCount={active}
+              blocked={writeBlocked}
+              onClose={() => setSlot(null)}
+              onRevoke={() =>
+                openWizard({ kind: 'keyslot', action: 'remove', path, slot: chosen.slot })
+              }
+            />
+          )}
         </article>
       )}
       {luks && (

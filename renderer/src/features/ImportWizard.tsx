@@ -371,6 +371,7 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
         <FileBrowser
           mode="file"
           title="Choose the bundle file (.tar)"
+          accept={/\.tar$/i}
           startPath={dir || undefined}
           onClose={() => setTarBrowsing(false)}
           onPick={(p) => {

@@ -1,6 +1,8 @@
 /**
- * Keyslot dialogs: test, add, change, remove a passphrase. The last active slot is protected
- * (explained, removable only with an explicit tick); a wrong passphrase is said as such.
+ * Keyslot dialogs: test, add, change, remove a passphrase, and revoke a keyslot chosen in the
+ * grid. Revoking takes the passphrase of another keyslot that stays as proof and a tick that
+ * names the slot, as `cryptsetup luksKillSlot` asks (issue #14). The last active slot is
+ * protected (explained, removable only with an explicit tick); a wrong passphrase is said as such.
  */
 import { useId, useRef, useState } from 'react';
 import { api } from '../bridge/index.js';
@@ -45,14 +47,14 @@ export function KeyslotDialog(props: {
   const current = useRef<HTMLInputElement>(null);
   const fresh = useRef<NewPassphraseHandle>(null);
   const [currentProblem, setCurrentProblem] = useState<string | null>(null);
-  const [by, setBy] = useState<'passphrase' | 'slot'>(
-    props.slot !== undefined ? 'slot' : 'passphrase'
-  );
+  // A slot chosen in the grid: revoke that keyslot (proof: a passphrase that stays).
+  const revoke = action === 'remove' && props.slot !== undefined;
+  const [confirmed, setConfirmed] = useState(false);
   const [forceLast, setForceLast] = useState(false);
   const [unlockMs, setUnlockMs] = useState('2000');
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
-  const ids = { force: useId(), by: useId() };
+  const ids = { force: useId(), confirm: useId() };
   const active = info?.encryption?.slots.filter((s) => s.active).length ?? 0;
   const lastOne = action === 'remove' && active <= 1;
   const name = path.slice(path.lastIndexOf('/') + 1);
@@ -69,10 +71,13 @@ export function KeyslotDialog(props: {
         if (!r?.ok) return;
         next = r.bytes;
       }
-      if (action !== 'remove' || by === 'passphrase') {
-        if (!current.current?.value) return setCurrentProblem('Type the passphrase first.');
-        pass = peekPassphrase(current.current);
-      }
+      if (!current.current?.value) return setCurrentProblem('Type the passphrase first.');
+      if (revoke && !lastOne && !confirmed)
+        return setOutcome({
+          ok: false,
+          text: `Tick the box to confirm revoking keyslot ${props.slot}.`,
+        });
+      pass = peekPassphrase(current.current);
       if (lastOne && !forceLast)
         return setOutcome({
           ok: false,
@@ -102,22 +107,29 @@ export function KeyslotDialog(props: {
         text = `Changed: the new passphrase is in keyslot ${r.slot}; the old one was removed from keyslot ${r.removed.join(', ')}.`;
       } else {
         const r = await api().keyslotRemove(
-          by === 'slot' && props.slot !== undefined
-            ? { path, slot: props.slot, forceLast }
+          revoke
+            ? { path, slot: props.slot, passphrase: pass!, forceLast }
             : { path, passphrase: pass!, forceLast }
         );
-        text = `Removed keyslot ${r.removed.join(', ')}.`;
+        text = `${revoke ? 'Revoked' : 'Removed'} keyslot ${r.removed.join(', ')}.`;
       }
       setOutcome({ ok: true, text });
       clearInputs(current.current);
       fresh.current?.clear();
       if (action !== 'test') void refresh(path);
     } catch (e) {
-      if (errorCode(e) === 'WRONG_PASSPHRASE') {
-        setCurrentProblem(describeError(e));
+      const wrong = errorCode(e) === 'WRONG_PASSPHRASE';
+      if (wrong) {
+        setCurrentProblem(
+          revoke
+            ? lastOne
+              ? `Wrong passphrase: it does not open keyslot ${props.slot}.`
+              : `This passphrase does not open any keyslot other than ${props.slot}. Type the passphrase of a keyslot that stays.`
+            : describeError(e)
+        );
         current.current?.select();
       } else setOutcome({ ok: false, text: describeError(e) });
-      if (errorCode(e) !== 'WRONG_PASSPHRASE') void refresh(path);
+      if (!wrong) void refresh(path);
     } finally {
       wipe(pass, next);
       setBusy(false);
@@ -127,7 +139,7 @@ export function KeyslotDialog(props: {
   const done = outcome?.ok && action !== 'test';
   return (
     <Dialog
-      title={TITLES[action]}
+      title={revoke ? `Revoke keyslot ${props.slot}` : TITLES[action]}
       subtitle={name}
       onClose={props.onClose}
       busy={busy}
@@ -138,7 +150,7 @@ export function KeyslotDialog(props: {
           <ButtonPair
             secondary={{ label: outcome?.ok ? 'Close' : 'Cancel', onClick: props.onClose }}
             primary={{
-              label: busy ? 'Working…' : VERBS[action],
+              label: busy ? 'Working…' : revoke ? `Revoke keyslot ${props.slot}` : VERBS[action],
               onClick: () => void run(),
               disabled: busy,
             }}
@@ -154,46 +166,44 @@ export function KeyslotDialog(props: {
           void run();
         }}
       >
-        {action === 'remove' && props.slot !== undefined && (
-          <fieldset className="choices compact">
-            <legend>What to remove</legend>
-            <label className="choice">
-              <input
-                type="radio"
-                name={ids.by}
-                checked={by === 'passphrase'}
-                onChange={() => setBy('passphrase')}
-              />{' '}
-              The passphrase I type
-            </label>
-            <label className="choice">
-              <input
-                type="radio"
-                name={ids.by}
-                checked={by === 'slot'}
-                onChange={() => setBy('slot')}
-              />{' '}
-              Keyslot {props.slot} (selected in the grid)
-            </label>
-          </fieldset>
-        )}
         {action !== 'test' && !done && <BackupFirstPrompt path={path} />}
-        {(action !== 'remove' || by === 'passphrase') && !done && (
+        {!done && (
           <PassphraseField
             ref={current}
             label={
-              action === 'test'
-                ? 'Passphrase'
-                : action === 'remove'
-                  ? 'Passphrase to remove'
-                  : 'Current passphrase'
+              revoke
+                ? lastOne
+                  ? `Passphrase of keyslot ${props.slot}`
+                  : 'A passphrase that stays'
+                : action === 'test'
+                  ? 'Passphrase'
+                  : action === 'remove'
+                    ? 'Passphrase to remove'
+                    : 'Current passphrase'
             }
-            hint={action === 'add' ? 'Any passphrase that already opens the image.' : undefined}
+            hint={
+              revoke && !lastOne
+                ? `The passphrase of any keyslot other than ${props.slot}: it proves you may change this image and keeps working afterwards.`
+                : action === 'add'
+                  ? 'Any passphrase that already opens the image.'
+                  : undefined
+            }
             autoFocus
             problem={currentProblem}
             onInput={() => setCurrentProblem(null)}
             onEnter={() => void run()}
           />
+        )}
+        {revoke && !lastOne && !done && (
+          <label className="check" htmlFor={ids.confirm}>
+            <input
+              id={ids.confirm}
+              type="checkbox"
+              checked={confirmed}
+              onChange={(e) => setConfirmed(e.target.checked)}
+            />
+            Revoke keyslot {props.slot}: the passphrase in it will no longer open this image
+          </label>
         )}
         {(action === 'add' || action === 'change') && !done && (
           <>
