@@ -115,12 +115,16 @@ export async function rekeyWithKills(
 ): Promise<KillReport> {
   const rep: KillReport = { kills: 0, earlyKills: 0, halfChecks: 0 };
   let started = false;
-  for (let attempt = 0; rep.kills < o.kills && attempt < o.kills * 4; attempt++) {
+  // The longest delay after the data pass began; shrunk to what a finished run's data pass
+  // actually took, so that a fast machine, where a small image rotates in tens of
+  // milliseconds, is still hit inside the rotation rather than after it.
+  let dataWindowMs = o.maxDelayMs / 5;
+  for (let attempt = 0; rep.kills < o.kills && attempt < o.kills * 8; attempt++) {
     // Mostly inside the data pass; one run in four at any moment from the start (which also
     // hits key derivation, the journal's creation and the header's installation).
     const afterData = Math.random() < 0.75;
-    const afterMs = Math.floor(Math.random() * (afterData ? o.maxDelayMs / 5 : o.maxDelayMs));
-    const resume = started ? ['--resume'] : [];
+    const afterMs = Math.floor(Math.random() * (afterData ? dataWindowMs : o.maxDelayMs));
+    const resume: string[] = started ? ['--resume'] : [];
     const r = await runCli(['rekey', ...args, ...resume, image], { afterMs, afterData });
     const journal = await readFile(`${image}.rekey-journal`).then(
       () => true,
@@ -138,12 +142,15 @@ export async function rekeyWithKills(
       }
       continue;
     }
-    // It finished before the kill came: the rotation is done.
+    // It finished before the kill came: that rotation is done; the next run starts a new one
+    // (a fresh master key again), aimed earlier.
     assert.equal(r.code, 0, `rekey ${resume.join(' ')} failed: ${r.stderr}`);
     assert.equal(journal, false, 'a finished rotation leaves no journal');
-    return rep;
+    started = false;
+    if (r.dataMs !== null) dataWindowMs = Math.max(1, Math.min(dataWindowMs, r.dataMs));
   }
-  const last = await runCli(['rekey', ...args, ...(started ? ['--resume'] : []), image]);
+  if (!started) return rep;
+  const last = await runCli(['rekey', ...args, '--resume', image]);
   assert.equal(last.code, 0, `final rekey failed: ${last.stderr}`);
   return rep;
 }
@@ -156,25 +163,38 @@ export async function rekeyWithKills(
 export function runCli(
   argv: string[],
   kill?: { afterMs: number; afterData: boolean }
-): Promise<{ code: number; signal: NodeJS.Signals | null; stderr: string }> {
+): Promise<{
+  code: number;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  /** Milliseconds from the data pass's first progress line to the exit, if it got that far. */
+  dataMs: number | null;
+}> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_BIN, ...argv, '--progress=json'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let dataAt: number | null = null;
     const arm = () => {
       timer ??= setTimeout(() => child.kill('SIGKILL'), kill!.afterMs);
     };
     if (kill && !kill.afterData) arm();
     child.stdout.on('data', (d: Buffer) => {
-      if (kill?.afterData && d.toString().includes('"rekeying"')) arm();
+      if (dataAt === null && d.toString().includes('"rekeying"')) dataAt = Date.now();
+      if (kill?.afterData && dataAt !== null) arm();
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code: code ?? -1, signal, stderr });
+      resolve({
+        code: code ?? -1,
+        signal,
+        stderr,
+        dataMs: dataAt === null ? null : Date.now() - dataAt,
+      });
     });
   });
 }
