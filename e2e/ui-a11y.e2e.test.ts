@@ -131,11 +131,18 @@ for (const face of FACES) {
         await open();
         const dlg = page.getByRole('dialog', { name: title }).first();
         await dlg.waitFor();
-        await page.waitForTimeout(100);
+        // Focus moves in an effect after the dialog mounts (and after a probe, for some): wait
+        // for it to land inside the dialog, then judge where.
+        await page
+          .waitForFunction(() => document.activeElement?.closest('[role="dialog"]') != null, null, {
+            timeout: 5000,
+          })
+          .catch(() => {});
         const focus = await page.evaluate(() => {
           const el = document.activeElement;
           return { tag: el?.tagName ?? '', label: el?.getAttribute('aria-label') ?? '' };
         });
+        assert.notEqual(focus.tag, 'BODY', `${name}: focus moves into the dialog`);
         assert.notEqual(focus.label, 'Close', `${name}: focus starts on a field, not on Close`);
         await check(`dialog-${name}`);
         await page.keyboard.press('Escape');
@@ -153,7 +160,14 @@ for (const face of FACES) {
         await opener.click();
         const dlg = page.getByRole('dialog');
         await dlg.waitFor();
-        const inField = await page.evaluate(() => document.activeElement?.tagName === 'INPUT');
+        const inField = await page
+          .waitForFunction(() => document.activeElement?.tagName === 'INPUT', null, {
+            timeout: 5000,
+          })
+          .then(
+            () => true,
+            () => false
+          );
         assert.ok(inField, `${label}: focus starts in the passphrase field`);
         await check(`dialog-${label.toLowerCase().replace(/ /g, '-')}`);
         await page.keyboard.press('Escape');
