@@ -86,8 +86,8 @@ export function parseSecretObjects(args: ParsedArgs): Map<string, SecretObject> 
   return secrets;
 }
 
-/** Reads the secret `id` declared with `--object`; an unknown id is refused naming it. */
-export function readSecret(args: ParsedArgs, id: string): Uint8Array {
+/** The secret `id` declared with `--object`; an unknown id is refused naming it. */
+function declaredSecret(args: ParsedArgs, id: string): SecretObject {
   const secret = parseSecretObjects(args).get(id);
   if (!secret) {
     throw fail(
@@ -95,6 +95,12 @@ export function readSecret(args: ParsedArgs, id: string): Uint8Array {
       `No secret with id "${id}": declare it with --object secret,id=${id},file=PATH`
     );
   }
+  return secret;
+}
+
+/** Reads the secret `id` declared with `--object`; an unknown id is refused naming it. */
+export function readSecret(args: ParsedArgs, id: string): Uint8Array {
+  const secret = declaredSecret(args, id);
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(readFileSync(secret.file));
@@ -164,8 +170,8 @@ export function parseImageOpts(text: string): ImageOpts {
       out.driver = value;
     } else if (key === 'file.driver') {
       if (value !== 'file') throw fail('INVALID_ARGUMENT', '--image-opts file.driver must be file');
-    } else if (key === 'encrypt.format' && value === 'luks') {
-      // qemu-img accepts it on reading too; the format is probed anyway.
+    } else if (key === 'encrypt.format' && (value === 'luks' || value === 'aes')) {
+      // qemu-img accepts it on reading too (aes: legacy qcow/qcow2); the format is probed.
     } else {
       throw fail(
         'INVALID_ARGUMENT',

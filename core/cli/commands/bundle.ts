@@ -18,9 +18,17 @@ import {
   requirePositionals,
 } from './common.js';
 import { wipe } from '../../crypto/secret.js';
+import {
+  checkImageDriver,
+  IMAGE_SECRET_HELP,
+  namedImage,
+  resolvePassphrase,
+} from '../image-passphrase.js';
+import { parseSecretObjects } from '../secrets.js';
 
 export const bundleCommand = {
-  help: `image-vault bundle export [--recipient NAME] [--keep-master-key] [--passphrase-file F (source)]
+  help: `image-vault bundle export [--recipient NAME] [--keep-master-key] [--passphrase-file F | --secret ID (source)]
+                          [--object secret,id=ID,file=F]... [--image-opts]
                           [--to RECIPIENT]... [--sign KEY [--sign-passphrase-file F]]
                           [--recipient-passphrase-file F | --generate-passphrase] [--tar] SRC BUNDLE
 image-vault bundle import [--identity FILE [--identity-passphrase-file F]] [--allowed-signers FILE]
@@ -44,7 +52,9 @@ boots unattended (no secret on any command line).
                   allowed-signers format) signed it; nothing is written before this check.
 A re-run of an interrupted import completes it (e.g. only defines the libvirt secret).
 --json (both): the result as one JSON line at the end (export: bundleDir, luksUuid, …, and
-a generated recipientPassphrase; import: the signer, each step's report and exitCode).`,
+a generated recipientPassphrase; import: the signer, each step's report and exitCode).
+export's source passphrase, as qemu-img takes it (import takes none of this):
+${IMAGE_SECRET_HELP}`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const [sub, ...rest] = argv;
     const args = parseArgs(rest, {
@@ -56,6 +66,8 @@ a generated recipientPassphrase; import: the signer, each step's report and exit
         'sign',
         'identity',
         'allowed-signers',
+        'object',
+        'secret',
         ...passphraseOptions(
           'passphrase',
           'recipient-passphrase',
@@ -71,8 +83,10 @@ a generated recipientPassphrase; import: the signer, each step's report and exit
         'keep-handed-over',
         'define-secret',
         'json',
+        'image-opts',
       ],
     });
+    parseSecretObjects(args); // refuse data=… and typos before anything is read
     const service = createVaultService();
     if (sub === 'export') return exportCmd(args, io, service);
     if (sub === 'import') return importCmd(args, io, service);
@@ -110,8 +124,12 @@ async function keyPassphrase(
 
 async function exportCmd(args: ParsedArgs, io: CliIo, service: VaultService): Promise<number> {
   const mode = progressMode(args.values.get('progress'), io);
-  const [source, bundleDir] = requirePositionals(args, ['SRC', 'BUNDLE']) as [string, string];
+  const [srcArg, bundleDir] = requirePositionals(args, ['SRC', 'BUNDLE']) as [string, string];
+  const image = namedImage(args, srcArg, { command: 'bundle export' });
+  const source = image.path;
   const info = await service.inspect(source);
+  checkImageDriver(image, info.format);
+  const src = { name: 'passphrase', prompt: 'Source passphrase: ', image };
   const sealTo = await recipientText(args.repeated.get('to') ?? []);
   const sign = args.values.get('sign');
   let sourcePassphrase: Uint8Array | undefined;
@@ -119,8 +137,9 @@ async function exportCmd(args: ParsedArgs, io: CliIo, service: VaultService): Pr
   let signPassphrase: Uint8Array | undefined;
   try {
     if (sign) signPassphrase = await keyPassphrase(service, args, resolve(sign), 'sign-passphrase');
-    if (info.encrypted)
-      sourcePassphrase = await getPassphrase(args, 'passphrase', 'Source passphrase: ');
+    if (info.encrypted) {
+      sourcePassphrase = await resolvePassphrase(args, src);
+    }
     let generated: string | undefined;
     if (sealTo) {
       if (hasPassphrase(args, 'recipient-passphrase') || args.flags.has('generate-passphrase')) {
@@ -160,7 +179,16 @@ async function exportCmd(args: ParsedArgs, io: CliIo, service: VaultService): Pr
       ...(signPassphrase ? { signingKeyPassphrase: signPassphrase } : {}),
       keepMasterKey: args.flags.has('keep-master-key'),
       tar,
-      encryption: (checkOptionKeys(args, ENCRYPT_OPTION_KEYS), encryptOptions(args)),
+      encryption:
+        (checkOptionKeys(
+          args,
+          ENCRYPT_OPTION_KEYS.filter((k) => k !== 'encrypt.key-secret'),
+          {
+            'encrypt.key-secret':
+              'the source passphrase is --image-opts …encrypt.key-secret=ID or --secret ID',
+          }
+        ),
+        encryptOptions(args)),
     });
     const r = jobResult(await followJob(service, job, io, mode));
     if (args.flags.has('json')) {
@@ -195,6 +223,9 @@ function describeSigner(s: BundleSummary): string {
 
 async function importCmd(args: ParsedArgs, io: CliIo, service: VaultService): Promise<number> {
   const mode = progressMode(args.values.get('progress'), io);
+  if (args.flags.has('image-opts') || args.values.has('secret')) {
+    throw fail('INVALID_ARGUMENT', '--image-opts and --secret are for bundle export (the source)');
+  }
   const [bundle, target] = requirePositionals(args, ['BUNDLE', 'DEST']) as [string, string];
   const allowed = args.values.get('allowed-signers');
   const summary = await service.inspectBundle(

@@ -24,20 +24,17 @@ import {
   FORCE_SHARE_HELP,
   forceShare,
   getPassphrase,
-  hasPassphrase,
   passphraseOptions,
   requirePositionals,
 } from './common.js';
-import { wipe } from '../../crypto/secret.js';
 import {
-  backingPassphrases,
-  newPassphrase,
-  parseImageOpts,
-  parseSecretObjects,
-  readSecret,
-  SECRET_HELP,
-  type ImageOpts,
-} from '../secrets.js';
+  checkImageDriver,
+  givesPassphrase,
+  namedImage,
+  resolvePassphrase,
+} from '../image-passphrase.js';
+import { wipe } from '../../crypto/secret.js';
+import { backingPassphrases, newPassphrase, parseSecretObjects, SECRET_HELP } from '../secrets.js';
 
 /**
  * What a conversion copied, for its closing line: the bytes this run wrote (a sparse raw
@@ -97,11 +94,9 @@ ${FORCE_SHARE_HELP}`,
     });
     parseSecretObjects(args); // refuse data=… and typos before anything is read
     const [srcArg, target] = requirePositionals(args, ['SRC', 'DST']) as [string, string];
-    const imageOpts: ImageOpts | undefined = args.flags.has('image-opts')
-      ? parseImageOpts(srcArg)
-      : undefined;
-    const source = imageOpts?.filename ?? srcArg;
-    const topSecret = imageOpts?.layerSecrets[0] ?? args.values.get('source-secret');
+    const image = namedImage(args, srcArg, { layers: true });
+    const imageOpts = image.opts;
+    const source = image.path;
     const format = (args.values.get('O') ?? 'qcow2') as OutputFormat;
     if (!['qcow2', 'raw', 'luks'].includes(format)) {
       throw fail('INVALID_ARGUMENT', `Cannot convert to "${format}" (qcow2, raw or luks)`);
@@ -125,21 +120,14 @@ ${FORCE_SHARE_HELP}`,
     const mode = progressMode(args.values.get('progress'), io);
     const share = forceShare(args);
     const info = await inspectImage(source, { forceShare: share });
-    if (imageOpts?.driver) checkDriver(imageOpts.driver, info.format, source);
+    checkImageDriver(image, info.format);
     let sourcePassphrase: Uint8Array | undefined;
     let passphrase: Uint8Array | undefined;
     let layers: (Uint8Array | undefined)[] = [];
     try {
-      if (topSecret !== undefined) {
-        if (hasPassphrase(args, 'source-passphrase')) {
-          throw fail(
-            'INVALID_ARGUMENT',
-            'Give the source passphrase once: a secret or --source-passphrase-file'
-          );
-        }
-        sourcePassphrase = readSecret(args, topSecret);
-      } else if (info.encrypted || hasPassphrase(args, 'source-passphrase')) {
-        sourcePassphrase = await getPassphrase(args, 'source-passphrase', 'Source passphrase: ');
+      const src = { name: 'source-passphrase', prompt: 'Source passphrase: ', image };
+      if (info.encrypted || givesPassphrase(args, src)) {
+        sourcePassphrase = await resolvePassphrase(args, src);
       }
       layers = await backingPassphrases(args, imageOpts);
       if (encrypt) {
@@ -180,14 +168,9 @@ ${FORCE_SHARE_HELP}`,
   },
 };
 
-/** `--image-opts driver=…` must name the source's format (like `-f`; nothing is forced). */
-function checkDriver(driver: string, actual: string, path: string): void {
-  if (driver !== actual)
-    throw fail('INVALID_ARGUMENT', `driver=${driver}: ${path} is a ${actual} image`);
-}
-
 export const migrateCommand = {
-  help: `image-vault migrate [--old-passphrase-file F] [--passphrase-file F] [-o cipher=…,hash=…,iter-time=…]
+  help: `image-vault migrate [--old-passphrase-file F | --old-secret ID] [--passphrase-file F] [-o cipher=…,hash=…,iter-time=…]
+                     [--object secret,id=ID,file=F]... [--image-opts]
                      [--keep-backing | --flatten] [--resume] [--force] [--progress=json] [--json] [--no-verify] [-U] SRC DST
 
 Rescues a legacy AES-encrypted qcow or qcow2 image into qcow2+LUKS (default aes-256-xts-plain64,
@@ -196,11 +179,21 @@ modified. Legacy AES cannot detect a wrong passphrase, so a sample of sectors is
 first; if it looks like random noise the migration is refused (--force overrides).
 A backing file is folded in (--flatten, the default); --keep-backing keeps the reference.
 Internal snapshots are not carried over (reported). --json: the result as one JSON line.
+As qemu-img convert: --object secret,id=ID,file=F declares a secret; --image-opts names SRC as
+driver=qcow2,file.filename=SRC,encrypt.key-secret=ID (driver=qcow for qcow v1), the legacy
+passphrase; --old-secret ID gives it without --image-opts; -o encrypt.key-secret=ID2 is the
+new passphrase. data=… is refused: the command line is readable by all.
 ${FORCE_SHARE_HELP}`,
   async run(argv: string[], io: CliIo): Promise<number> {
     const args = parseArgs(argv, {
-      values: ['progress', ...passphraseOptions('old-passphrase', 'passphrase')],
+      values: [
+        'progress',
+        'object',
+        'old-secret',
+        ...passphraseOptions('old-passphrase', 'passphrase'),
+      ],
       flags: [
+        'image-opts',
         'keep-backing',
         'flatten',
         'resume',
@@ -211,7 +204,14 @@ ${FORCE_SHARE_HELP}`,
         ...FORCE_SHARE_FLAGS,
       ],
     });
-    const [source, target] = requirePositionals(args, ['SRC', 'DST']) as [string, string];
+    parseSecretObjects(args); // refuse data=… and typos before anything is read
+    checkOptionKeys(args, ENCRYPT_OPTION_KEYS);
+    const [srcArg, target] = requirePositionals(args, ['SRC', 'DST']) as [string, string];
+    const image = namedImage(args, srcArg, { command: 'migrate' });
+    const source = image.path;
+    if (image.opts?.driver) {
+      checkImageDriver(image, (await inspectImage(source, { forceShare: true })).format);
+    }
     if (args.flags.has('keep-backing') && args.flags.has('flatten')) {
       throw fail('INVALID_ARGUMENT', 'Choose one of --keep-backing and --flatten');
     }
@@ -219,15 +219,21 @@ ${FORCE_SHARE_HELP}`,
     let oldPassphrase: Uint8Array | undefined;
     let passphrase: Uint8Array | undefined;
     try {
-      oldPassphrase = await getPassphrase(args, 'old-passphrase', 'Old (legacy AES) passphrase: ');
-      passphrase = await getPassphrase(args, 'passphrase', 'New passphrase: ', true);
+      oldPassphrase = await resolvePassphrase(args, {
+        name: 'old-passphrase',
+        prompt: 'Old (legacy AES) passphrase: ',
+        image,
+      });
+      passphrase = await newPassphrase(args, () =>
+        getPassphrase(args, 'passphrase', 'New passphrase: ', true)
+      );
       const service = createVaultService();
       const request: MigrateRequest & ShareOptions = {
         source,
         target,
         oldPassphrase,
         passphrase,
-        encryption: (checkOptionKeys(args, ENCRYPT_OPTION_KEYS), encryptOptions(args)),
+        encryption: encryptOptions(args),
         keepBacking: args.flags.has('keep-backing'),
         verify: !args.flags.has('no-verify'),
         resume: args.flags.has('resume'),

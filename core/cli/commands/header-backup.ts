@@ -4,10 +4,16 @@ import { headerBackup } from '../../service/header-backup.js';
 import { headerRestore } from '../../service/header-restore.js';
 import type { ParsedArgs } from '../args.js';
 import type { CliIo } from '../io.js';
-import { forceShare, getPassphrase, hasPassphrase, requirePositionals } from './common.js';
+import { forceShare, requirePositionals } from './common.js';
+import {
+  givesPassphrase,
+  namedImage,
+  probeImageDriver,
+  resolvePassphrase,
+} from '../image-passphrase.js';
 
 export const HEADER_BACKUP_HELP = `image-vault header backup [--json] [-U] IMAGE FILE
-image-vault header restore IMAGE FILE [--passphrase-file F] [--dry-run] [--force] [--json]
+image-vault header restore IMAGE FILE [--passphrase-file F | --secret ID] [--dry-run] [--force] [--json]
 
 backup   Writes the LUKS header of IMAGE to the new file FILE (refused if it exists). For a
          raw LUKS1/LUKS2 image FILE is byte for byte what cryptsetup luksHeaderBackup writes
@@ -28,16 +34,18 @@ export async function runHeaderBackup(
   args: ParsedArgs,
   io: CliIo
 ): Promise<number> {
-  const [path, file] = requirePositionals(args, ['IMAGE', 'FILE']) as [string, string];
+  const [text, file] = requirePositionals(args, ['IMAGE', 'FILE']) as [string, string];
+  const image = namedImage(args, text, { command: `header ${sub}` });
+  const path = image.path;
+  await probeImageDriver(image);
   const json = args.flags.has('json');
   if (sub === 'backup') {
     const r = await headerBackup({ path, file: resolve(file), forceShare: forceShare(args) });
     io.out(json ? JSON.stringify(r, null, 2) : r.description);
     return 0;
   }
-  const passphrase = hasPassphrase(args, 'passphrase')
-    ? await getPassphrase(args, 'passphrase', 'Passphrase: ')
-    : undefined;
+  const want = { name: 'passphrase', prompt: 'Passphrase: ', image };
+  const passphrase = givesPassphrase(args, want) ? await resolvePassphrase(args, want) : undefined;
   try {
     const r = await headerRestore({
       path,

@@ -3,7 +3,16 @@ import { fail } from '../../api/errors.js';
 import { headerConvert, headerRepair } from '../../service/header.js';
 import { parseArgs, parseInteger } from '../args.js';
 import type { CliIo } from '../io.js';
-import { FORCE_SHARE_FLAGS, passphraseOptions, requirePositionals } from './common.js';
+import { FORCE_SHARE_FLAGS, requirePositionals } from './common.js';
+import { checkOptionKeys } from '../option-keys.js';
+import {
+  givesPassphrase,
+  IMAGE_SECRET_HELP,
+  namedImage,
+  passphraseSecretOptions,
+  probeImageDriver,
+} from '../image-passphrase.js';
+import { parseSecretObjects } from '../secrets.js';
 import { HEADER_BACKUP_HELP, runHeaderBackup } from './header-backup.js';
 
 const HELP = `image-vault header repair [--json] IMAGE
@@ -19,18 +28,30 @@ convert  Converts a raw LUKS image's header in place, as cryptsetup convert --ty
          room to move the keyslots for LUKS2. qcow2+LUKS stays LUKS1 (QEMU needs it).
 Both write through a journal: if interrupted, run header repair to roll back.
 
-${HEADER_BACKUP_HELP}`;
+${HEADER_BACKUP_HELP}
+
+Every header command takes IMAGE as --image-opts driver=…,file.filename=IMAGE too (with
+--object secret,id=ID,file=F…); only restore reads the secret, as its --passphrase-file.
+${IMAGE_SECRET_HELP}`;
 
 export const headerCommand = {
   help: HELP,
   async run(argv: string[], io: CliIo): Promise<number> {
     const [sub, ...rest] = argv;
     const args = parseArgs(rest, {
-      values: ['luks-version', ...passphraseOptions('passphrase')],
-      flags: ['json', 'force', 'dry-run', ...FORCE_SHARE_FLAGS],
+      values: ['luks-version', 'object', ...passphraseSecretOptions('passphrase')],
+      flags: ['json', 'force', 'dry-run', 'image-opts', ...FORCE_SHARE_FLAGS],
     });
+    parseSecretObjects(args); // refuse data=… and typos before anything is read
+    checkOptionKeys(args, []);
+    if (sub !== 'restore' && givesPassphrase(args, { name: 'passphrase', prompt: '' })) {
+      throw fail('INVALID_ARGUMENT', `header ${sub ?? ''} needs no passphrase (only restore)`);
+    }
     if (sub === 'backup' || sub === 'restore') return runHeaderBackup(sub, args, io);
-    const [path] = requirePositionals(args, ['IMAGE']) as [string];
+    const [text] = requirePositionals(args, ['IMAGE']) as [string];
+    const image = namedImage(args, text, { command: `header ${sub ?? ''}` });
+    const path = image.path;
+    await probeImageDriver(image);
     const json = args.flags.has('json');
     switch (sub) {
       case 'repair': {

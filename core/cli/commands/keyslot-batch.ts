@@ -12,7 +12,7 @@ import { runBatch } from '../../service/batch.js';
 import { parseInteger, type ParsedArgs } from '../args.js';
 import { batchExitCode, batchItemLine, batchJson, batchSummaryLine } from '../batch-format.js';
 import type { CliIo } from '../io.js';
-import { getPassphrase, hasPassphrase } from './common.js';
+import { givesPassphrase, resolvePassphrase } from '../image-passphrase.js';
 
 /** Options only the batch form has. */
 export const BATCH_VALUE_OPTIONS = ['list', 'jobs'];
@@ -75,6 +75,12 @@ export async function runKeyslotBatch(
   io: CliIo
 ): Promise<number> {
   const operation = OPERATIONS[sub] as BatchOperation;
+  if (args.flags.has('image-opts')) {
+    throw fail(
+      'INVALID_ARGUMENT',
+      '--image-opts names one image: over many images give the passphrase with --secret ID'
+    );
+  }
   const paths = args.positionals.map((p) => resolve(p));
   const list = args.values.get('list');
   if (list !== undefined) paths.push(...(await readImageList(list)));
@@ -90,16 +96,26 @@ export async function runKeyslotBatch(
   const onSignal = () => controller.abort();
   try {
     if (operation !== 'keyslot-remove') {
-      passphrase = await getPassphrase(args, 'passphrase', 'Current passphrase: ');
-      newPassphrase = await getPassphrase(args, 'new-passphrase', 'New passphrase: ', true);
+      passphrase = await resolvePassphrase(args, {
+        name: 'passphrase',
+        prompt: 'Current passphrase: ',
+      });
+      newPassphrase = await resolvePassphrase(args, {
+        name: 'new-passphrase',
+        prompt: 'New passphrase: ',
+        confirm: true,
+      });
     } else if (slot === undefined) {
-      if (!hasPassphrase(args, 'passphrase')) {
+      if (!givesPassphrase(args, { name: 'passphrase', prompt: '' })) {
         throw fail(
           'INVALID_ARGUMENT',
-          'Say which keyslot to remove: --slot N or --passphrase-file F'
+          'Say which keyslot to remove: --slot N, --passphrase-file F or --secret ID'
         );
       }
-      passphrase = await getPassphrase(args, 'passphrase', 'Passphrase to revoke: ');
+      passphrase = await resolvePassphrase(args, {
+        name: 'passphrase',
+        prompt: 'Passphrase to revoke: ',
+      });
     }
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

@@ -11,13 +11,19 @@ import {
   FORCE_SHARE_FLAGS,
   FORCE_SHARE_HELP,
   forceShare,
-  getPassphrase,
-  hasPassphrase,
   kdfArgs,
   KDF_VALUE_OPTIONS,
-  passphraseOptions,
   requirePositionals,
 } from './common.js';
+import {
+  givesPassphrase,
+  IMAGE_SECRET_HELP,
+  namedImage,
+  passphraseSecretOptions,
+  probeImageDriver,
+  resolvePassphrase,
+} from '../image-passphrase.js';
+import { parseSecretObjects } from '../secrets.js';
 import {
   BATCH_FLAGS,
   BATCH_HELP,
@@ -32,6 +38,8 @@ image-vault keyslot add IMAGE --passphrase-file EXISTING --new-passphrase-file N
 image-vault keyslot change IMAGE --passphrase-file OLD --new-passphrase-file NEW [--iter-time MS]
 image-vault keyslot remove IMAGE (--slot N | --passphrase-file REVOKED) [--force-last]
 image-vault keyslot change|add|remove [IMAGE…] [--list FILE] [--jobs N] [--json] …
+image-vault keyslot test|add|change|remove --object secret,id=ID,file=F... --image-opts
+    driver=qcow2,file.filename=IMAGE,encrypt.key-secret=ID [--new-secret ID2] …
 
 Manages the LUKS passphrases of a qcow2+LUKS or raw LUKS image without re-encrypting it.
 On LUKS2 a new keyslot uses the KDF of the keyslot the passphrase opened (argon2id on an
@@ -41,6 +49,10 @@ drops it from the tokens that reference it, as cryptsetup luksKillSlot does.
 list needs no passphrase. A wrong passphrase exits with status 4. Removing the last
 active keyslot would make the image unreadable forever: it is refused without --force-last.
 Passphrase options also accept -fd variants (--passphrase-fd N); - reads stdin.
+${IMAGE_SECRET_HELP}
+For add and change the secret is the existing passphrase (for remove: the one to revoke);
+--new-secret ID names the new one (instead of --new-passphrase-file). Over many images
+(no --image-opts there) --secret ID and --new-secret ID are read once for all.
 add, change and remove lock the image while they work: an image a VM or another program
 holds, or that another of our operations is changing, is refused with IMAGE_IN_USE
 (exit status 5), and QEMU refuses the image until they are done.
@@ -50,8 +62,25 @@ list, test: ${FORCE_SHARE_HELP}
 
 ${BATCH_HELP}`;
 
+/** `-o` keys keyslot commands cannot honour, and what to say instead. */
+const KEYSLOT_REFUSED_KEYS: Record<string, string> = {
+  'encrypt.key-secret':
+    'the existing passphrase is --image-opts …encrypt.key-secret=ID or --secret ID',
+  'encrypt.new-secret': "qemu-img amend's keyslot options are not taken; say --new-secret ID",
+  'new-secret': "qemu-img amend's keyslot options are not taken; say --new-secret ID",
+};
+
+/** Refuses `-o` keys before any passphrase is read: only add and change take KDF keys. */
+function checkKeyslotOptions(args: ParsedArgs, sub: string | undefined): void {
+  const kdf = sub === 'add' || sub === 'change';
+  checkOptionKeys(
+    args,
+    kdf ? ENCRYPT_OPTION_KEYS.filter((k) => !(k in KEYSLOT_REFUSED_KEYS)) : [],
+    KEYSLOT_REFUSED_KEYS
+  );
+}
+
 function iterOptions(args: ParsedArgs) {
-  checkOptionKeys(args, ENCRYPT_OPTION_KEYS);
   const enc = encryptOptions(args);
   const kdf = kdfArgs(args);
   const t = args.values.get('iter-time');
@@ -69,15 +98,18 @@ export const keyslotCommand = {
     const [sub, ...rest] = argv;
     const args = parseArgs(rest, {
       values: [
-        ...passphraseOptions('passphrase', 'new-passphrase'),
+        ...passphraseSecretOptions('passphrase', 'new-passphrase'),
+        'object',
         'slot',
         'iter-time',
         'iterations',
         ...KDF_VALUE_OPTIONS,
         ...BATCH_VALUE_OPTIONS,
       ],
-      flags: ['json', 'force-last', ...FORCE_SHARE_FLAGS, ...BATCH_FLAGS],
+      flags: ['json', 'force-last', 'image-opts', ...FORCE_SHARE_FLAGS, ...BATCH_FLAGS],
     });
+    parseSecretObjects(args); // refuse data=… and typos before anything is read
+    checkKeyslotOptions(args, sub);
     if (forceShare(args) && sub !== 'list' && sub !== 'test') {
       throw fail('INVALID_ARGUMENT', '-U / --force-share is for reading only (keyslot list, test)');
     }
@@ -87,7 +119,18 @@ export const keyslotCommand = {
     if (sub !== 'rekey' && wantsBatch(sub, args)) {
       return runKeyslotBatch(sub as string, args, iterOptions(args), slot, io);
     }
-    const [path] = requirePositionals(args, ['IMAGE']) as [string];
+    const [text] = requirePositionals(args, ['IMAGE']) as [string];
+    const image = namedImage(args, text, { command: `keyslot ${sub ?? ''}` });
+    const path = image.path;
+    await probeImageDriver(image);
+    const existing = (prompt: string) =>
+      resolvePassphrase(args, { name: 'passphrase', prompt, image });
+    const fresh = () =>
+      resolvePassphrase(args, {
+        name: 'new-passphrase',
+        prompt: 'New passphrase: ',
+        confirm: true,
+      });
     const json = args.flags.has('json');
     const say = (text: string, result: Record<string, unknown>) =>
       io.out(json ? JSON.stringify({ path, ...result }) : text);
@@ -109,7 +152,7 @@ export const keyslotCommand = {
         return 0;
       }
       case 'test': {
-        const pass = await getPassphrase(args, 'passphrase', 'Passphrase to test: ');
+        const pass = await existing('Passphrase to test: ');
         try {
           const r = await keyslotTest(path, pass, { forceShare: forceShare(args) });
           say(`Passphrase opens keyslot ${r.slot}`, r);
@@ -119,10 +162,10 @@ export const keyslotCommand = {
         return 0;
       }
       case 'add': {
-        const pass = await getPassphrase(args, 'passphrase', 'Existing passphrase: ');
+        const pass = await existing('Existing passphrase: ');
         let next: Uint8Array | undefined;
         try {
-          next = await getPassphrase(args, 'new-passphrase', 'New passphrase: ', true);
+          next = await fresh();
           const r = await keyslotAdd({
             path,
             passphrase: pass,
@@ -138,10 +181,10 @@ export const keyslotCommand = {
         return 0;
       }
       case 'change': {
-        const pass = await getPassphrase(args, 'passphrase', 'Current passphrase: ');
+        const pass = await existing('Current passphrase: ');
         let next: Uint8Array | undefined;
         try {
-          next = await getPassphrase(args, 'new-passphrase', 'New passphrase: ', true);
+          next = await fresh();
           const r = await keyslotChange({
             path,
             passphrase: pass,
@@ -159,16 +202,20 @@ export const keyslotCommand = {
         return 0;
       }
       case 'remove': {
-        if (slot === undefined && !hasPassphrase(args, 'passphrase')) {
+        const byPassphrase = givesPassphrase(args, { name: 'passphrase', prompt: '', image });
+        if (slot === undefined && !byPassphrase) {
           throw fail(
             'INVALID_ARGUMENT',
-            'Say which keyslot to remove: --slot N or --passphrase-file F'
+            'Say which keyslot to remove: --slot N, --passphrase-file F or --secret ID'
           );
         }
-        const pass =
-          slot === undefined
-            ? await getPassphrase(args, 'passphrase', 'Passphrase to revoke: ')
-            : undefined;
+        if (slot !== undefined && byPassphrase) {
+          throw fail(
+            'INVALID_ARGUMENT',
+            'Say which keyslot to remove once: --slot or a passphrase'
+          );
+        }
+        const pass = slot === undefined ? await existing('Passphrase to revoke: ') : undefined;
         try {
           const r = await keyslotRemove({
             path,

@@ -3,16 +3,27 @@ import { fail } from '../../api/errors.js';
 import type { RekeyRequest } from '../../api/types.js';
 import { wipe } from '../../crypto/secret.js';
 import { readPassphrase } from '../passphrase.js';
+import { checkOptionKeys } from '../option-keys.js';
+import {
+  givesPassphrase,
+  IMAGE_SECRET_HELP,
+  namedImage,
+  passphraseSecretOptions,
+  probeImageDriver,
+  resolvePassphrase,
+} from '../image-passphrase.js';
+import { parseSecretObjects, readSecret } from '../secrets.js';
 import { createVaultService } from '../../service/vault-service.js';
 import { parseArgs, parseInteger } from '../args.js';
 import { humanSize } from '../info-format.js';
 import type { CliIo } from '../io.js';
 import { followJob, progressMode } from '../job-runner.js';
-import { getPassphrase, hasPassphrase, passphraseOptions, requirePositionals } from './common.js';
+import { requirePositionals } from './common.js';
 import { BATCH_FLAGS, BATCH_VALUE_OPTIONS, runKeyslotBatch, wantsBatch } from './keyslot-batch.js';
 
 const HELP = `image-vault rekey [--passphrase-file F] [--new-passphrase-file G] [--other-passphrase-file H]…
-                  [--drop-other-slots] [--resume] [--progress=json] [--json] IMAGE
+                  [--object secret,id=ID,file=F]... [--secret ID] [--new-secret ID] [--other-secret ID]…
+                  [--image-opts] [--drop-other-slots] [--resume] [--progress=json] [--json] IMAGE
 
 Gives a qcow2+LUKS, raw LUKS1 or raw LUKS2 image a fresh random master key in place: a new
 LUKS header (same cipher, UUID and KDF costs) and every encrypted sector re-encrypted where it
@@ -32,6 +43,9 @@ state that QEMU and cryptsetup refuse to open, and rekey --resume IMAGE (with th
 passphrase files) finishes it. Keep IMAGE.rekey-journal with the image until then.
 The image is locked for the whole run (a running VM's image is refused: exit status 5).
 --zone-size N  bytes re-encrypted between two journal records (default 16 MiB).
+${IMAGE_SECRET_HELP}
+--new-secret ID and --other-secret ID (repeatable) name the new and the other keyslots'
+passphrases the same way.
 
 Many images: image-vault rekey IMAGE… [--list FILE] [--jobs N] [--drop-other-slots] [--json]
 --passphrase-file F --new-passphrase-file G rotates each image as above (an interrupted
@@ -45,31 +59,46 @@ export const rekeyCommand = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const args = parseArgs(argv, {
       values: [
-        ...passphraseOptions('passphrase', 'new-passphrase', 'other-passphrase'),
+        ...passphraseSecretOptions('passphrase', 'new-passphrase', 'other-passphrase'),
+        'object',
         'progress',
         'zone-size',
         ...BATCH_VALUE_OPTIONS,
       ],
-      flags: ['resume', 'drop-other-slots', 'json', ...BATCH_FLAGS],
+      flags: ['resume', 'drop-other-slots', 'json', 'image-opts', ...BATCH_FLAGS],
     });
+    parseSecretObjects(args); // refuse data=… and typos before anything is read
+    checkOptionKeys(args, []);
     if (wantsBatch('rekey', args)) return runKeyslotBatch('rekey', args, {}, undefined, io);
-    const [path] = requirePositionals(args, ['IMAGE']) as [string];
+    const [text] = requirePositionals(args, ['IMAGE']) as [string];
+    const image = namedImage(args, text, { command: 'rekey' });
+    const path = image.path;
+    await probeImageDriver(image);
     const mode = progressMode(args.values.get('progress'), io);
     const zone = args.values.get('zone-size');
     const secrets: Uint8Array[] = [];
     try {
-      const passphrase = await getPassphrase(args, 'passphrase', 'Passphrase: ');
+      const passphrase = await resolvePassphrase(args, {
+        name: 'passphrase',
+        prompt: 'Passphrase: ',
+        image,
+      });
       secrets.push(passphrase);
       let newPassphrase: Uint8Array | undefined;
-      if (hasPassphrase(args, 'new-passphrase')) {
-        newPassphrase = await getPassphrase(args, 'new-passphrase', 'New passphrase: ', true);
+      const fresh = { name: 'new-passphrase', prompt: 'New passphrase: ', confirm: true };
+      if (givesPassphrase(args, fresh)) {
+        newPassphrase = await resolvePassphrase(args, fresh);
         secrets.push(newPassphrase);
       }
       const others: Uint8Array[] = [];
       for (const file of args.repeated.get('other-passphrase-file') ?? []) {
         others.push(await readPassphrase({ file, prompt: '' }));
+        secrets.push(others.at(-1) as Uint8Array);
       }
-      secrets.push(...others);
+      for (const id of args.repeated.get('other-secret') ?? []) {
+        others.push(readSecret(args, id));
+        secrets.push(others.at(-1) as Uint8Array);
+      }
       const service = createVaultService();
       const req: RekeyRequest & { zoneBytes?: number } = {
         path,
