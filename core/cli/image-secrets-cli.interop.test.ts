@@ -148,6 +148,26 @@ describe('an existing image passphrase in qemu-img spellings, every command', op
     // remove: the keyslot the secret opens (A), via --secret without --image-opts.
     ok(await cli('keyslot', 'remove', path, ...obj('r', secret.A), '--secret', 'r'));
     assert.deepEqual([await qemuOpens(path, 'A'), await qemuOpens(path, 'C')], [false, true]);
+    // remove --slot N with a secret: the proof must open another keyslot (luksKillSlot's rule).
+    const added = await cli(
+      'keyslot',
+      'add',
+      path,
+      ...obj('o', secret.C),
+      '--secret',
+      'o',
+      ...obj('n', secret.B),
+      '--new-secret',
+      'n',
+      '--iter-time',
+      '10',
+      '--json'
+    );
+    ok(added);
+    const slot = String(JSON.parse(added.stdout).slot);
+    wrong(await cli('keyslot', 'remove', '--slot', slot, ...opened(path, 'W')));
+    ok(await cli('keyslot', 'remove', '--slot', slot, ...opened(path, 'C')));
+    assert.deepEqual([await qemuOpens(path, 'B'), await qemuOpens(path, 'C')], [false, true]);
   });
 
   test('raw LUKS (driver=luks,key-secret=): keyslot change, header backup and restore', async () => {

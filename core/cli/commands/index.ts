@@ -49,6 +49,8 @@ Global: --debug (stack traces), --help, --version, --allow-slow-keyslots (try ke
 key derivation would take over 180 s here or over half the RAM; skipped with a warning
 otherwise). Passphrases are read from
 --…passphrase-file F (- = stdin), --…passphrase-fd N, or a terminal prompt; never from argv.
+As qemu-img: --object secret,id=ID,file=F with --image-opts driver=…,file.filename=IMAGE,
+…key-secret=ID (or --secret ID, --new-secret ID) wherever an image's passphrase is taken.
 Images are locked like QEMU locks them: one held by a VM or another program (or by another
 of our operations) is refused with IMAGE_IN_USE; reading commands accept -U/--force-share.
 Exit status: 0 ok, 1 error, 4 wrong passphrase, 5 image in use, 7 no space, 130 cancelled

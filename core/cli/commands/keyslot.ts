@@ -50,7 +50,8 @@ list needs no passphrase. A wrong passphrase exits with status 4. Removing the l
 active keyslot would make the image unreadable forever: it is refused without --force-last.
 Passphrase options also accept -fd variants (--passphrase-fd N); - reads stdin.
 ${IMAGE_SECRET_HELP}
-For add and change the secret is the existing passphrase (for remove: the one to revoke);
+For add and change the secret is the existing passphrase (for remove: the one to revoke, or
+with --slot N one that opens another keyslot, as cryptsetup luksKillSlot asks for);
 --new-secret ID names the new one (instead of --new-passphrase-file). Over many images
 (no --image-opts there) --secret ID and --new-secret ID are read once for all.
 add, change and remove lock the image while they work: an image a VM or another program
@@ -209,13 +210,12 @@ export const keyslotCommand = {
             'Say which keyslot to remove: --slot N, --passphrase-file F or --secret ID'
           );
         }
-        if (slot !== undefined && byPassphrase) {
-          throw fail(
-            'INVALID_ARGUMENT',
-            'Say which keyslot to remove once: --slot or a passphrase'
-          );
-        }
-        const pass = slot === undefined ? await existing('Passphrase to revoke: ') : undefined;
+        // With --slot, a passphrase is the proof: it must open another keyslot (decisions.md).
+        const pass = byPassphrase
+          ? await existing(
+              slot === undefined ? 'Passphrase to revoke: ' : 'A remaining passphrase: '
+            )
+          : undefined;
         try {
           const r = await keyslotRemove({
             path,
