@@ -104,6 +104,9 @@ describe('an existing image passphrase in qemu-img spellings, every command', op
       /No secret with id "x"/
     );
     invalid(await cli('info', '-o', 'bogus=1', path), /Unknown -o option "bogus"/);
+    const list = await cli('keyslot', 'list', '--json', ...opened(path, 'W'));
+    assert.equal(list.code, 0, list.stderr);
+    assert.equal(JSON.parse(list.stdout).filter((k: { active?: boolean }) => k.active).length, 1);
   });
 
   test('keyslot test/add/change/remove on qcow2+LUKS, judged by qemu-io', async () => {
@@ -216,10 +219,34 @@ describe('an existing image passphrase in qemu-img spellings, every command', op
 
   test('rekey with --image-opts and --new-secret; qemu-io reads the data with the new one', async () => {
     const path = await qemuImage('qcow2');
-    wrong(await cli('rekey', ...opened(path, 'W')));
-    const r = await cli('rekey', ...opened(path, 'A'), ...obj('n', secret.B), '--new-secret', 'n');
+    const add = await cli(
+      'keyslot',
+      'add',
+      ...opened(path, 'A'),
+      ...obj('n', secret.C),
+      '--new-secret',
+      'n',
+      '--iter-time',
+      '10'
+    );
+    assert.equal(add.code, 0, add.stderr);
+    wrong(await cli('rekey', ...opened(path, 'W'), '--drop-other-slots'));
+    // C's keyslot is re-wrapped with its secret (--other-secret), A's becomes B's.
+    const r = await cli(
+      'rekey',
+      ...opened(path, 'A'),
+      ...obj('n', secret.B),
+      '--new-secret',
+      'n',
+      ...obj('c', secret.C),
+      '--other-secret',
+      'c'
+    );
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual([await qemuOpens(path, 'A'), await qemuOpens(path, 'B')], [false, true]);
+    assert.deepEqual(
+      [await qemuOpens(path, 'A'), await qemuOpens(path, 'B'), await qemuOpens(path, 'C')],
+      [false, true, true]
+    );
     invalid(await cli('rekey', '-o', 'iter-time=10', path), /Unknown -o option "iter-time"/);
   });
 
@@ -276,6 +303,21 @@ describe('an existing image passphrase in qemu-img spellings, every command', op
       img('qcow2')
     );
     wrong(bad);
+    // --old-secret: the legacy passphrase without --image-opts.
+    const out2 = img('qcow2');
+    const m2 = await cli(
+      'migrate',
+      ...obj('o', secret.A),
+      '--old-secret',
+      'o',
+      ...obj('n', secret.C),
+      '-o',
+      'encrypt.key-secret=n,iter-time=10',
+      legacy,
+      out2
+    );
+    assert.equal(m2.code, 0, m2.stderr);
+    await runOk('qemu-io', [...opened(out2, 'C'), '-c', 'read -P 0x11 1M 1M']);
   });
 
   test('bundle export: the source passphrase from --image-opts', async () => {
