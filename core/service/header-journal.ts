@@ -13,12 +13,13 @@
  * holds), never a passphrase or a key, and is created with mode 0600.
  */
 import { open, rename, rm } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
-import { fail, toVaultError } from '../api/errors.js';
+import { dirname } from 'node:path';
+import { fail } from '../api/errors.js';
 import { hash } from '../crypto/hash.js';
 import type { HeaderIO } from '../formats/encryption.js';
 import type { HeaderWrite } from '../formats/luks/header-repair.js';
 import { fsyncPath } from '../jobs/atomic-output.js';
+import { readSmallFile } from '../io/small-file.js';
 
 const MAGIC = new TextEncoder().encode('IVLUKSJ1');
 /** Upper bound on a journal (the largest LUKS2 keyslots area plus headers, and then some). */
@@ -108,29 +109,8 @@ function decode(buf: Uint8Array): HeaderJournal | undefined {
   };
 }
 
-async function readWhole(path: string): Promise<Uint8Array | undefined> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT') return undefined;
-    throw toVaultError(e);
-  }
-  try {
-    const { size } = await fh.stat();
-    if (size > MAX_JOURNAL)
-      throw fail('CORRUPT', `${basename(path)} is too large to be a header journal`);
-    const buf = new Uint8Array(size);
-    let done = 0;
-    while (done < size) {
-      const { bytesRead } = await fh.read(buf, done, size - done, done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return buf.subarray(0, done);
-  } finally {
-    await fh.close();
-  }
+function readWhole(path: string): Promise<Uint8Array | undefined> {
+  return readSmallFile(path, MAX_JOURNAL, 'a header journal', true);
 }
 
 /**

@@ -10,9 +10,7 @@
  * this one), then the write goes through the header journal (header-journal.ts) and the
  * result is read back.
  */
-import { open } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { fail, isVaultError, toVaultError } from '../api/errors.js';
+import { fail, isVaultError } from '../api/errors.js';
 import type { HeaderRestoreRequest, HeaderRestoreResult } from '../api/types.js';
 import {
   memoryHeaderIO,
@@ -29,6 +27,7 @@ import {
   type HeaderTarget,
 } from './header-backup.js';
 import { applyJournaled } from './header-journal.js';
+import { readSmallFile } from '../io/small-file.js';
 
 interface LoadedBackup {
   wrapped: boolean;
@@ -38,29 +37,8 @@ interface LoadedBackup {
   qcow2?: ReturnType<typeof decodeWrapper>['meta'];
 }
 
-async function readBackupFile(file: string): Promise<Uint8Array> {
-  let fh;
-  try {
-    fh = await open(file, 'r');
-  } catch (e) {
-    throw toVaultError(e);
-  }
-  try {
-    const { size } = await fh.stat();
-    if (size > MAX_WRAPPER_BYTES) {
-      throw fail('CORRUPT', `${basename(file)} is too large to be a LUKS header backup`);
-    }
-    const buf = new Uint8Array(size);
-    let done = 0;
-    while (done < size) {
-      const { bytesRead } = await fh.read(buf, done, size - done, done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return buf.subarray(0, done);
-  } finally {
-    await fh.close();
-  }
+function readBackupFile(file: string): Promise<Uint8Array> {
+  return readSmallFile(file, MAX_WRAPPER_BYTES, 'a LUKS header backup');
 }
 
 /** Reads and verifies a backup file of either format. */

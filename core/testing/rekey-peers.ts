@@ -97,7 +97,7 @@ export async function judgeUnits(
 export interface KillReport {
   /** Runs that died by SIGKILL in the middle of a rotation (a journal was left). */
   kills: number;
-  /** Runs killed before they had written anything (no journal yet). */
+  /** Runs killed with no journal on disk: before they wrote anything, or just after finishing. */
   earlyKills: number;
   /** Checks run on the image while it was half rotated. */
   halfChecks: number;
@@ -131,7 +131,12 @@ export async function rekeyWithKills(
       () => false
     );
     if (r.signal === 'SIGKILL') {
-      if (!journal) rep.earlyKills++;
+      // No journal after a kill: nothing had begun, or a `--resume` had just finished (journal
+      // removed) when the kill came. Either way the next run starts a new rotation.
+      if (!journal) {
+        rep.earlyKills++;
+        started = false;
+      }
       if (journal) {
         rep.kills++;
         started = true;

@@ -9,7 +9,7 @@ import { forwardRef, useId, useImperativeHandle, useRef, useState } from 'react'
 import { clearInputs, peekPassphrase, takePassphrase } from '../bridge/secret.js';
 import { generatePassphrase } from '../lib/generator.js';
 import { estimateStrength, type Strength } from '../lib/strength.js';
-import { copyText } from './CopyBlock.js';
+import { GeneratedSecret } from './GeneratedSecret.js';
 import { Icon } from './Icon.js';
 import { PassphraseField, StrengthMeter } from './PassphraseField.js';
 import './jobs.css';
@@ -37,7 +37,7 @@ export const NewPassphrase = forwardRef<
   const [anyway, setAnyway] = useState(false);
   const [generated, setGenerated] = useState(false);
   const [saved, setSaved] = useState(false);
-  const [copied, setCopied] = useState<'idle' | 'copied' | 'failed'>('idle');
+  const [generation, setGeneration] = useState(0);
   const [problem, setProblem] = useState<string | null>(null);
   const anywayId = useId();
   const savedId = useId();
@@ -95,7 +95,7 @@ export const NewPassphrase = forwardRef<
     setStrength(estimateStrength(p));
     setGenerated(true);
     setSaved(false);
-    setCopied('idle');
+    setGeneration((g) => g + 1);
     setProblem(null);
   };
   const typeOwn = () => {
@@ -130,44 +130,16 @@ export const NewPassphrase = forwardRef<
         />
       </div>
       <div hidden={!generated} className="stack">
-        <div className="field">
-          <label htmlFor={shownId}>Generated {label.toLowerCase()}</label>
-          <div className="input-with-button">
-            <input
-              id={shownId}
-              ref={shown}
-              className="secret-display"
-              readOnly
-              spellCheck={false}
-              autoComplete="off"
-              aria-describedby={meterId}
-            />
-            <button
-              type="button"
-              className="button"
-              onClick={() => {
-                void copyText(shown.current?.value ?? '').then((ok) =>
-                  setCopied(ok ? 'copied' : 'failed')
-                );
-              }}
-            >
-              <Icon name={copied === 'copied' ? 'check' : 'file'} />
-              {copied === 'copied' ? 'Copied' : 'Copy'}
-            </button>
-            <button
-              type="button"
-              className="icon-button"
-              aria-label="Generate another passphrase"
-              onClick={generate}
-            >
-              <Icon name="dice" />
-            </button>
-          </div>
+        <GeneratedSecret
+          ref={shown}
+          id={shownId}
+          label={`Generated ${label.toLowerCase()}`}
+          generation={generation}
+          onRegenerate={generate}
+          describedBy={meterId}
+        >
           <StrengthMeter id={meterId} strength={generated ? strength : null} />
-        </div>
-        {copied === 'failed' && (
-          <p className="hint">Copying was refused here: select the text and copy it by hand.</p>
-        )}
+        </GeneratedSecret>
         <p className="hint">
           <Icon name="info" size={14} /> Write it down or store it in a password manager now: it is
           shown only here, and nobody can recover a lost passphrase.

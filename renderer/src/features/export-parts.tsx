@@ -6,7 +6,7 @@
 import { forwardRef, useEffect, useId, useImperativeHandle, useRef, useState } from 'react';
 import type { DirectoryEntry } from '../../../core/api/index.js';
 import { clearInputs, peekPassphrase } from '../bridge/secret.js';
-import { copyText } from '../components/CopyBlock.js';
+import { GeneratedSecret } from '../components/GeneratedSecret.js';
 import { Icon } from '../components/Icon.js';
 import { NewPassphrase, type NewPassphraseHandle } from '../components/NewPassphrase.js';
 import { FieldProblem, type Problems } from '../components/Preflight.js';
@@ -35,7 +35,7 @@ export const RecipientPassphrase = forwardRef<
 >(function RecipientPassphrase({ active, onChange }, ref) {
   const [mode, setMode] = useState<PassMode>('generate');
   const [saved, setSaved] = useState(false);
-  const [copied, setCopied] = useState<'idle' | 'copied' | 'failed'>('idle');
+  const [generation, setGeneration] = useState(0);
   const genRef = useRef<HTMLInputElement>(null);
   const typedRef = useRef<NewPassphraseHandle>(null);
   const genId = useId();
@@ -73,7 +73,7 @@ export const RecipientPassphrase = forwardRef<
   const regenerate = () => {
     if (genRef.current) genRef.current.value = generatePassphrase();
     setSaved(false);
-    setCopied('idle');
+    setGeneration((g) => g + 1);
   };
 
   return (
@@ -110,41 +110,13 @@ export const RecipientPassphrase = forwardRef<
         </label>
       </fieldset>
       <div hidden={mode !== 'generate'} className="stack">
-        <div className="field">
-          <label htmlFor={genId}>Generated passphrase</label>
-          <div className="input-with-button">
-            <input
-              id={genId}
-              ref={genRef}
-              className="secret-display"
-              readOnly
-              spellCheck={false}
-              autoComplete="off"
-            />
-            <button
-              type="button"
-              className="button"
-              onClick={() => {
-                const v = genRef.current?.value ?? '';
-                void copyText(v).then((ok) => setCopied(ok ? 'copied' : 'failed'));
-              }}
-            >
-              <Icon name={copied === 'copied' ? 'check' : 'file'} />
-              {copied === 'copied' ? 'Copied' : 'Copy'}
-            </button>
-            <button
-              type="button"
-              className="icon-button"
-              aria-label="Generate another passphrase"
-              onClick={regenerate}
-            >
-              <Icon name="dice" />
-            </button>
-          </div>
-          {copied === 'failed' && (
-            <p className="hint">Copying was refused here: select the text and copy it by hand.</p>
-          )}
-        </div>
+        <GeneratedSecret
+          ref={genRef}
+          id={genId}
+          label="Generated passphrase"
+          generation={generation}
+          onRegenerate={regenerate}
+        />
         <div className="alert warn" role="note">
           <Icon name="warning" />
           <div>
