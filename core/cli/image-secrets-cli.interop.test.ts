@@ -366,6 +366,10 @@ describe('an existing image passphrase in qemu-img spellings, every command', op
       assert.deepEqual([await qemuOpens(p, 'A'), await qemuOpens(p, 'B')], [false, true]);
     }
     invalid(
+      await cli('rekey', a, b, '--secret', 'o', '--new-secret', 'n', '--other-secret', 'c'),
+      /--other-secret is for one image/
+    );
+    invalid(
       await cli('keyslot', 'change', '--batch', ...opened(a, 'B'), '--new-secret', 's'),
       /--image-opts names one image/
     );

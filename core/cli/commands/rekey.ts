@@ -69,7 +69,17 @@ export const rekeyCommand = {
     });
     parseSecretObjects(args); // refuse data=… and typos before anything is read
     checkOptionKeys(args, []);
-    if (wantsBatch('rekey', args)) return runKeyslotBatch('rekey', args, {}, undefined, io);
+    if (wantsBatch('rekey', args)) {
+      const others = ['other-passphrase-file', 'other-passphrase-fd', 'other-secret'];
+      const given = others.find((o) => args.values.has(o));
+      if (given !== undefined) {
+        throw fail(
+          'INVALID_ARGUMENT',
+          `--${given} is for one image: over many images say --drop-other-slots`
+        );
+      }
+      return runKeyslotBatch('rekey', args, {}, undefined, io);
+    }
     const [text] = requirePositionals(args, ['IMAGE']) as [string];
     const image = namedImage(args, text, { command: 'rekey' });
     const path = image.path;
@@ -93,6 +103,11 @@ export const rekeyCommand = {
       const others: Uint8Array[] = [];
       for (const file of args.repeated.get('other-passphrase-file') ?? []) {
         others.push(await readPassphrase({ file, prompt: '' }));
+        secrets.push(others.at(-1) as Uint8Array);
+      }
+      for (const fd of args.repeated.get('other-passphrase-fd') ?? []) {
+        const n = parseInteger(fd, '--other-passphrase-fd', 0, 65535);
+        others.push(await readPassphrase({ fd: n, prompt: '' }));
         secrets.push(others.at(-1) as Uint8Array);
       }
       for (const id of args.repeated.get('other-secret') ?? []) {
