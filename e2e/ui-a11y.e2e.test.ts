@@ -27,6 +27,14 @@ async function openPath(page: Page, path: string) {
   const dlg = page.getByRole('dialog', { name: 'Open a disk image' });
   await dlg.getByLabel('Location').fill(path);
   await dlg.getByLabel('Location').press('Enter');
+  // A typed path to a file is the choice: the picker closes, or says why it did not.
+  for (let i = 0; i < 600 && (await dlg.count()) > 0; i++) {
+    const alert = dlg.getByRole('alert');
+    if ((await alert.count()) > 0) {
+      throw new Error(`the picker refused ${path}: ${await alert.first().innerText()}`);
+    }
+    await page.waitForTimeout(100);
+  }
 }
 
 for (const face of FACES) {
@@ -37,8 +45,13 @@ for (const face of FACES) {
     before(async () => {
       app = await openApp('a11y', face);
       f = await makeUiFiles(app.dir);
-      await openPath(app.page, f.plain);
-      await app.page.getByRole('heading', { name: 'plain.qcow2' }).waitFor({ timeout: 90_000 });
+      try {
+        await openPath(app.page, f.plain);
+        await app.page.getByRole('heading', { name: 'plain.qcow2' }).waitFor({ timeout: 90_000 });
+      } catch (e) {
+        await app.shot('setup-failed');
+        throw e;
+      }
       await openPath(app.page, f.vault);
       await app.page.getByRole('heading', { name: 'vault.qcow2' }).waitFor({ timeout: 90_000 });
       await openPath(app.page, f.legacy);
