@@ -185,11 +185,24 @@ for (const face of FACES) {
         await check(`dialog-${label.toLowerCase().replace(/ /g, '-')}`);
         await page.keyboard.press('Escape');
         await dlg.waitFor({ state: 'detached' });
-        assert.equal(
-          await opener.evaluate((el) => el === document.activeElement),
-          true,
-          `${label}: focus returns`
-        );
+        // The dialog gives focus back from a timer after it leaves the DOM: wait for it.
+        const returned = await page
+          .waitForFunction(
+            (name) => {
+              const el = document.activeElement;
+              return (
+                el?.tagName === 'BUTTON' &&
+                (el.getAttribute('aria-label') ?? el.textContent ?? '').includes(name)
+              );
+            },
+            label,
+            { timeout: 3000 }
+          )
+          .then(
+            () => true,
+            () => false
+          );
+        assert.equal(returned, true, `${label}: focus returns`);
       }
       assert.deepEqual(failures, []);
     });

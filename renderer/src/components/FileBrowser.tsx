@@ -56,7 +56,14 @@ export function FileBrowser(props: {
         if (l.file && mode === 'file' && typedByUser) return pick.current(l.file);
         setListing(l);
         if (!edited.current) setTyped(l.file ?? l.path);
-        setSelected(l.file && mode === 'file' ? l.file : null);
+        // Keep a file the user picked while this listing was on its way, if it is still here.
+        setSelected((prev) =>
+          l.file && mode === 'file'
+            ? l.file
+            : prev && l.entries.some((e) => e.path === prev)
+              ? prev
+              : null
+        );
         try {
           localStorage.setItem(LAST_DIR_KEY, l.path);
         } catch {
