@@ -3,7 +3,7 @@
  * (README "Image locks"): an image qemu-io holds is refused by every write with
  * IMAGE_IN_USE (exit 5) naming qemu-io's PID and left byte-identical; reads need -U while a
  * writer holds it and share with readers; QEMU refuses an image while our keyslot operation
- * holds it; and concurrent keyslot operations of ours never lose a passphrase.
+ * holds it. Races of our own keyslot operations: locks-race-cli.interop.test.ts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,16 +11,13 @@ import { access, copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isVaultError } from '../api/errors.js';
 import { FileDevice } from '../io/file-device.js';
-import { keyslotTest } from '../service/keyslots.js';
 import { sha256Hex } from '../testing/bytes.js';
 import { spawnCli, type CliRun } from '../testing/cli.js';
+import { ITER, lockFixtures } from '../testing/lock-fixtures.js';
 import { holdWithQemuIo, waitForLockBytes } from '../testing/lock-peers.js';
 import { peerTestOptions, run, runOk, runQemuRetrying, scratchDir } from '../testing/peers.js';
 
 const opts = peerTestOptions('qemu-img', 'qemu-io');
-const ITER = ['--iterations', '1000'];
-/** Rounds of each race (two `keyslot change`, two `keyslot add` started together). */
-const RACE_ROUNDS = 20;
 
 const exists = (p: string) =>
   access(p).then(
@@ -32,93 +29,13 @@ const fileHash = async (p: string) => sha256Hex(await readFile(p));
 describe('image locks against qemu-io and qemu-img', opts, () => {
   let dir: string;
   let cleanup: () => Promise<void>;
-  const pw = (name: string) => join(dir, `${name}.pw`);
+  const { pw, writePassphrases, qemuImage, qemuArgs, qemuOpens } = lockFixtures(() => dir);
 
   before(async () => {
     ({ dir, cleanup } = await scratchDir());
-    for (const name of ['A', 'C', 'N1', 'N2', 'B1', 'B2']) {
-      await writeFile(pw(name), `passphrase ${name}`, { mode: 0o600 });
-    }
+    await writePassphrases(['A', 'N1', 'B1']);
   });
   after(async () => cleanup?.());
-
-  /** qcow2+LUKS made by qemu-img, passphrase A in slot 0. */
-  async function qemuImage(name: string): Promise<string> {
-    const img = join(dir, name);
-    await runQemuRetrying('qemu-img', [
-      'create',
-      '-f',
-      'qcow2',
-      '--object',
-      `secret,id=s,file=${pw('A')}`,
-      '-o',
-      'encrypt.format=luks,encrypt.key-secret=s,encrypt.iter-time=10',
-      img,
-      '16M',
-    ]);
-    return img;
-  }
-
-  /** qcow2+LUKS made by our CLI with 1000-iteration keyslots: A in 0 (and C in 1). */
-  async function ourImage(name: string, second = false): Promise<string> {
-    const img = join(dir, name);
-    const made = await spawnCli([
-      'create',
-      '-f',
-      'qcow2',
-      '--encrypt',
-      '-o',
-      'iterations=1000',
-      '--passphrase-file',
-      pw('A'),
-      img,
-      '16M',
-    ]);
-    assert.equal(made.code, 0, made.stderr);
-    if (second) {
-      const r = await spawnCli([
-        'keyslot',
-        'add',
-        img,
-        '--passphrase-file',
-        pw('A'),
-        '--new-passphrase-file',
-        pw('C'),
-        ...ITER,
-      ]);
-      assert.equal(r.code, 0, r.stderr);
-    }
-    return img;
-  }
-
-  /** `--image-opts` arguments for qemu to open `img` with passphrase `name`. */
-  const qemuArgs = (img: string, name: string, driver = 'qcow2') => [
-    '--object',
-    `secret,id=k,file=${pw(name)}`,
-    '--image-opts',
-    driver === 'qcow2'
-      ? `driver=qcow2,file.filename=${img},encrypt.key-secret=k`
-      : `driver=luks,file.filename=${img},key-secret=k`,
-  ];
-
-  /** Whether qemu-io opens `img` with passphrase `name` and reads from it. */
-  async function qemuOpens(img: string, name: string): Promise<boolean> {
-    const r = await run('qemu-io', ['-r', ...qemuArgs(img, name), '-c', 'read 0 4k']);
-    if (r.code === 0 && !/error|failed/i.test(r.stdout + r.stderr)) return true;
-    assert.match(r.stderr + r.stdout, /Invalid password|cannot unlock/i); // nothing else may fail
-    return false;
-  }
-
-  /** Whether our own keyslot test opens `img` with passphrase `name` (in this process). */
-  async function weOpen(img: string, name: string): Promise<boolean> {
-    try {
-      await keyslotTest(img, await readFile(pw(name)));
-      return true;
-    } catch (e) {
-      if (isVaultError(e, 'WRONG_PASSPHRASE')) return false;
-      throw e;
-    }
-  }
 
   function assertInUse(r: CliRun, pid: number, what: string) {
     assert.equal(r.code, 5, `${what}: exit ${r.code}: ${r.stderr}`);
@@ -338,101 +255,4 @@ describe('image locks against qemu-io and qemu-img', opts, () => {
       await writing.close();
     }
   });
-
-  test(`racing keyslot operations: ${RACE_ROUNDS} rounds each of two changes and two adds`, async (t) => {
-    // Made by us with cheap keyslots (1000 iterations): the rounds cost CLI runs, not PBKDF2.
-    const changeBase = await ourImage('race-change-base.qcow2', true); // A in 0, C in 1
-    const addBase = await ourImage('race-add-base.qcow2'); // A in 0
-    const outcomes = new Map<string, number>();
-    const count = (k: string) => outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
-
-    for (let round = 0; round < RACE_ROUNDS; round++) {
-      // Two changes of different passphrases (A → B1, C → B2): both may succeed in turn.
-      const img = join(dir, `race-change-${round}.qcow2`);
-      await copyFile(changeBase, img);
-      const runs = await Promise.all(
-        [
-          ['A', 'B1'],
-          ['C', 'B2'],
-        ].map(([from, to]) =>
-          spawnCli([
-            'keyslot',
-            'change',
-            img,
-            '--passphrase-file',
-            pw(from as string),
-            '--new-passphrase-file',
-            pw(to as string),
-            ...ITER,
-          ])
-        )
-      );
-      count(`change: ${judge(runs)}`);
-      for (const [i, [from, to]] of [
-        ['A', 'B1'],
-        ['C', 'B2'],
-      ].entries()) {
-        const ok = (runs[i] as CliRun).code === 0;
-        if (ok) {
-          assert.match((runs[i] as CliRun).stdout, /Passphrase changed: now in keyslot \d/);
-          assert.equal(await qemuOpens(img, to as string), true, `round ${round}: ${to} reported`);
-        } else assert.equal(await weOpen(img, to as string), false, `round ${round}: ${to}`);
-        assert.equal(
-          await weOpen(img, from as string),
-          !ok,
-          `round ${round}: ${from} removed iff changed`
-        );
-      }
-    }
-    for (let round = 0; round < RACE_ROUNDS; round++) {
-      const img = join(dir, `race-add-${round}.qcow2`);
-      await copyFile(addBase, img);
-      const runs = await Promise.all(
-        ['N1', 'N2'].map((to) =>
-          spawnCli([
-            'keyslot',
-            'add',
-            img,
-            '--passphrase-file',
-            pw('A'),
-            '--new-passphrase-file',
-            pw(to),
-            ...ITER,
-          ])
-        )
-      );
-      count(`add: ${judge(runs)}`);
-      const slots = new Set<string>();
-      for (const [i, to] of ['N1', 'N2'].entries()) {
-        const r = runs[i] as CliRun;
-        if (r.code === 0) {
-          slots.add(/keyslot (\d)/.exec(r.stdout)?.[1] ?? '?');
-          assert.equal(await qemuOpens(img, to), true, `round ${round}: ${to} reported added`);
-        } else assert.equal(await weOpen(img, to), false, `round ${round}: ${to}`);
-      }
-      assert.equal(
-        slots.size,
-        runs.filter((r) => r.code === 0).length,
-        'two adds never share a slot'
-      );
-      assert.equal(await weOpen(img, 'A'), true);
-    }
-    const summary = [...outcomes].map(([k, n]) => `${k} ×${n}`).join('; ');
-    t.diagnostic(`race outcomes: ${summary}`);
-  });
 });
-
-/** "2 serialized" or "1 + IMAGE_IN_USE"; anything else fails the test. */
-function judge(runs: CliRun[]): string {
-  const codes = runs.map((r) => r.code).sort();
-  if (codes[0] === 0 && codes[1] === 0) return 'two serialized successes';
-  if (codes[0] === 0 && codes[1] === 5) {
-    // Named, unless the holder was gone by the time the refusal looked for it.
-    assert.match(
-      (runs.find((r) => r.code === 5) as CliRun).stderr,
-      /(image-vault \(PID \d+\)|another process) has it open for writing/
-    );
-    return 'one success + IMAGE_IN_USE';
-  }
-  assert.fail(`unexpected outcome: ${runs.map((r) => `${r.code} ${r.stderr.trim()}`).join(' | ')}`);
-}
