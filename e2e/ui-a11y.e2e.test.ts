@@ -25,8 +25,10 @@ async function openPath(page: Page, path: string) {
   await library(page);
   await page.getByRole('button', { name: 'Open…' }).click();
   const dlg = page.getByRole('dialog', { name: 'Open a disk image' });
-  await dlg.getByLabel('Location').fill(path);
-  await dlg.getByLabel('Location').press('Enter');
+  const location = dlg.getByLabel('Location');
+  await location.fill(path);
+  assert.equal(await location.inputValue(), path, 'the typed path stays in Location');
+  await location.press('Enter');
   // A typed path to a file is the choice: the picker closes, or says why it did not.
   for (let i = 0; i < 600 && (await dlg.count()) > 0; i++) {
     const alert = dlg.getByRole('alert');

@@ -45,9 +45,11 @@ export function FileBrowser(props: {
   const pick = useRef(props.onPick);
   pick.current = props.onPick;
   const load = useCallback(
-    async (path?: string, typedByUser = false) => {
+    async (path?: string, typedByUser = false, initial = false) => {
       const request = ++latest.current;
-      edited.current = false;
+      // The first listing may start after the user began typing (effects run after paint):
+      // it must not throw their text away.
+      if (!initial) edited.current = false;
       setError(null);
       try {
         const l = await api().listDirectory(path);
@@ -85,7 +87,7 @@ export function FileBrowser(props: {
         start = undefined;
       }
     }
-    void load(start).then(() => undefined);
+    void load(start, false, true).then(() => undefined);
   }, [load, props.startPath]);
 
   // Folder pickers list files too (dimmed, not choosable): a folder of files is not empty.
