@@ -15,13 +15,18 @@ import { headerRestore } from './header-restore.js';
 import { inspectImage } from './inspect.js';
 import { keyslotAdd, keyslotChange, keyslotRemove, keyslotTest } from './keyslots.js';
 import { assessLegacy, convertJob, migrateJob } from './convert.js';
-import { exportJob, planForImage } from './bundle.js';
-import { importJob, inspectBundle, readManifest } from './bundle-import.js';
-import { describeKeys, listOwnKeys } from './bundle-keys.js';
 import { rekeyJob } from './rekey.js';
 import { startBatchJob } from './batch-job.js';
-import { preflight } from './preflight.js';
 import { listDirectory } from './list-directory.js';
+
+/**
+ * The bundle and libvirt modules (age, OpenSSH keys, tar, virsh) load on first use: a
+ * `convert` from the CLI then starts without compiling them (README "Speed", start-up).
+ */
+const bundleExport = () => import('./bundle.js');
+const bundleImport = () => import('./bundle-import.js');
+const bundleKeys = () => import('./bundle-keys.js');
+const preflightModule = () => import('./preflight.js');
 
 export interface VaultServiceOptions {
   /** Worker threads for bulk crypto per cipher (default: the number of cores). */
@@ -92,7 +97,7 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
         'export',
         `Export ${basename(req.source)} for ${req.recipient}`,
         wiping(
-          exportJob(req, threads),
+          async (ctx) => (await bundleExport()).exportJob(req, threads)(ctx),
           req.sourcePassphrase,
           req.recipientPassphrase,
           req.signingKeyPassphrase
@@ -101,7 +106,7 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
     },
     async startImport(req) {
       const run = wiping(
-        importJob(req, threads),
+        async (ctx) => (await bundleImport()).importJob(req, threads)(ctx),
         req.passphrase,
         req.newPassphrase,
         req.identityPassphrase
@@ -109,11 +114,11 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
       return jobs.start('import', `Import ${basename(req.bundleDir)}`, run);
     },
     startBatch: async (req) => startBatchJob(jobs, req, (e) => listeners.forEach((l) => l(e))),
-    libvirtPlan: (path) => planForImage(path),
-    readBundleManifest: (dir) => readManifest(dir),
-    inspectBundle: (path, allowed) => inspectBundle(path, allowed),
-    describeKeys: (req) => describeKeys(req),
-    listOwnKeys: () => listOwnKeys(),
+    libvirtPlan: async (path) => (await bundleExport()).planForImage(path),
+    readBundleManifest: async (dir) => (await bundleImport()).readManifest(dir),
+    inspectBundle: async (path, allowed) => (await bundleImport()).inspectBundle(path, allowed),
+    describeKeys: async (req) => (await bundleKeys()).describeKeys(req),
+    listOwnKeys: async () => (await bundleKeys()).listOwnKeys(),
     async listJobs() {
       return jobs.list();
     },
@@ -135,7 +140,7 @@ export function createVaultService(opts: VaultServiceOptions = {}): VaultService
     },
     headerBackup: (req) => headerBackup(req),
     headerRestore: (req) => headerRestore(req),
-    preflight: (req) => preflight(req),
+    preflight: async (req) => (await preflightModule()).preflight(req),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
