@@ -1,10 +1,10 @@
-/** Which commands start the crypto workers ahead of time. */
+/** Which commands start the crypto and KDF workers ahead of time. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scratchDir } from '../testing/peers.js';
-import { needsCryptoWorkers, smallJob } from './main.js';
+import { needsCryptoWorkers, needsKdfWorker, smallJob } from './main.js';
 
 describe('needsCryptoWorkers', () => {
   it('is true for migrate, bundle and encrypting or decrypting converts only', () => {
@@ -18,6 +18,18 @@ describe('needsCryptoWorkers', () => {
     assert.equal(needsCryptoWorkers('convert', ['--encrypt', '--help']), false);
     assert.equal(needsCryptoWorkers('info', ['a']), false);
     assert.equal(needsCryptoWorkers('create', ['--encrypt', 'a', '1G']), false);
+  });
+});
+
+describe('needsKdfWorker', () => {
+  it('is true when a passphrase or secret is named, unless help is asked for', () => {
+    assert.equal(needsKdfWorker(['--source-passphrase-file', 'p', 'a', 'b']), true);
+    assert.equal(needsKdfWorker(['test', 'img', '--passphrase-fd', '3']), true);
+    assert.equal(needsKdfWorker(['--object', 'secret,id=s,file=p', 'a']), true);
+    assert.equal(needsKdfWorker(['--old-secret', 's', 'a', 'b']), true);
+    assert.equal(needsKdfWorker(['-O', 'qcow2', 'a', 'b']), false);
+    assert.equal(needsKdfWorker(['--passphrase-file', 'p', '--help']), false);
+    assert.equal(needsKdfWorker(['secret.raw']), false);
   });
 });
 
