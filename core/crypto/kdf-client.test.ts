@@ -14,6 +14,8 @@ import {
   calibrateArgon2Costs,
   calibratePbkdf2Iterations,
   deriveKey,
+  kdfWorkersStarted,
+  prewarmKdfWorker,
   sealKey,
   unsealKey,
   type KdfParams,
@@ -66,6 +68,26 @@ describe('KDF worker', () => {
       assert.equal(hex(material), before, 'the caller keeps its material');
     });
   }
+
+  it('a prewarmed idle worker serves the next Argon2 work; PBKDF2 then starts another', async () => {
+    const pw = te('correct horse');
+    // Idle first: no request of this file's may still be pending.
+    await deriveKey(PBKDF2, pw, SALT, 32);
+    const before = kdfWorkersStarted();
+    prewarmKdfWorker(); // the shared worker lives: nothing new starts
+    assert.equal(kdfWorkersStarted(), before);
+    const p = { time: 2, memoryKiB: 256, parallel: 2 };
+    assert.equal(
+      hex(await deriveKey(ARGON, pw, SALT, 32)),
+      hex(argon2Noble('argon2id', pw, SALT, p, 32))
+    );
+    assert.equal(kdfWorkersStarted(), before, 'Argon2 took the idle worker');
+    assert.equal(
+      hex(await deriveKey(PBKDF2, pw, SALT, 32)),
+      hex(pbkdf2('sha256', pw, SALT, 1000, 32))
+    );
+    assert.equal(kdfWorkersStarted(), before + 1, 'the adopted worker exited with its work');
+  });
 
   it('errors from the worker stay typed', async () => {
     const bad: KdfParams = { type: 'argon2id', time: 0, memoryKiB: 256, parallel: 1 };

@@ -32,6 +32,8 @@ interface Channel {
   worker: Worker;
   pending: Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>;
   dead: boolean;
+  /** The worker exits once its pending work is done (Argon2's, see the top of this file). */
+  oneShot: boolean;
   cancel?: () => void;
 }
 
@@ -100,9 +102,16 @@ let nextId = 1;
 /** Every live channel, so a Ctrl-C can stop a derivation (`cancelKdfWork`). */
 const live = new Set<Channel>();
 
+/** KDF workers started by this process so far (tests: a prewarmed worker is not wasted). */
+let started = 0;
+export function kdfWorkersStarted(): number {
+  return started;
+}
+
 function openChannel(oneShot: boolean): Channel {
   const worker = spawnCryptoWorker('kdf-worker');
-  const ch: Channel = { worker, pending: new Map(), dead: false };
+  started++;
+  const ch: Channel = { worker, pending: new Map(), dead: false, oneShot };
   worker.on('message', (r: KdfReply) => {
     const p = ch.pending.get(r.id);
     if (!p) return;
@@ -110,7 +119,7 @@ function openChannel(oneShot: boolean): Channel {
     if (r.ok) p.resolve(r.value);
     else p.reject(workerError(r.code, r.message));
     if (ch.pending.size > 0) return;
-    if (oneShot) void worker.terminate();
+    if (ch.oneShot) void worker.terminate();
     else worker.unref(); // an idle worker does not keep the process alive
   });
   const die = (why: string, code: 'INTERNAL' | 'CANCELLED' = 'INTERNAL') => {
@@ -143,9 +152,22 @@ function call<K extends KdfOp>(
   argon2: boolean
 ): Promise<KdfResults[K]> {
   if (refuseAll) return Promise.reject(fail('CANCELLED', 'Cancelled before key derivation'));
-  if (argon2) return send(openChannel(true), op, body, secrets);
+  if (argon2) return send(argon2Channel(), op, body, secrets);
   if (!shared || shared.dead) shared = openChannel(false);
   return send(shared, op, body, secrets);
+}
+
+/**
+ * A worker of its own for Argon2 work: the shared worker when it sits idle (prewarmed by the
+ * CLI, say), which then exits after this work like any Argon2 worker (PBKDF2 work later starts
+ * another), else a fresh one. A worker booted for nothing costs ~0.2 s of CPU.
+ */
+function argon2Channel(): Channel {
+  const idle = shared && !shared.dead && shared.pending.size === 0 ? shared : undefined;
+  if (!idle) return openChannel(true);
+  shared = undefined;
+  idle.oneShot = true;
+  return idle;
 }
 
 function send<K extends KdfOp>(
