@@ -8,7 +8,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { peerTestOptions, qemuSecret, run, runOk, runQemuRetrying } from '../core/testing/peers.js';
-import { fillNew, openApp, openViaBrowser, type AppFixture } from './helpers.js';
+import { fillNew, openApp, openViaBrowser, typeLocation, type AppFixture } from './helpers.js';
 
 const SOURCE_PASS = 'source-Granite-Owl-31';
 const NEW_PASS = 'mine-Velvet-Comet-64';
@@ -130,7 +130,7 @@ describe('export and import a bundle (e2e)', peerTestOptions('qemu-img', 'qemu-i
     const dlg = page.getByRole('dialog', { name: 'Import a bundle' });
     await dlg.getByRole('button', { name: 'Folder…' }).click();
     const browser = page.getByRole('dialog', { name: 'Choose the bundle folder' });
-    await browser.getByLabel('Location').fill(app.dir);
+    await typeLocation(browser, app.dir);
     await browser.getByRole('button', { name: 'Go' }).click();
     assert.equal(await browser.getByRole('button', { name: 'Use this bundle' }).isDisabled(), true);
     await browser.getByRole('option', { name: 'for-alex', exact: true }).click();

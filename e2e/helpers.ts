@@ -2,11 +2,12 @@
  * Shared e2e fixture: the real `VaultApi` service behind `startServer`, Debian Chromium
  * through playwright-core, a temp dir, and screenshots under .test-artifacts/screenshots/.
  */
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../core/server/index.js';
 import { createVaultService } from '../core/service/index.js';
 import { scratchDir } from '../core/testing/peers.js';
@@ -123,11 +124,28 @@ export function shotsDir(): string {
   return process.env.IMAGE_VAULT_SHOTS ?? resolve(repoRoot(), '.test-artifacts', 'screenshots');
 }
 
+/**
+ * Types `path` into a file browser's Location once its first listing has filled the field
+ * (tests that race that listing on purpose type directly: e2e/file-browser.e2e.test.ts). A
+ * listing that lands between the two halves of Playwright's fill (select all, then insert)
+ * leaves the start folder glued in front of the text (seen: "/root/tmp/…"); a person's first
+ * keystroke marks the field as theirs before any such listing can land.
+ */
+export async function typeLocation(dlg: Locator, path: string): Promise<Locator> {
+  const location = dlg.getByLabel('Location');
+  for (let i = 0; i < 200 && (await location.inputValue()) === ''; i++) {
+    await dlg.page().waitForTimeout(50);
+  }
+  await location.fill(path);
+  assert.equal(await location.inputValue(), path, 'the typed path stays in Location');
+  return location;
+}
+
 /** Picks a file with the in-app Open… browser. */
 export async function openViaBrowser(page: Page, folder: string, fileName: string): Promise<void> {
   await page.getByRole('button', { name: 'Open…' }).click();
   const dlg = page.getByRole('dialog', { name: 'Open a disk image' });
-  await dlg.getByLabel('Location').fill(folder);
+  await typeLocation(dlg, folder);
   await dlg.getByRole('button', { name: 'Go' }).click();
   await dlg.getByRole('option', { name: fileName }).click();
   await dlg.getByRole('button', { name: 'Open', exact: true }).click();

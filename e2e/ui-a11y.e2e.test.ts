@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { axeSerious, describeFindings, overflow } from './a11y.js';
-import { FACES, openApp, type AppFixture } from './helpers.js';
+import { FACES, openApp, typeLocation, type AppFixture } from './helpers.js';
 import { makeUiFiles, type UiFiles } from './ui-fixtures.js';
 
 const SIZES = [
@@ -25,9 +25,7 @@ async function openPath(page: Page, path: string) {
   await library(page);
   await page.getByRole('button', { name: 'Open…' }).click();
   const dlg = page.getByRole('dialog', { name: 'Open a disk image' });
-  const location = dlg.getByLabel('Location');
-  await location.fill(path);
-  assert.equal(await location.inputValue(), path, 'the typed path stays in Location');
+  const location = await typeLocation(dlg, path);
   await location.press('Enter');
   // A typed path to a file is the choice: the picker closes, or says why it did not.
   for (let i = 0; i < 600 && (await dlg.count()) > 0; i++) {

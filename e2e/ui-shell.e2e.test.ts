@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { runOk } from '../core/testing/peers.js';
-import { FACES, fillNew, openApp, type AppFixture } from './helpers.js';
+import { FACES, fillNew, openApp, typeLocation, type AppFixture } from './helpers.js';
 import { FIRST, HANDED, LEGACY, SECOND, makeUiFiles, type UiFiles } from './ui-fixtures.js';
 
 const NEW = 'fresh-Copper-Window-58';
@@ -22,7 +22,7 @@ async function typePath(page: Page, path: string) {
   // The dialog opens with focus in its first field.
   await page.waitForFunction(() => document.activeElement?.getAttribute('id') !== null);
   assert.equal(await location.evaluate((el) => el === document.activeElement), true);
-  await location.fill(path);
+  await typeLocation(dlg, path);
   await location.press('Enter');
   return dlg;
 }
@@ -76,7 +76,7 @@ for (const face of FACES) {
       const imp = page.getByRole('dialog', { name: 'Import a bundle' });
       await imp.getByRole('button', { name: 'Folder…' }).click();
       const folder = page.getByRole('dialog', { name: 'Choose the bundle folder' });
-      await folder.getByLabel('Location').fill(f.onlyFiles);
+      await typeLocation(folder, f.onlyFiles);
       await folder.getByRole('button', { name: 'Go' }).click();
       await folder.getByRole('option', { name: 'readme.txt' }).waitFor();
       assert.equal(await folder.getByText('This folder is empty.').count(), 0);
@@ -178,8 +178,7 @@ for (const face of FACES) {
       const dlg = page.getByRole('dialog', { name: 'Import a bundle' });
       await dlg.getByRole('button', { name: '.tar file…' }).click();
       const pick = page.getByRole('dialog', { name: 'Choose the bundle file (.tar)' });
-      await pick.getByLabel('Location').fill(f.tar);
-      await pick.getByLabel('Location').press('Enter');
+      await (await typeLocation(pick, f.tar)).press('Enter');
       await dlg.getByRole('article', { name: 'Bundle summary' }).getByText('Sam').first().waitFor();
       await app.shot('tar-summary');
       await dlg.getByRole('button', { name: 'Next' }).click();

@@ -11,7 +11,7 @@ import type { Locator, Page } from 'playwright-core';
 import { createImage } from '../core/service/create.js';
 import { createVaultService } from '../core/service/index.js';
 import { peerTestOptions, qemuSecret, runOk } from '../core/testing/peers.js';
-import { fillNew, openApp, openViaBrowser, type AppFixture } from './helpers.js';
+import { fillNew, openApp, openViaBrowser, typeLocation, type AppFixture } from './helpers.js';
 
 const OLD = 'legacy-Old-Secret-1';
 const SRC_PASS = 'source-Maple-Lantern-7';
@@ -285,7 +285,7 @@ describe(
         const dlg = page.getByRole('dialog', { name: 'Import a bundle' });
         await dlg.getByRole('button', { name: 'Folder…' }).click();
         const browser = page.getByRole('dialog', { name: 'Choose the bundle folder' });
-        await browser.getByLabel('Location').fill(app.dir);
+        await typeLocation(browser, app.dir);
         await browser.getByRole('button', { name: 'Go' }).click();
         await browser.getByRole('option', { name: 'for-sam', exact: true }).click();
         await browser.getByText('This folder holds manifest.json: it can be used.').waitFor();
