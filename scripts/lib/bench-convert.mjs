@@ -31,8 +31,9 @@ export function makeRandomRaw(path, size, allocatedFraction = 1) {
 
 /**
  * The disk's floor for a sparse row: `dd` writing as many bytes as `file` holds (zeros, 4 MiB
- * O_DIRECT writes, one fsync at the end), `rounds` times. No conversion that leaves its output
- * durable can finish sooner, whatever tool makes it; printed beside the 1.5× target.
+ * O_DIRECT writes, one fsync at the end), `rounds` times: about the least any conversion that
+ * leaves its output durable needs here (noisy: qemu-img once ran at 0.93× its median). Printed
+ * beside the 1.5× target.
  */
 function durableWriteFloor(dir, file, rounds) {
   const blocks = Math.ceil(statSync(file).blocks / 8192); // 512-byte blocks → 4 MiB
@@ -313,7 +314,7 @@ export function printTargets(results) {
       const o = r.ours;
       if (name.startsWith('4 GiB')) {
         const ratio = q.med / o.med;
-        // 1.5× qemu-img needs this median; below the disk's floor no tool can reach it.
+        // 1.5× qemu-img needs this median; below the disk's floor it is out of reach.
         const needed = q.med / 1.5;
         const below = floor && needed < floor.med ? ', below the disk floor' : '';
         lines.push(
